@@ -1,0 +1,60 @@
+# Nightwatch: the two commands of the README, and the steps they are made of.
+#
+#   make run    installs what is missing, builds the release, migrates and serves (SQLite default)
+#   make test   every check and test: fmt, clippy (both features), unit + SQLite/PostgreSQL +
+#               HTTP tests, and Playwright in Chromium (JavaScript off and hydrated)
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+
+CARGO_LEPTOS_VERSION := 0.3.10
+WASM_BINDGEN_VERSION := 0.2.130
+BINARYEN_VERSION := 132.0.0
+
+TOOLS := $(CURDIR)/.tools
+# binaryen from npm goes first: Debian's older wasm-opt breaks hydration (see BUILD notes).
+export PATH := $(TOOLS)/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
+
+ADDR ?= 127.0.0.1:3000
+TARGET_DIR := $(CURDIR)/target
+
+.PHONY: run test setup setup-e2e build lint unit e2e
+
+run: build
+	@echo "Starting Nightwatch (database: $${NIGHTWATCH_DATABASE_URL:-sqlite://data/nightwatch.db})"
+	$(TARGET_DIR)/release/nightwatch serve --addr $(ADDR)
+
+test: setup setup-e2e lint unit build e2e
+
+## Installs the toolchain pieces that are missing; does nothing when all are present.
+setup:
+	@rustup target list --installed | grep -qx wasm32-unknown-unknown \
+		|| rustup target add wasm32-unknown-unknown
+	@cargo leptos --version 2>/dev/null | grep -q "$(CARGO_LEPTOS_VERSION)" \
+		|| CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
+		   cargo install cargo-leptos@$(CARGO_LEPTOS_VERSION) --locked --features no_downloads
+	@wasm-bindgen --version 2>/dev/null | grep -q "$(WASM_BINDGEN_VERSION)" \
+		|| cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION)
+	@[ -x $(TOOLS)/node_modules/.bin/wasm-opt ] \
+		|| npm install --no-audit --no-fund --prefix $(TOOLS) binaryen@$(BINARYEN_VERSION)
+
+## Chromium from Debian and Playwright (without its own browser download).
+setup-e2e:
+	@command -v chromium >/dev/null || { \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+		else echo "install Debian's chromium (apt-get install chromium) to run the browser tests" >&2; exit 1; fi; }
+	@cd end2end && { [ -d node_modules/@playwright/test ] || PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund; }
+
+build: setup
+	cargo leptos build --release
+
+lint:
+	cargo fmt --check
+	cargo clippy --features ssr --all-targets -- -D warnings
+	cargo clippy --features hydrate --lib --target wasm32-unknown-unknown -- -D warnings
+
+unit:
+	cargo test --features ssr
+
+e2e:
+	end2end/run.sh

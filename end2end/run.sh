@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Runs the Playwright suite in Debian's Chromium against the release server, on a fresh SQLite
+# database with two users of known passwords. Extra arguments go to `playwright test`.
+set -euo pipefail
+cd "$(dirname "$0")"
+root=$(cd .. && pwd)
+bin=${NIGHTWATCH_BIN:-$root/target/release/nightwatch}
+port=${E2E_PORT:-3917}
+state=$(mktemp -d)
+
+export NIGHTWATCH_DATABASE_URL="sqlite://$state/e2e.db"
+export LEPTOS_SITE_ROOT="$root/target/site"
+export RUST_LOG=${RUST_LOG:-info}
+
+[ -x "$bin" ] || { echo "no release binary at $bin: run 'cargo leptos build --release' first" >&2; exit 1; }
+
+printf 'e2e admin password\n' | "$bin" user create --username e2e-admin --role admin --password-stdin
+printf 'e2e viewer password\n' | "$bin" user create --username e2e-viewer --role viewer --password-stdin
+
+"$bin" serve --addr "127.0.0.1:$port" >"$state/server.log" 2>&1 &
+server=$!
+cleanup() {
+  kill "$server" 2>/dev/null || true
+  wait "$server" 2>/dev/null || true
+  if [ "${keep_log:-0}" = 1 ]; then echo "--- server log ---"; tail -n 80 "$state/server.log"; fi
+  rm -rf "$state"
+}
+trap cleanup EXIT
+
+for _ in $(seq 1 100); do
+  curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break
+  sleep 0.2
+done
+curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null || { keep_log=1; echo "the server did not start" >&2; exit 1; }
+
+export E2E_BASE_URL="http://127.0.0.1:$port"
+npx playwright test "$@" || { keep_log=1; exit 1; }

@@ -1,0 +1,43 @@
+// Shared steps for the browser tests: known users, waiting for hydration, signing in.
+import { Browser, Page, TestInfo, expect } from "@playwright/test";
+
+export type Account = { username: string; password: string };
+
+// Created by run.sh with `nightwatch user create` before the server starts.
+export const ADMIN: Account = { username: "e2e-admin", password: "e2e admin password" };
+export const VIEWER: Account = { username: "e2e-viewer", password: "e2e viewer password" };
+
+export function isHydrated(testInfo: TestInfo): boolean {
+  return testInfo.project.name === "hydrated";
+}
+
+/** In the hydrated project, waits until the WASM client has taken over the page. */
+export async function ready(page: Page, testInfo: TestInfo): Promise<void> {
+  if (isHydrated(testInfo)) {
+    await expect(page.locator("html[data-hydrated=true]")).toHaveCount(1);
+  }
+}
+
+/** Fills and sends the sign-in form on the current page. */
+export async function submitSignIn(page: Page, testInfo: TestInfo, account: Account): Promise<void> {
+  await ready(page, testInfo);
+  await page.getByLabel("Username").fill(account.username);
+  await page.getByLabel("Password").fill(account.password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+}
+
+/** Signs in from the sign-in page and waits for the app shell. */
+export async function signIn(page: Page, testInfo: TestInfo, account: Account): Promise<void> {
+  await page.goto("/login");
+  await submitSignIn(page, testInfo, account);
+  await expect(page.getByRole("button", { name: "Sign out" })).toBeVisible();
+}
+
+/** A fresh, signed-out page with the same JavaScript setting as the running project. */
+export async function freshPage(browser: Browser, testInfo: TestInfo): Promise<Page> {
+  const context = await browser.newContext({
+    javaScriptEnabled: isHydrated(testInfo),
+    baseURL: testInfo.project.use.baseURL,
+  });
+  return context.newPage();
+}

@@ -1,0 +1,98 @@
+//! Signing in and out, the signed-in user, and changing one's own password.
+
+use leptos::prelude::*;
+
+use crate::model::{AppError, UserView};
+
+/// Only local paths are followed after sign-in (no open redirect to another site).
+pub fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") => {
+            n.to_owned()
+        }
+        _ => "/".to_owned(),
+    }
+}
+
+/// Signs in with a username and password; the session id is rotated.
+#[server(endpoint = "login")]
+pub async fn login(
+    username: String,
+    password: String,
+    next: Option<String>,
+) -> Result<(), AppError> {
+    use super::ssr::redirect_plain_form;
+    use crate::server::auth::{app_state, current_session, start_session};
+    use crate::server::service::accounts;
+
+    let state = app_state()?;
+    let session = current_session()?;
+    let client = use_context::<http::request::Parts>().and_then(|p| {
+        p.extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0.ip().to_string())
+    });
+    let user = accounts::authenticate(
+        &state.pool,
+        &state.throttle,
+        &username,
+        &password,
+        client.as_deref(),
+    )
+    .await?;
+    start_session(&session, user.id, user.session_epoch).await?;
+    tracing::info!(username = %user.username, "signed in");
+    redirect_plain_form(&safe_next(next.as_deref()));
+    Ok(())
+}
+
+/// Ends the current session.
+#[server(endpoint = "logout")]
+pub async fn logout() -> Result<(), AppError> {
+    use super::ssr::{internal, redirect_plain_form};
+    let session = crate::server::auth::current_session()?;
+    session.flush().await.map_err(internal)?;
+    redirect_plain_form("/login");
+    Ok(())
+}
+
+/// The signed-in user, or `None`.
+#[server(endpoint = "current_user")]
+pub async fn current_user() -> Result<Option<UserView>, AppError> {
+    use crate::server::auth::{app_state, current_session, session_user};
+    let state = app_state()?;
+    let session = current_session()?;
+    Ok(session_user(&state.pool, &session).await?.map(|u| u.view()))
+}
+
+/// Changes the signed-in user's own password (any role). Other sessions of the user end.
+#[server(endpoint = "change_password")]
+pub async fn change_password(
+    current_password: String,
+    new_password: String,
+) -> Result<(), AppError> {
+    use crate::model::Role;
+    use crate::server::auth::{app_state, current_session, require_role, start_session};
+    use crate::server::service::accounts;
+
+    let user = require_role(Role::Viewer).await?;
+    let state = app_state()?;
+    accounts::change_own_password(&state.pool, &user, &current_password, &new_password).await?;
+    // The change bumped the epoch: keep this session, under a fresh id, on the new epoch.
+    start_session(&current_session()?, user.id, user.session_epoch + 1).await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn only_local_paths_are_followed_after_sign_in() {
+        assert_eq!(safe_next(Some("/admin/users?x=1")), "/admin/users?x=1");
+        assert_eq!(safe_next(Some("//evil.example/")), "/");
+        assert_eq!(safe_next(Some("https://evil.example/")), "/");
+        assert_eq!(safe_next(Some("/\\evil.example")), "/");
+        assert_eq!(safe_next(None), "/");
+    }
+}

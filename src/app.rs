@@ -1,0 +1,87 @@
+//! The HTML shell, `<App/>` and the route table.
+
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::components::{ParentRoute, Route, Router, Routes};
+use leptos_router::{SsrMode, path};
+
+use crate::ui::components::shell::AppShell;
+use crate::ui::pages::account::account_page::AccountPage;
+use crate::ui::pages::admin::users_page::UsersPage;
+use crate::ui::pages::auth::login_page::LoginPage;
+use crate::ui::pages::home::home_page::HomePage;
+use crate::ui::pages::home::not_found_page::NotFoundPage;
+use crate::ui::pages::home::upcoming_page::UpcomingPage;
+
+/// The document around the app, rendered on the server.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <meta name="color-scheme" content="light dark" />
+                <link rel="icon" type="image/svg+xml" href="/favicon.svg" />
+                <AutoReload options=options.clone() />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+/// The application: routes, each rendered fully on the server before it is sent (`Async`), so
+/// every page works with JavaScript off.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    // Effects run only in the browser: this marks the page as hydrated (browser tests wait for it).
+    Effect::new(move |_| {
+        if let Some(root) = document().document_element() {
+            let _ = root.set_attribute("data-hydrated", "true");
+        }
+    });
+    view! {
+        <Stylesheet id="leptos" href="/pkg/nightwatch.css" />
+        <Title formatter=|page: String| format!("{page} · Nightwatch") />
+        <Router>
+            <Routes fallback=NotFoundPage>
+                <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async />
+                <ParentRoute path=path!("") view=AppShell ssr=SsrMode::Async>
+                    <Route path=path!("") view=HomePage ssr=SsrMode::Async />
+                    <Route
+                        path=path!("/incidents")
+                        view=|| view! { <UpcomingPage title="Incidents" issue=3 /> }
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("/plans")
+                        view=|| view! { <UpcomingPage title="Plans" issue=5 /> }
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("/runs")
+                        view=|| view! { <UpcomingPage title="Runs" issue=5 /> }
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("/actions")
+                        view=|| view! { <UpcomingPage title="Action items" issue=4 /> }
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("/board")
+                        view=|| view! { <UpcomingPage title="Metrics" issue=7 /> }
+                        ssr=SsrMode::Async
+                    />
+                    <Route path=path!("/admin/users") view=UsersPage ssr=SsrMode::Async />
+                    <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async />
+                </ParentRoute>
+            </Routes>
+        </Router>
+    }
+}

@@ -1,0 +1,17 @@
+//! Nightwatch: incident response, postmortems and drills. One crate built twice — `ssr` (the
+//! axum server) and `hydrate` (the WASM client) — sharing `model`, `api` and `ui`.
+
+pub mod api;
+pub mod app;
+pub mod model;
+#[cfg(feature = "ssr")]
+pub mod server;
+pub mod ui;
+
+/// Entry point of the WASM client: hydrates the server-rendered page.
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(app::App);
+}

@@ -1,0 +1,7 @@
+//! Types shared by the WASM client and the server: ids, enums, DTOs and the pure rules over them.
+
+pub mod error;
+pub mod user;
+
+pub use error::{AppError, FieldError};
+pub use user::{NewUser, Password, Role, UserId, UserView, Username};

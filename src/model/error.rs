@@ -1,0 +1,169 @@
+//! `AppError`: the one error type every server function returns, shared by server and client.
+
+use serde::{Deserialize, Serialize};
+
+/// A message attached to one input field of a form.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldError {
+    /// The form field's `name`.
+    pub field: String,
+    /// What is wrong, in words a user can act on.
+    pub message: String,
+}
+
+/// Every failure a caller can see. Internal details never cross this boundary: they are logged.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum AppError {
+    /// 400: the request itself could not be read (bad encoding, missing arguments).
+    #[error("the request could not be read: {0}")]
+    BadRequest(String),
+    /// 401: no signed-in user, or wrong credentials.
+    #[error("you need to sign in")]
+    Unauthorized,
+    /// 403: signed in, but the role does not allow this, or the request came from another site.
+    #[error("you are not allowed to do this")]
+    Forbidden,
+    /// 404: the object does not exist (or is not visible to the caller).
+    #[error("not found")]
+    NotFound,
+    /// 409: the change lost a race or collides with existing data.
+    #[error("{0}")]
+    Conflict(String),
+    /// 422: input failed validation; one message per offending field.
+    #[error("some fields need attention")]
+    Validation(Vec<FieldError>),
+    /// 429: too many attempts; try again after the given number of seconds.
+    #[error("too many attempts; try again in {retry_after_secs} s")]
+    TooManyRequests {
+        /// Seconds until the next attempt is accepted.
+        retry_after_secs: u64,
+    },
+    /// 500: something failed on the server; the details are in the server log.
+    #[error("something went wrong on the server; the details are in its log")]
+    Internal,
+}
+
+impl AppError {
+    /// A validation error for a single field.
+    pub fn field(field: &str, message: impl Into<String>) -> Self {
+        Self::Validation(vec![FieldError {
+            field: field.to_owned(),
+            message: message.into(),
+        }])
+    }
+
+    /// The HTTP status code this error is answered with.
+    pub fn status_code(&self) -> u16 {
+        match self {
+            Self::BadRequest(_) => 400,
+            Self::Unauthorized => 401,
+            Self::Forbidden => 403,
+            Self::NotFound => 404,
+            Self::Conflict(_) => 409,
+            Self::Validation(_) => 422,
+            Self::TooManyRequests { .. } => 429,
+            Self::Internal => 500,
+        }
+    }
+
+    /// The message for `field`, if this is a validation error that names it.
+    pub fn field_message(&self, field: &str) -> Option<&str> {
+        match self {
+            Self::Validation(errors) => errors
+                .iter()
+                .find(|e| e.field == field)
+                .map(|e| e.message.as_str()),
+            _ => None,
+        }
+    }
+}
+
+/// Collects field errors while a form is parsed, so the user sees all of them at once.
+#[derive(Debug, Default)]
+pub struct Validator {
+    errors: Vec<FieldError>,
+}
+
+impl Validator {
+    /// Records the error of a parse result and returns its value, if any.
+    pub fn check<T>(&mut self, field: &str, result: Result<T, String>) -> Option<T> {
+        match result {
+            Ok(value) => Some(value),
+            Err(message) => {
+                self.errors.push(FieldError {
+                    field: field.to_owned(),
+                    message,
+                });
+                None
+            }
+        }
+    }
+
+    /// `Ok(())` when nothing was recorded, the collected `Validation` error otherwise.
+    pub fn finish(self) -> Result<(), AppError> {
+        if self.errors.is_empty() {
+            Ok(())
+        } else {
+            Err(AppError::Validation(self.errors))
+        }
+    }
+}
+
+impl leptos::server_fn::error::FromServerFnError for AppError {
+    type Encoder = leptos::server_fn::codec::JsonEncoding;
+
+    fn from_server_fn_error(value: leptos::server_fn::error::ServerFnErrorErr) -> Self {
+        use leptos::server_fn::error::ServerFnErrorErr as E;
+        match value {
+            // Argument decoding failures are the caller's fault, not the server's.
+            E::Args(m) | E::MissingArg(m) | E::Deserialization(m) => Self::BadRequest(m),
+            other => Self::BadRequest(other.to_string()),
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl From<sqlx::Error> for AppError {
+    fn from(error: sqlx::Error) -> Self {
+        match error {
+            sqlx::Error::RowNotFound => Self::NotFound,
+            other => {
+                tracing::error!(error = %other, "database error");
+                Self::Internal
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_variant_maps_to_its_documented_status() {
+        assert_eq!(AppError::Unauthorized.status_code(), 401);
+        assert_eq!(AppError::Forbidden.status_code(), 403);
+        assert_eq!(AppError::field("x", "y").status_code(), 422);
+        assert_eq!(AppError::Conflict("c".into()).status_code(), 409);
+        assert_eq!(AppError::Internal.status_code(), 500);
+    }
+
+    #[test]
+    fn validator_collects_every_failed_field() {
+        let mut v = Validator::default();
+        assert_eq!(v.check("a", Ok::<_, String>(1)), Some(1));
+        assert_eq!(v.check::<i32>("b", Err("bad b".into())), None);
+        assert_eq!(v.check::<i32>("c", Err("bad c".into())), None);
+        let err = v.finish().unwrap_err();
+        assert_eq!(err.field_message("b"), Some("bad b"));
+        assert_eq!(err.field_message("c"), Some("bad c"));
+        assert_eq!(err.field_message("a"), None);
+    }
+
+    #[test]
+    fn errors_survive_the_json_round_trip_the_client_uses() {
+        let err = AppError::field("username", "taken");
+        let json = serde_json::to_string(&err).unwrap();
+        assert_eq!(serde_json::from_str::<AppError>(&json).unwrap(), err);
+    }
+}

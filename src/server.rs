@@ -1,0 +1,15 @@
+//! Everything that only runs on the server: configuration, storage, sessions, routing, jobs.
+
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod metrics;
+pub mod repo;
+pub mod router;
+pub mod service;
+pub mod session_store;
+pub mod state;
+pub mod throttle;
+
+pub use state::AppState;

@@ -1,0 +1,215 @@
+//! The `nightwatch` command line: `serve` (the default), `migrate`, `user create`.
+
+use std::io::Read;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+use leptos::config::get_configuration;
+use sqlx::AnyPool;
+use tower_sessions::session_store::ExpiredDeletion;
+
+use crate::model::Role;
+use crate::server::auth::generate_password;
+use crate::server::config::Config;
+use crate::server::router::build_router;
+use crate::server::service::accounts;
+use crate::server::session_store::SqlSessionStore;
+use crate::server::{AppState, db};
+
+/// Nightwatch: incident response, postmortems and drills in one web app.
+#[derive(Debug, Parser)]
+#[command(name = "nightwatch", version, about)]
+pub struct Cli {
+    /// What to do (default: serve).
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Migrate the database and serve the web app.
+    Serve {
+        /// Listen address [default: LEPTOS_SITE_ADDR, then 127.0.0.1:3000].
+        #[arg(long, env = "NIGHTWATCH_ADDR")]
+        addr: Option<SocketAddr>,
+    },
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Manage accounts.
+    User {
+        /// The account action.
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+}
+
+/// `nightwatch user …`.
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create an account. Without --password-stdin a password is generated and printed.
+    Create {
+        /// Login name (3–32 characters: letters, digits, '.', '_', '-').
+        #[arg(long)]
+        username: String,
+        /// viewer, responder, commander or admin.
+        #[arg(long)]
+        role: Role,
+        /// Read the password from standard input (one line).
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+/// Runs the parsed command line.
+pub async fn run(cli: Cli) -> Result<(), String> {
+    let config = Config::from_env()?;
+    match cli.command.unwrap_or(Command::Serve { addr: None }) {
+        Command::Serve { addr } => serve(config, addr).await,
+        Command::Migrate => {
+            let pool = open(&config).await?;
+            pool.close().await;
+            println!("migrations applied");
+            Ok(())
+        }
+        Command::User {
+            command:
+                UserCommand::Create {
+                    username,
+                    role,
+                    password_stdin,
+                },
+        } => {
+            let pool = open(&config).await?;
+            let (password, generated) = if password_stdin {
+                let mut line = String::new();
+                std::io::stdin()
+                    .read_to_string(&mut line)
+                    .map_err(|e| format!("cannot read the password from stdin: {e}"))?;
+                (line.trim_end_matches(['\r', '\n']).to_owned(), false)
+            } else {
+                (generate_password(), true)
+            };
+            let new = accounts::parse_new_user(&username, role.as_str(), &password)
+                .map_err(|e| describe(&e))?;
+            let user = accounts::create_user(&pool, &new)
+                .await
+                .map_err(|e| describe(&e))?;
+            pool.close().await;
+            println!("created user {} ({})", user.username, user.role);
+            if generated {
+                println!("password: {password}");
+            }
+            Ok(())
+        }
+    }
+}
+
+/// A CLI-friendly sentence for an error, naming every bad field.
+fn describe(error: &crate::model::AppError) -> String {
+    match error {
+        crate::model::AppError::Validation(fields) => fields
+            .iter()
+            .map(|f| format!("{}: {}", f.field, f.message))
+            .collect::<Vec<_>>()
+            .join("; "),
+        other => other.to_string(),
+    }
+}
+
+/// Connects and migrates.
+async fn open(config: &Config) -> Result<AnyPool, String> {
+    let pool = db::connect(&config.database_url, config.db_max_connections)
+        .await
+        .map_err(|e| {
+            format!(
+                "cannot open the database {}: {e}",
+                redact(&config.database_url)
+            )
+        })?;
+    db::migrate(&pool)
+        .await
+        .map_err(|e| format!("migrations failed: {e}"))?;
+    Ok(pool)
+}
+
+/// A database URL with any password hidden, for messages.
+fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
+
+async fn serve(config: Config, addr: Option<SocketAddr>) -> Result<(), String> {
+    let pool = open(&config).await?;
+    if let Some(password) = accounts::ensure_initial_admin(&pool)
+        .await
+        .map_err(|e| describe(&e))?
+    {
+        println!("initial admin password: {password}");
+    }
+    let mut options = get_configuration(None)
+        .map_err(|e| format!("Leptos configuration: {e}"))?
+        .leptos_options;
+    if options.output_name.is_empty() {
+        options.output_name = "nightwatch".into();
+    }
+    let addr = addr.unwrap_or(options.site_addr);
+
+    let store = SqlSessionStore::new(pool.clone());
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(3600));
+        loop {
+            tick.tick().await;
+            if let Err(e) = store.delete_expired().await {
+                tracing::warn!(error = %e, "deleting expired sessions failed");
+            }
+        }
+    });
+
+    let app = build_router(AppState::new(pool.clone(), options, config));
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+    let addr = listener.local_addr().unwrap_or(addr);
+    println!("Nightwatch is listening on http://{addr}");
+    tracing::info!(%addr, "listening");
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .map_err(|e| format!("server error: {e}"))?;
+    pool.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Resolves on Ctrl-C or SIGTERM; in-flight requests then finish before the server stops.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+}

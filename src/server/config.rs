@@ -1,0 +1,59 @@
+//! Run-time configuration, read from `NIGHTWATCH_*` environment variables (flags override some).
+
+use std::time::Duration;
+
+/// The default database: one embedded SQLite file, created on first start.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/nightwatch.db";
+
+/// How the server is set up. Every field has an environment variable; see the README.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `NIGHTWATCH_DATABASE_URL`: `sqlite://path` or `postgres://…`.
+    pub database_url: String,
+    /// `NIGHTWATCH_DB_MAX_CONNECTIONS`: pool size (default 10).
+    pub db_max_connections: u32,
+    /// `NIGHTWATCH_SECURE_COOKIES`: set the `Secure` flag on the session cookie (behind HTTPS).
+    pub secure_cookies: bool,
+    /// `NIGHTWATCH_SESSION_HOURS`: a session ends after this long without a request (default 12).
+    pub session_inactivity: Duration,
+}
+
+impl Config {
+    /// Reads the configuration from the environment, refusing malformed values with a clear message.
+    pub fn from_env() -> Result<Self, String> {
+        Ok(Self {
+            database_url: env_or("NIGHTWATCH_DATABASE_URL", DEFAULT_DATABASE_URL),
+            db_max_connections: parse_env("NIGHTWATCH_DB_MAX_CONNECTIONS", 10)?,
+            secure_cookies: parse_env("NIGHTWATCH_SECURE_COOKIES", false)?,
+            session_inactivity: Duration::from_secs(
+                parse_env::<u64>("NIGHTWATCH_SESSION_HOURS", 12)? * 3600,
+            ),
+        })
+    }
+
+    /// A configuration for tests and tools: the given database, defaults for the rest.
+    pub fn for_database(database_url: impl Into<String>) -> Self {
+        Self {
+            database_url: database_url.into(),
+            db_max_connections: 5,
+            secure_cookies: false,
+            session_inactivity: Duration::from_secs(12 * 3600),
+        }
+    }
+}
+
+fn env_or(name: &str, default: &str) -> String {
+    std::env::var(name)
+        .ok()
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| default.to_owned())
+}
+
+fn parse_env<T: std::str::FromStr>(name: &str, default: T) -> Result<T, String> {
+    match std::env::var(name) {
+        Ok(v) if !v.is_empty() => v
+            .parse()
+            .map_err(|_| format!("{name}={v:?} is not a valid value")),
+        _ => Ok(default),
+    }
+}

@@ -1,0 +1,83 @@
+//! Prometheus metrics of the platform itself: requests by route, latency, database pool use.
+
+use std::sync::OnceLock;
+use std::time::Instant;
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+
+use crate::server::AppState;
+
+/// The route template a request matched, carried out on the response for the outer layer.
+#[derive(Clone)]
+struct RouteLabel(String);
+
+/// The process-wide recorder (metrics are global by nature; installed once).
+fn handle() -> &'static PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE.get_or_init(|| {
+        PrometheusBuilder::new()
+            .set_buckets_for_metric(
+                Matcher::Full("http_request_duration_seconds".into()),
+                &[
+                    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+                ],
+            )
+            .expect("bucket list is not empty")
+            .install_recorder()
+            .expect("no other metrics recorder is installed")
+    })
+}
+
+/// Installs the recorder (idempotent). Call before serving.
+pub fn init() {
+    handle();
+}
+
+/// Inner (route) layer: remembers which route template matched.
+pub async fn tag_route(req: Request, next: Next) -> Response {
+    let label = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned());
+    let mut res = next.run(req).await;
+    if let Some(label) = label {
+        res.extensions_mut().insert(RouteLabel(label));
+    }
+    res
+}
+
+/// Outer layer: counts and times every request, labelled by route template (or `fallback` for
+/// static files and unknown paths, so labels stay bounded).
+pub async fn track(req: Request, next: Next) -> Response {
+    let start = Instant::now();
+    let method = req.method().as_str().to_owned();
+    let res = next.run(req).await;
+    let route = res
+        .extensions()
+        .get::<RouteLabel>()
+        .map(|l| l.0.clone())
+        .unwrap_or_else(|| "fallback".to_owned());
+    let status = res.status().as_u16().to_string();
+    let labels = [("method", method), ("route", route), ("status", status)];
+    metrics::counter!("http_requests_total", &labels).increment(1);
+    metrics::histogram!("http_request_duration_seconds", &labels[..2])
+        .record(start.elapsed().as_secs_f64());
+    res
+}
+
+/// `GET /metrics`: Prometheus text format.
+pub async fn render(State(state): State<AppState>) -> impl IntoResponse {
+    init();
+    let size = f64::from(state.pool.size());
+    let idle = state.pool.num_idle() as f64;
+    metrics::gauge!("db_pool_connections", "state" => "idle").set(idle);
+    metrics::gauge!("db_pool_connections", "state" => "in_use").set(size - idle);
+    metrics::gauge!("db_pool_max_connections").set(f64::from(state.config.db_max_connections));
+    (
+        [("content-type", "text/plain; version=0.0.4")],
+        handle().render(),
+    )
+}

@@ -1,0 +1,209 @@
+//! The `users` table.
+
+use sqlx::{AnyPool, FromRow};
+use uuid::Uuid;
+
+use crate::model::{AppError, Role, UserId, UserView};
+use crate::server::db::{from_millis, now_millis};
+
+/// A user row as the server needs it, with the password hash and session epoch.
+#[derive(Debug, Clone)]
+pub struct UserRecord {
+    /// Id.
+    pub id: UserId,
+    /// Normalised login name.
+    pub username: String,
+    /// Role.
+    pub role: Role,
+    /// argon2id PHC string.
+    pub password_hash: String,
+    /// Sessions carry the epoch they signed in under; a password reset bumps it.
+    pub session_epoch: i64,
+    /// Set when an admin disabled the account.
+    pub disabled: bool,
+    /// Creation instant (Unix ms).
+    pub created_at: i64,
+}
+
+impl UserRecord {
+    /// The public view of this user.
+    pub fn view(&self) -> UserView {
+        UserView {
+            id: self.id,
+            username: self.username.clone(),
+            role: self.role,
+            disabled: self.disabled,
+            created_at: from_millis(self.created_at),
+        }
+    }
+}
+
+#[derive(FromRow)]
+struct UserRow {
+    id: String,
+    username: String,
+    role: String,
+    password_hash: String,
+    session_epoch: i64,
+    disabled_at: Option<i64>,
+    created_at: i64,
+}
+
+impl TryFrom<UserRow> for UserRecord {
+    type Error = AppError;
+
+    fn try_from(row: UserRow) -> Result<Self, AppError> {
+        let corrupt = |what: &str| {
+            tracing::error!(user = %row.id, "corrupt {what} in users row");
+            AppError::Internal
+        };
+        Ok(Self {
+            id: row.id.parse().map_err(|_| corrupt("id"))?,
+            role: row.role.parse().map_err(|_| corrupt("role"))?,
+            username: row.username,
+            password_hash: row.password_hash,
+            session_epoch: row.session_epoch,
+            disabled: row.disabled_at.is_some(),
+            created_at: row.created_at,
+        })
+    }
+}
+
+const COLUMNS: &str = "id, username, role, password_hash, session_epoch, disabled_at, created_at";
+
+/// How many accounts exist.
+pub async fn count(pool: &AnyPool) -> Result<i64, AppError> {
+    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM users")
+        .fetch_one(pool)
+        .await?)
+}
+
+/// Inserts a user; a taken username is a `Validation` error on the `username` field.
+pub async fn insert(
+    pool: &AnyPool,
+    username: &str,
+    role: Role,
+    password_hash: &str,
+) -> Result<UserRecord, AppError> {
+    let id = UserId(Uuid::new_v4());
+    let now = now_millis();
+    sqlx::query(
+        "INSERT INTO users (id, username, role, password_hash, session_epoch, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, 0, $5, $6)",
+    )
+    .bind(id.to_string())
+    .bind(username)
+    .bind(role.as_str())
+    .bind(password_hash)
+    .bind(now)
+    .bind(now)
+    .execute(pool)
+    .await
+    .map_err(|e| {
+        if super::is_unique_violation(&e) {
+            AppError::field("username", format!("The username {username:?} is already taken."))
+        } else {
+            e.into()
+        }
+    })?;
+    Ok(UserRecord {
+        id,
+        username: username.to_owned(),
+        role,
+        password_hash: password_hash.to_owned(),
+        session_epoch: 0,
+        disabled: false,
+        created_at: now,
+    })
+}
+
+/// The user with this id, if any.
+pub async fn find_by_id(pool: &AnyPool, id: UserId) -> Result<Option<UserRecord>, AppError> {
+    sqlx::query_as::<_, UserRow>(&format!("SELECT {COLUMNS} FROM users WHERE id = $1"))
+        .bind(id.to_string())
+        .fetch_optional(pool)
+        .await?
+        .map(UserRecord::try_from)
+        .transpose()
+}
+
+/// The user with this (normalised) username, if any.
+pub async fn find_by_username(
+    pool: &AnyPool,
+    username: &str,
+) -> Result<Option<UserRecord>, AppError> {
+    sqlx::query_as::<_, UserRow>(&format!("SELECT {COLUMNS} FROM users WHERE username = $1"))
+        .bind(username)
+        .fetch_optional(pool)
+        .await?
+        .map(UserRecord::try_from)
+        .transpose()
+}
+
+/// Every user, by username.
+pub async fn list(pool: &AnyPool) -> Result<Vec<UserRecord>, AppError> {
+    sqlx::query_as::<_, UserRow>(&format!("SELECT {COLUMNS} FROM users ORDER BY username"))
+        .fetch_all(pool)
+        .await?
+        .into_iter()
+        .map(UserRecord::try_from)
+        .collect()
+}
+
+/// Changes a user's role. `NotFound` if there is no such user.
+pub async fn update_role(pool: &AnyPool, id: UserId, role: Role) -> Result<(), AppError> {
+    let done = sqlx::query("UPDATE users SET role = $1, updated_at = $2 WHERE id = $3")
+        .bind(role.as_str())
+        .bind(now_millis())
+        .bind(id.to_string())
+        .execute(pool)
+        .await?;
+    found(done.rows_affected())
+}
+
+/// Replaces a user's password hash and ends their sessions (by bumping the session epoch).
+pub async fn update_password(
+    pool: &AnyPool,
+    id: UserId,
+    password_hash: &str,
+) -> Result<(), AppError> {
+    let done = sqlx::query(
+        "UPDATE users SET password_hash = $1, session_epoch = session_epoch + 1, updated_at = $2 \
+         WHERE id = $3",
+    )
+    .bind(password_hash)
+    .bind(now_millis())
+    .bind(id.to_string())
+    .execute(pool)
+    .await?;
+    found(done.rows_affected())
+}
+
+/// Disables (or enables again) a user.
+pub async fn set_disabled(pool: &AnyPool, id: UserId, disabled: bool) -> Result<(), AppError> {
+    let now = now_millis();
+    let done = sqlx::query("UPDATE users SET disabled_at = $1, updated_at = $2 WHERE id = $3")
+        .bind(disabled.then_some(now))
+        .bind(now)
+        .bind(id.to_string())
+        .execute(pool)
+        .await?;
+    found(done.rows_affected())
+}
+
+/// How many enabled admins exist (an admin may not remove the last one).
+pub async fn count_active_admins(pool: &AnyPool) -> Result<i64, AppError> {
+    Ok(sqlx::query_scalar(
+        "SELECT COUNT(*) FROM users WHERE role = 'admin' AND disabled_at IS NULL",
+    )
+    .fetch_one(pool)
+    .await?)
+}
+
+fn found(rows: u64) -> Result<(), AppError> {
+    if rows == 0 {
+        Err(AppError::NotFound)
+    } else {
+        Ok(())
+    }
+}

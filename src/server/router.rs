@@ -1,0 +1,252 @@
+//! `build_router`: the whole HTTP surface — pages, server functions, health, metrics — and the
+//! middleware every request passes (metrics, tracing, cross-site refusal, sessions, sign-in).
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use leptos_axum::{LeptosRoutes, generate_route_list};
+use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, Session, SessionManagerLayer};
+
+use crate::app::{App, shell};
+use crate::model::AppError;
+use crate::server::AppState;
+use crate::server::auth::session_user;
+use crate::server::metrics;
+use crate::server::session_store::SqlSessionStore;
+
+/// The session cookie's name.
+pub const SESSION_COOKIE: &str = "nightwatch_session";
+
+/// Builds the application router over `state`.
+pub fn build_router(state: AppState) -> Router {
+    metrics::init();
+    let routes = generate_route_list(App);
+    let inactivity = time::Duration::try_from(state.config.session_inactivity)
+        .unwrap_or(time::Duration::hours(12));
+    let sessions = SessionManagerLayer::new(SqlSessionStore::new(state.pool.clone()))
+        .with_name(SESSION_COOKIE)
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(state.config.secure_cookies)
+        .with_expiry(Expiry::OnInactivity(inactivity));
+
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics::render))
+        .leptos_routes(&state, routes, {
+            let options = state.leptos_options.clone();
+            move || shell(options.clone())
+        })
+        .route_layer(middleware::from_fn(metrics::tag_route))
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            require_sign_in,
+        ))
+        .layer(middleware::from_fn(server_fn_status))
+        .layer(sessions)
+        .layer(middleware::from_fn(refuse_cross_site))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(DefaultMakeSpan::new().level(tracing::Level::INFO))
+                .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
+        )
+        .layer(middleware::from_fn(metrics::track))
+        .with_state(state)
+}
+
+/// `GET /healthz`: 200 when the database answers within two seconds, 503 otherwise.
+async fn healthz(State(state): State<AppState>) -> Response {
+    let query = sqlx::query("SELECT 1").execute(&state.pool);
+    let db_ok = matches!(
+        tokio::time::timeout(std::time::Duration::from_secs(2), query).await,
+        Ok(Ok(_))
+    );
+    let body = serde_json::json!({
+        "status": if db_ok { "ok" } else { "unavailable" },
+        "database": if db_ok { "ok" } else { "unreachable" },
+        "version": env!("CARGO_PKG_VERSION"),
+    });
+    let status = if db_ok {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, Json(body)).into_response()
+}
+
+/// Refuses state-changing requests sent by another site (CSRF): `Sec-Fetch-Site` must be
+/// `same-origin` or `none` when present, and an `Origin` header must match `Host`.
+async fn refuse_cross_site(req: Request, next: Next) -> Response {
+    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS)
+        || same_origin(req.headers())
+    {
+        return next.run(req).await;
+    }
+    tracing::warn!(path = %req.uri().path(), "refused a cross-site request");
+    (StatusCode::FORBIDDEN, Json(AppError::Forbidden)).into_response()
+}
+
+/// Whether a state-changing request's headers show it came from this site (or from no browser).
+fn same_origin(headers: &HeaderMap) -> bool {
+    let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    if let Some(site) = text("sec-fetch-site") {
+        return matches!(site, "same-origin" | "none");
+    }
+    match (text("origin"), text("host")) {
+        (None, _) => true,
+        (Some(origin), Some(host)) => origin
+            .split_once("://")
+            .is_some_and(|(_, authority)| authority.eq_ignore_ascii_case(host)),
+        (Some(_), None) => false,
+    }
+}
+
+/// Server functions answer errors with 500 and the encoded `AppError`; give each its own status
+/// (401, 403, 422 …) in this one place. Plain-form redirects (3xx) are left as they are.
+async fn server_fn_status(req: Request, next: Next) -> Response {
+    let res = next.run(req).await;
+    if res.status() != StatusCode::INTERNAL_SERVER_ERROR
+        || !res.headers().contains_key("serverfnerror")
+    {
+        return res;
+    }
+    let (mut parts, body) = res.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, 1 << 20).await else {
+        return (StatusCode::INTERNAL_SERVER_ERROR, Json(AppError::Internal)).into_response();
+    };
+    if let Ok(error) = serde_json::from_slice::<AppError>(&bytes) {
+        parts.status =
+            StatusCode::from_u16(error.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    }
+    Response::from_parts(parts, Body::from(bytes))
+}
+
+/// Paths anyone may load without signing in.
+fn is_public(path: &str) -> bool {
+    matches!(
+        path,
+        "/healthz" | "/metrics" | "/favicon.ico" | "/favicon.svg"
+    ) || path.starts_with("/pkg/")
+        || path.starts_with("/api/")
+}
+
+/// Pages need a signed-in user: others are sent to `/login?next=…`; a signed-in user asking for
+/// the sign-in page is sent on. Server functions check roles themselves.
+async fn require_sign_in(
+    State(state): State<AppState>,
+    session: Session,
+    req: Request,
+    next: Next,
+) -> Response {
+    let path = req.uri().path();
+    if !matches!(*req.method(), Method::GET | Method::HEAD) || is_public(path) {
+        return next.run(req).await;
+    }
+    let user = match session_user(&state.pool, &session).await {
+        Ok(user) => user,
+        Err(e) => {
+            return (
+                StatusCode::from_u16(e.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+                e.to_string(),
+            )
+                .into_response();
+        }
+    };
+    match (path == "/login", user.is_some()) {
+        (true, true) => {
+            let next = query_param(req.uri().query().unwrap_or(""), "next");
+            see_other(&crate::api::auth::safe_next(next.as_deref()))
+        }
+        (true, false) | (false, true) => next.run(req).await,
+        (false, false) => {
+            let wanted = req
+                .uri()
+                .path_and_query()
+                .map(|p| p.as_str())
+                .unwrap_or("/");
+            if wanted == "/" {
+                see_other("/login")
+            } else {
+                see_other(&format!("/login?next={}", percent_encode(wanted)))
+            }
+        }
+    }
+}
+
+fn see_other(location: &str) -> Response {
+    (
+        StatusCode::SEE_OTHER,
+        [(header::LOCATION, location.to_owned())],
+    )
+        .into_response()
+}
+
+/// The first value of `name` in a URL query string.
+fn query_param(query: &str, name: &str) -> Option<String> {
+    url::form_urlencoded::parse(query.as_bytes())
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+fn percent_encode(value: &str) -> String {
+    url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(*k, v.parse().unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn fetch_metadata_decides_when_present() {
+        assert!(same_origin(&headers(&[("sec-fetch-site", "same-origin")])));
+        assert!(!same_origin(&headers(&[
+            ("sec-fetch-site", "cross-site"),
+            ("origin", "http://a"),
+            ("host", "a")
+        ])));
+        assert!(!same_origin(&headers(&[("sec-fetch-site", "same-site")])));
+    }
+
+    #[test]
+    fn origin_must_match_host() {
+        assert!(same_origin(&headers(&[
+            ("origin", "http://127.0.0.1:3000"),
+            ("host", "127.0.0.1:3000")
+        ])));
+        assert!(!same_origin(&headers(&[
+            ("origin", "http://evil.example"),
+            ("host", "127.0.0.1:3000")
+        ])));
+        assert!(!same_origin(&headers(&[
+            ("origin", "null"),
+            ("host", "127.0.0.1:3000")
+        ])));
+    }
+
+    #[test]
+    fn requests_without_browser_headers_pass() {
+        assert!(same_origin(&headers(&[("host", "127.0.0.1:3000")])));
+    }
+
+    #[test]
+    fn next_survives_the_round_trip_through_the_login_url() {
+        let wanted = "/admin/users?tab=a&b=c d";
+        let query = format!("next={}", percent_encode(wanted));
+        assert_eq!(query_param(&query, "next").as_deref(), Some(wanted));
+    }
+}

@@ -1,0 +1,3 @@
+//! Workflows over the repositories: validation, transactions and the rules that span tables.
+
+pub mod accounts;

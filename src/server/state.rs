@@ -1,0 +1,41 @@
+//! `AppState`: what every handler and server function shares.
+
+use std::sync::Arc;
+
+use axum::extract::FromRef;
+use leptos::config::LeptosOptions;
+use sqlx::AnyPool;
+
+use crate::server::config::Config;
+use crate::server::throttle::LoginThrottle;
+
+/// Shared by the router, the pages and the server functions (through the Leptos context).
+#[derive(Clone)]
+pub struct AppState {
+    /// The database (SQLite or PostgreSQL).
+    pub pool: AnyPool,
+    /// Where the site's assets are and how the app is named.
+    pub leptos_options: LeptosOptions,
+    /// Failed sign-in bookkeeping.
+    pub throttle: Arc<LoginThrottle>,
+    /// Run-time configuration.
+    pub config: Arc<Config>,
+}
+
+impl AppState {
+    /// State over an open pool.
+    pub fn new(pool: AnyPool, leptos_options: LeptosOptions, config: Config) -> Self {
+        Self {
+            pool,
+            leptos_options,
+            throttle: Arc::new(LoginThrottle::default()),
+            config: Arc::new(config),
+        }
+    }
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}

@@ -1,0 +1,75 @@
+//! The app shell around every signed-in page: header with navigation, the user and sign-out.
+
+use leptos::prelude::*;
+use leptos_router::components::{A, Outlet};
+
+use crate::api::auth::{Logout, current_user};
+use crate::model::{AppError, Role, UserView};
+
+/// The signed-in user, loaded once per page and shared with the pages below the shell.
+#[derive(Clone, Copy)]
+pub struct CurrentUser(pub Resource<Result<Option<UserView>, AppError>>);
+
+/// Provides [`CurrentUser`] to the pages and renders the header around them.
+#[component]
+pub fn AppShell() -> impl IntoView {
+    let user = Resource::new(|| (), |_| current_user());
+    provide_context(CurrentUser(user));
+    let logout = ServerAction::<Logout>::new();
+    Effect::new(move |_| {
+        if matches!(logout.value().get(), Some(Ok(()))) {
+            // A full load: every resource of the old session is dropped with it.
+            let _ = window().location().set_href("/login");
+        }
+    });
+
+    view! {
+        <a class="skip-link" href="#main">"Skip to content"</a>
+        <header class="topbar">
+            <div class="topbar-inner">
+                <a class="brand" href="/">
+                    <span class="brand-mark" aria-hidden="true"></span>
+                    "Nightwatch"
+                </a>
+                <nav class="mainnav" aria-label="Main">
+                    <A href="/incidents">"Incidents"</A>
+                    <A href="/plans">"Plans"</A>
+                    <A href="/runs">"Runs"</A>
+                    <A href="/actions">"Action items"</A>
+                    <A href="/board">"Metrics"</A>
+                    <Suspense>
+                        {move || Suspend::new(async move {
+                            let is_admin = matches!(user.await, Ok(Some(u)) if u.role == Role::Admin);
+                            is_admin.then(|| view! { <A href="/admin/users">"Admin"</A> })
+                        })}
+                    </Suspense>
+                </nav>
+                <div class="usermenu">
+                    <Suspense>
+                        {move || Suspend::new(async move {
+                            user.await
+                                .ok()
+                                .flatten()
+                                .map(|u| {
+                                    view! {
+                                        <a class="whoami" href="/account" title="Your account">
+                                            <span class="username">{u.username.clone()}</span>
+                                            <span class="badge role">{u.role.label()}</span>
+                                        </a>
+                                        <ActionForm action=logout>
+                                            <button type="submit" class="btn ghost small">
+                                                "Sign out"
+                                            </button>
+                                        </ActionForm>
+                                    }
+                                })
+                        })}
+                    </Suspense>
+                </div>
+            </div>
+        </header>
+        <main id="main" class="page">
+            <Outlet />
+        </main>
+    }
+}

@@ -1,0 +1,6 @@
+//! Pages, one folder per feature; each page is a component ending in `Page`.
+
+pub mod account;
+pub mod admin;
+pub mod auth;
+pub mod home;

@@ -1,0 +1,3 @@
+//! The signed-in user's own account.
+
+pub mod account_page;

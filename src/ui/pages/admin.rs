@@ -1,0 +1,3 @@
+//! Administration pages (admin role).
+
+pub mod users_page;

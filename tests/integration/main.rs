@@ -1,0 +1,34 @@
+//! Integration tests, built as one binary: repositories and services on SQLite and PostgreSQL,
+//! and HTTP requests through the real router.
+//!
+//! `db_test!` turns one async test body into two tests, `…::sqlite` and `…::postgres`, each on a
+//! fresh migrated database. PostgreSQL runs when `NIGHTWATCH_TEST_POSTGRES_URL` is set (and must
+//! be set under CI, so that suite is never skipped silently there).
+
+/// One test body, run once on SQLite and once on PostgreSQL.
+macro_rules! db_test {
+    ($(#[$meta:meta])* async fn $name:ident($db:ident) $body:block) => {
+        $(#[$meta])*
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                crate::support::with_db(crate::support::Backend::Sqlite, |$db| async move $body).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                crate::support::with_db(crate::support::Backend::Postgres, |$db| async move $body).await;
+            }
+        }
+    };
+}
+
+mod accounts;
+mod cli;
+mod http;
+mod migrations;
+mod sessions;
+mod support;
