@@ -18,10 +18,15 @@ export PATH := $(TOOLS)/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 ADDR ?= 127.0.0.1:3000
 TARGET_DIR := $(CURDIR)/target
 
-.PHONY: run test setup setup-e2e build lint unit e2e
+.PHONY: run demo test setup setup-e2e build lint unit e2e
 
 run: build
 	@echo "Starting Nightwatch (database: $${NIGHTWATCH_DATABASE_URL:-sqlite://data/nightwatch.db})"
+	$(TARGET_DIR)/release/nightwatch serve --addr $(ADDR)
+
+## Like run, after filling an empty database with demo incidents and users.
+demo: build
+	$(TARGET_DIR)/release/nightwatch demo-data
 	$(TARGET_DIR)/release/nightwatch serve --addr $(ADDR)
 
 test: setup setup-e2e lint unit build e2e

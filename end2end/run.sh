@@ -16,6 +16,7 @@ export RUST_LOG=${RUST_LOG:-info}
 
 printf 'e2e admin password\n' | "$bin" user create --username e2e-admin --role admin --password-stdin
 printf 'e2e viewer password\n' | "$bin" user create --username e2e-viewer --role viewer --password-stdin
+printf 'e2e commander password\n' | "$bin" user create --username e2e-commander --role commander --password-stdin
 
 "$bin" serve --addr "127.0.0.1:$port" >"$state/server.log" 2>&1 &
 server=$!

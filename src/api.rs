@@ -2,6 +2,7 @@
 //! a service. Endpoints are fixed (`/api/<name>`) so URLs stay stable across builds.
 
 pub mod auth;
+pub mod incidents;
 pub mod users;
 
 #[cfg(feature = "ssr")]

@@ -12,6 +12,9 @@ use crate::ui::pages::auth::login_page::LoginPage;
 use crate::ui::pages::home::home_page::HomePage;
 use crate::ui::pages::home::not_found_page::NotFoundPage;
 use crate::ui::pages::home::upcoming_page::UpcomingPage;
+use crate::ui::pages::incidents::declare_page::DeclarePage;
+use crate::ui::pages::incidents::incident_page::IncidentPage;
+use crate::ui::pages::incidents::incidents_page::IncidentsPage;
 
 /// The document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -53,11 +56,9 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async />
                 <ParentRoute path=path!("") view=AppShell ssr=SsrMode::Async>
                     <Route path=path!("") view=HomePage ssr=SsrMode::Async />
-                    <Route
-                        path=path!("/incidents")
-                        view=|| view! { <UpcomingPage title="Incidents" issue=3 /> }
-                        ssr=SsrMode::Async
-                    />
+                    <Route path=path!("/incidents") view=IncidentsPage ssr=SsrMode::Async />
+                    <Route path=path!("/incidents/new") view=DeclarePage ssr=SsrMode::Async />
+                    <Route path=path!("/incidents/:number") view=IncidentPage ssr=SsrMode::Async />
                     <Route
                         path=path!("/plans")
                         view=|| view! { <UpcomingPage title="Plans" issue=5 /> }

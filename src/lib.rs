@@ -1,5 +1,7 @@
 //! Nightwatch: incident response, postmortems and drills. One crate built twice — `ssr` (the
 //! axum server) and `hydrate` (the WASM client) — sharing `model`, `api` and `ui`.
+// Leptos views are deeply nested types; the incident page needs more room than the default.
+#![recursion_limit = "256"]
 
 pub mod api;
 pub mod app;

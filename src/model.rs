@@ -1,6 +1,10 @@
 //! Types shared by the WASM client and the server: ids, enums, DTOs and the pure rules over them.
 
 pub mod error;
+pub mod incident;
+pub mod incident_input;
+pub mod incident_views;
+pub mod timeline;
 pub mod user;
 
 pub use error::{AppError, FieldError};

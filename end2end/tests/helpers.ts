@@ -6,6 +6,7 @@ export type Account = { username: string; password: string };
 // Created by run.sh with `nightwatch user create` before the server starts.
 export const ADMIN: Account = { username: "e2e-admin", password: "e2e admin password" };
 export const VIEWER: Account = { username: "e2e-viewer", password: "e2e viewer password" };
+export const COMMANDER: Account = { username: "e2e-commander", password: "e2e commander password" };
 
 export function isHydrated(testInfo: TestInfo): boolean {
   return testInfo.project.name === "hydrated";

@@ -37,6 +37,15 @@ pub enum Command {
     },
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Fill an empty database with realistic demo incidents (and demo users).
+    DemoData {
+        /// How many incidents.
+        #[arg(long, default_value_t = 40)]
+        incidents: usize,
+        /// Random seed: the same seed gives the same data.
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+    },
     /// Manage accounts.
     User {
         /// The account action.
@@ -71,6 +80,27 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             let pool = open(&config).await?;
             pool.close().await;
             println!("migrations applied");
+            Ok(())
+        }
+        Command::DemoData { incidents, seed } => {
+            let pool = open(&config).await?;
+            // Demo users would otherwise stop `serve` from creating the first admin.
+            if let Some(password) = accounts::ensure_initial_admin(&pool)
+                .await
+                .map_err(|e| describe(&e))?
+            {
+                println!("initial admin password: {password}");
+            }
+            let summary = crate::server::demo::fill(&pool, incidents, seed)
+                .await
+                .map_err(|e| describe(&e))?;
+            pool.close().await;
+            println!("added {} demo incidents", summary.incidents);
+            if let Some(password) = summary.password {
+                println!(
+                    "demo users alice, carol (commanders), bob, dave (responders), erin (viewer); password: {password}"
+                );
+            }
             Ok(())
         }
         Command::User {

@@ -1,3 +1,4 @@
 //! Workflows over the repositories: validation, transactions and the rules that span tables.
 
 pub mod accounts;
+pub mod incidents;

@@ -4,3 +4,4 @@ pub mod account;
 pub mod admin;
 pub mod auth;
 pub mod home;
+pub mod incidents;

@@ -177,3 +177,41 @@ async fn migrate_applies_the_migrations_and_exits() {
     assert!(dir.join("nw.db").is_file());
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[tokio::test]
+async fn demo_data_fills_an_empty_database_once() {
+    let (url, dir) = temp_db();
+    let out = nightwatch(&url)
+        .args(["demo-data", "--incidents", "25", "--seed", "3"])
+        .output()
+        .await
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("added 25 demo incidents"), "{stdout}");
+    assert!(stdout.contains("password: "), "{stdout}");
+
+    let pool = nightwatch::server::db::connect(&url, 1).await.unwrap();
+    let page = nightwatch::server::repo::incidents::list(&pool, &Default::default())
+        .await
+        .unwrap();
+    let total: i64 = page.counts.iter().map(|(_, n)| n).sum();
+    assert_eq!(total, 25);
+    let events: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM incident_events")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert!(
+        events >= 25 * 2,
+        "every incident has a story: {events} events"
+    );
+    pool.close().await;
+
+    let again = nightwatch(&url).arg("demo-data").output().await.unwrap();
+    assert!(!again.status.success());
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains("empty"),
+        "{again:?}"
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}

@@ -29,6 +29,8 @@ macro_rules! db_test {
 mod accounts;
 mod cli;
 mod http;
+mod http_incidents;
+mod incidents;
 mod migrations;
 mod sessions;
 mod support;

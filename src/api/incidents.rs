@@ -1,0 +1,214 @@
+//! Incident server functions: declare, list, read, and every change a commander or responder makes.
+
+use leptos::prelude::*;
+
+use crate::model::AppError;
+use crate::model::incident::IncidentNumber;
+use crate::model::incident_views::{IncidentDetail, IncidentPage};
+
+#[cfg(feature = "ssr")]
+fn parse_number(number: &str) -> Result<IncidentNumber, AppError> {
+    number.parse().map_err(|_| AppError::NotFound)
+}
+
+/// Declares an incident (responder+). A plain form post is sent on to the new incident's page.
+#[server(endpoint = "declare_incident")]
+pub async fn declare_incident(
+    title: String,
+    description: String,
+    severity: String,
+    services: String,
+    tags: String,
+    detected_at: String,
+) -> Result<IncidentNumber, AppError> {
+    use crate::model::Role;
+    use crate::model::incident_input::NewIncident;
+    use crate::server::{auth, service::incidents};
+    let actor = auth::require_role(Role::Responder).await?;
+    let new = NewIncident::parse(
+        &title,
+        &description,
+        &severity,
+        &services,
+        &tags,
+        &detected_at,
+        chrono::Utc::now(),
+    )?;
+    let state = auth::app_state()?;
+    let number = incidents::declare(&state.pool, &actor, &new).await?;
+    super::ssr::redirect_plain_form(&format!("/incidents/{number}"));
+    Ok(number)
+}
+
+/// One page of the incident list (viewer+).
+#[server(endpoint = "list_incidents")]
+pub async fn list_incidents(
+    status: String,
+    severity: String,
+    service: String,
+    tag: String,
+    q: String,
+    sort: String,
+    after: String,
+) -> Result<IncidentPage, AppError> {
+    use crate::model::Role;
+    use crate::model::incident_views::IncidentFilter;
+    use crate::server::{auth, repo::incidents};
+    auth::require_role(Role::Viewer).await?;
+    let state = auth::app_state()?;
+    let filter = IncidentFilter {
+        status,
+        severity,
+        service,
+        tag,
+        q,
+        sort,
+        after,
+    };
+    incidents::list(&state.pool, &filter).await
+}
+
+/// One incident with its timeline (viewer+).
+#[server(endpoint = "get_incident")]
+pub async fn get_incident(number: String) -> Result<IncidentDetail, AppError> {
+    use crate::model::Role;
+    use crate::server::{auth, repo::incidents};
+    auth::require_role(Role::Viewer).await?;
+    let state = auth::app_state()?;
+    incidents::find_detail(&state.pool, parse_number(&number)?)
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+/// The incident's current version, polled by open pages to notice changes (viewer+).
+#[server(endpoint = "incident_version")]
+pub async fn incident_version(number: String) -> Result<i64, AppError> {
+    use crate::model::Role;
+    use crate::server::{auth, repo::incidents};
+    auth::require_role(Role::Viewer).await?;
+    let state = auth::app_state()?;
+    incidents::version(&state.pool, parse_number(&number)?)
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+/// Moves an incident to another status with a note (commander+).
+#[server(endpoint = "transition_incident")]
+pub async fn transition_incident(
+    number: String,
+    to: String,
+    note: String,
+    version: i64,
+) -> Result<(), AppError> {
+    use crate::model::Role;
+    use crate::model::incident::IncidentStatus;
+    use crate::server::{auth, service::incidents};
+    let actor = auth::require_role(Role::Commander).await?;
+    let to: IncidentStatus = to.parse().map_err(|m: String| AppError::field("to", m))?;
+    let state = auth::app_state()?;
+    incidents::transition(
+        &state.pool,
+        &actor,
+        parse_number(&number)?,
+        to,
+        &note,
+        version,
+    )
+    .await
+}
+
+/// Changes an incident's severity with a note (commander+).
+#[server(endpoint = "change_severity")]
+pub async fn change_severity(
+    number: String,
+    severity: String,
+    note: String,
+    version: i64,
+) -> Result<(), AppError> {
+    use crate::model::Role;
+    use crate::model::incident::Severity;
+    use crate::server::{auth, service::incidents};
+    let actor = auth::require_role(Role::Commander).await?;
+    let severity: Severity = severity
+        .parse()
+        .map_err(|m: String| AppError::field("severity", m))?;
+    let state = auth::app_state()?;
+    incidents::change_severity(
+        &state.pool,
+        &actor,
+        parse_number(&number)?,
+        severity,
+        &note,
+        version,
+    )
+    .await
+}
+
+/// Assigns or hands over a role on an incident; a blank username clears it (commander+).
+#[server(endpoint = "assign_role")]
+pub async fn assign_role(
+    number: String,
+    role: String,
+    username: String,
+    version: i64,
+) -> Result<(), AppError> {
+    use crate::model::Role;
+    use crate::model::incident::IncidentRole;
+    use crate::server::{auth, service::incidents};
+    let actor = auth::require_role(Role::Commander).await?;
+    let role: IncidentRole = role
+        .parse()
+        .map_err(|m: String| AppError::field("role", m))?;
+    let state = auth::app_state()?;
+    incidents::assign_role(
+        &state.pool,
+        &actor,
+        parse_number(&number)?,
+        role,
+        &username,
+        version,
+    )
+    .await
+}
+
+/// Records that the impact is mitigated (commander+).
+#[server(endpoint = "mark_mitigated")]
+pub async fn mark_mitigated(number: String, note: String, version: i64) -> Result<(), AppError> {
+    use crate::model::Role;
+    use crate::server::{auth, service::incidents};
+    let actor = auth::require_role(Role::Commander).await?;
+    let state = auth::app_state()?;
+    incidents::mark_mitigated(&state.pool, &actor, parse_number(&number)?, &note, version).await
+}
+
+/// Adds a note to the timeline, optionally about an earlier moment (responder+).
+#[server(endpoint = "add_note")]
+pub async fn add_note(number: String, body: String, occurred_at: String) -> Result<(), AppError> {
+    use crate::model::Role;
+    use crate::server::{auth, service::incidents};
+    let actor = auth::require_role(Role::Responder).await?;
+    let state = auth::app_state()?;
+    incidents::add_note(
+        &state.pool,
+        &actor,
+        parse_number(&number)?,
+        &body,
+        &occurred_at,
+    )
+    .await
+}
+
+/// Usernames of enabled users who can hold an incident role (responder+), for pickers.
+#[server(endpoint = "list_responders")]
+pub async fn list_responders() -> Result<Vec<String>, AppError> {
+    use crate::model::Role;
+    use crate::server::{auth, repo::users};
+    auth::require_role(Role::Viewer).await?;
+    let state = auth::app_state()?;
+    Ok(users::list(&state.pool)
+        .await?
+        .into_iter()
+        .filter(|u| !u.disabled && u.role.allows(Role::Responder))
+        .map(|u| u.username)
+        .collect())
+}

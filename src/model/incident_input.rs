@@ -1,0 +1,206 @@
+//! Parsing what people type about incidents: titles, services and tags, backdated instants, the
+//! declaration form as a whole.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+
+use super::error::{AppError, Validator};
+use super::incident::Severity;
+
+/// How far ahead of the server clock an instant may be (clock skew), in seconds.
+const FUTURE_SLACK_SECS: i64 = 60;
+
+/// A title: 3–200 characters after trimming.
+pub fn parse_title(input: &str) -> Result<String, String> {
+    let title = input.trim();
+    match title.chars().count() {
+        0 => Err("Give the incident a title.".into()),
+        1..=2 => Err("A title needs at least 3 characters.".into()),
+        201.. => Err("A title has at most 200 characters.".into()),
+        _ => Ok(title.to_owned()),
+    }
+}
+
+/// Free text (description, note): at most `max` characters; `required` refuses blank text.
+pub fn parse_text(input: &str, required: bool, max: usize) -> Result<String, String> {
+    let text = input.trim();
+    if required && text.is_empty() {
+        return Err("This cannot be empty.".into());
+    }
+    if text.chars().count() > max {
+        return Err(format!("At most {max} characters."));
+    }
+    Ok(text.to_owned())
+}
+
+/// A service name or tag: lowercase letters, digits and `.-_/:`, 1–64 characters.
+pub fn parse_label(input: &str) -> Result<String, String> {
+    let label = input.trim().to_ascii_lowercase();
+    if label.is_empty() || label.chars().count() > 64 {
+        return Err(format!("{:?} must have 1 to 64 characters.", input.trim()));
+    }
+    if let Some(bad) = label
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '/' | ':')))
+    {
+        return Err(format!(
+            "{label:?} may hold letters, digits and . - _ / : only, not {bad:?}."
+        ));
+    }
+    Ok(label)
+}
+
+/// A comma- or space-separated list of labels, de-duplicated in order, with at most `max`.
+pub fn parse_labels(input: &str, required: bool, max: usize) -> Result<Vec<String>, String> {
+    let mut labels: Vec<String> = Vec::new();
+    for part in input
+        .split([',', ' ', '\n', '\t'])
+        .filter(|p| !p.trim().is_empty())
+    {
+        let label = parse_label(part)?;
+        if !labels.contains(&label) {
+            labels.push(label);
+        }
+    }
+    if required && labels.is_empty() {
+        return Err("Name at least one.".into());
+    }
+    if labels.len() > max {
+        return Err(format!("At most {max}."));
+    }
+    Ok(labels)
+}
+
+/// An instant typed as UTC (`2026-11-23T09:30`, with optional seconds, or RFC 3339). Blank means
+/// `now`. The future is refused: nothing is detected before it happens.
+pub fn parse_past_instant(input: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, String> {
+    let text = input.trim();
+    if text.is_empty() {
+        return Ok(now);
+    }
+    let at = DateTime::parse_from_rfc3339(text)
+        .map(|d| d.with_timezone(&Utc))
+        .or_else(|_| NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S").map(|n| n.and_utc()))
+        .or_else(|_| NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M").map(|n| n.and_utc()))
+        .or_else(|_| NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M").map(|n| n.and_utc()))
+        .map_err(|_| "Use a date and time like 2026-11-23T09:30 (UTC).".to_owned())?;
+    if (at - now).num_seconds() > FUTURE_SLACK_SECS {
+        return Err("This cannot be in the future.".into());
+    }
+    Ok(at)
+}
+
+/// A parsed declaration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewIncident {
+    /// Title.
+    pub title: String,
+    /// Description (may be empty).
+    pub description: String,
+    /// Severity.
+    pub severity: Severity,
+    /// Affected services (at least one).
+    pub services: Vec<String>,
+    /// Tags.
+    pub tags: Vec<String>,
+    /// When it was detected.
+    pub detected_at: DateTime<Utc>,
+}
+
+impl NewIncident {
+    /// Parses the declaration form, reporting every bad field at once.
+    pub fn parse(
+        title: &str,
+        description: &str,
+        severity: &str,
+        services: &str,
+        tags: &str,
+        detected_at: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Self, AppError> {
+        let mut v = Validator::default();
+        let title = v.check("title", parse_title(title));
+        let description = v.check("description", parse_text(description, false, 20_000));
+        let severity = v.check("severity", severity.parse::<Severity>());
+        let services = v.check("services", parse_labels(services, true, 10));
+        let tags = v.check("tags", parse_labels(tags, false, 20));
+        let detected_at = v.check("detected_at", parse_past_instant(detected_at, now));
+        v.finish()?;
+        match (title, description, severity, services, tags, detected_at) {
+            (
+                Some(title),
+                Some(description),
+                Some(severity),
+                Some(services),
+                Some(tags),
+                Some(detected_at),
+            ) => Ok(Self {
+                title,
+                description,
+                severity,
+                services,
+                tags,
+                detected_at,
+            }),
+            _ => Err(AppError::Internal),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn now() -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339("2026-11-23T10:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc)
+    }
+
+    #[test]
+    fn a_full_declaration_parses() {
+        let new = NewIncident::parse(
+            "  Checkout errors ",
+            "5xx on /pay",
+            "sev2",
+            "Payments, checkout,payments",
+            "db timeout",
+            "2026-11-23T09:30",
+            now(),
+        )
+        .unwrap();
+        assert_eq!(new.title, "Checkout errors");
+        assert_eq!(new.severity, Severity::Sev2);
+        assert_eq!(new.services, ["payments", "checkout"]);
+        assert_eq!(new.tags, ["db", "timeout"]);
+        assert_eq!(new.detected_at.to_rfc3339(), "2026-11-23T09:30:00+00:00");
+    }
+
+    #[test]
+    fn every_bad_field_is_reported_at_once() {
+        let err =
+            NewIncident::parse("", "", "sev9", "", "bad tag!", "tomorrow", now()).unwrap_err();
+        for field in ["title", "severity", "services", "tags", "detected_at"] {
+            assert!(err.field_message(field).is_some(), "{field}: {err:?}");
+        }
+        assert!(err.field_message("description").is_none());
+    }
+
+    #[test]
+    fn detected_at_defaults_to_now_and_refuses_the_future() {
+        assert_eq!(parse_past_instant("", now()), Ok(now()));
+        assert!(parse_past_instant("2026-11-23T10:05", now()).is_err());
+        assert!(
+            parse_past_instant("2026-11-23T10:00:30", now()).is_ok(),
+            "clock skew is tolerated"
+        );
+        assert!(parse_past_instant("2026-11-23T09:00:00+08:00", now()).is_ok());
+    }
+
+    #[test]
+    fn labels_are_lowercased_and_checked() {
+        assert_eq!(parse_label(" API-Gateway "), Ok("api-gateway".into()));
+        assert!(parse_label("a b").is_err());
+        assert!(parse_labels("", true, 3).is_err());
+        assert!(parse_labels("a,b,c,d", false, 3).is_err());
+    }
+}

@@ -1,0 +1,198 @@
+//! What the incident pages receive: list rows with filters and keyset cursors, the detail view.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::incident::{IncidentId, IncidentNumber, IncidentStatus, Severity, Timestamps};
+use super::timeline::TimelineEvent;
+
+/// One row of the incident list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IncidentSummary {
+    /// Id.
+    pub id: IncidentId,
+    /// `INC-42`.
+    pub number: IncidentNumber,
+    /// Title.
+    pub title: String,
+    /// Severity.
+    pub severity: Severity,
+    /// Status.
+    pub status: IncidentStatus,
+    /// Affected services.
+    pub services: Vec<String>,
+    /// Tags.
+    pub tags: Vec<String>,
+    /// The commander's username, if any.
+    pub commander: Option<String>,
+    /// Detection instant.
+    pub detected_at: DateTime<Utc>,
+}
+
+/// Everything the incident page shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IncidentDetail {
+    /// The list fields.
+    pub summary: IncidentSummary,
+    /// Description.
+    pub description: String,
+    /// Scribe's username.
+    pub scribe: Option<String>,
+    /// Communications lead's username.
+    pub communications: Option<String>,
+    /// Lifecycle instants.
+    pub timestamps: Timestamps,
+    /// Bumped by every change; a change based on an older version is a conflict.
+    pub version: i64,
+    /// The timeline, oldest first.
+    pub timeline: Vec<TimelineEvent>,
+    /// When the server read this (elapsed times count from here, so server and client agree).
+    pub as_of: DateTime<Utc>,
+}
+
+/// List order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum IncidentSort {
+    /// Most recently detected first.
+    #[default]
+    Newest,
+    /// Least recently detected first.
+    Oldest,
+    /// Worst severity first, then newest.
+    Severity,
+}
+
+impl IncidentSort {
+    /// Every order, for the picker.
+    pub const ALL: [IncidentSort; 3] = [
+        IncidentSort::Newest,
+        IncidentSort::Oldest,
+        IncidentSort::Severity,
+    ];
+
+    /// The URL value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IncidentSort::Newest => "newest",
+            IncidentSort::Oldest => "oldest",
+            IncidentSort::Severity => "severity",
+        }
+    }
+
+    /// The displayed name.
+    pub fn label(self) -> &'static str {
+        match self {
+            IncidentSort::Newest => "Newest first",
+            IncidentSort::Oldest => "Oldest first",
+            IncidentSort::Severity => "Worst severity first",
+        }
+    }
+
+    /// Parses a URL value; anything unknown is the default.
+    pub fn parse(s: &str) -> Self {
+        IncidentSort::ALL
+            .into_iter()
+            .find(|v| v.as_str() == s)
+            .unwrap_or_default()
+    }
+}
+
+/// The list's filters, as they appear in the URL. Empty strings mean "any".
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct IncidentFilter {
+    /// `open`, `mitigating`, `recovered`, `reviewed`, or `active` (open or mitigating).
+    pub status: String,
+    /// `sev1` … `sev4`.
+    pub severity: String,
+    /// A service name.
+    pub service: String,
+    /// A tag.
+    pub tag: String,
+    /// Words in the title.
+    pub q: String,
+    /// `newest`, `oldest`, `severity`.
+    pub sort: String,
+    /// The cursor of the page to show (from the previous page's `next`).
+    pub after: String,
+}
+
+/// A keyset position: the sort key of the last row shown.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cursor {
+    /// The severity of the last row (severity order only).
+    pub severity: Option<Severity>,
+    /// Its detection instant in Unix milliseconds.
+    pub detected_ms: i64,
+    /// Its number (ties on the instant).
+    pub number: i64,
+}
+
+impl Cursor {
+    /// The opaque text form used in URLs.
+    pub fn encode(&self) -> String {
+        match self.severity {
+            Some(s) => format!("{}.{}.{}", s.as_str(), self.detected_ms, self.number),
+            None => format!("{}.{}", self.detected_ms, self.number),
+        }
+    }
+
+    /// Reads a cursor back; a malformed one reads as none (the first page).
+    pub fn decode(text: &str) -> Option<Self> {
+        let parts: Vec<&str> = text.split('.').collect();
+        let (severity, rest) = match parts.as_slice() {
+            [sev, rest @ ..] if sev.starts_with("sev") => (Some(sev.parse().ok()?), rest),
+            rest => (None, rest),
+        };
+        match rest {
+            [ms, number] => Some(Self {
+                severity,
+                detected_ms: ms.parse().ok()?,
+                number: number.parse().ok()?,
+            }),
+            _ => None,
+        }
+    }
+}
+
+/// One page of the list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IncidentPage {
+    /// The rows.
+    pub items: Vec<IncidentSummary>,
+    /// The cursor of the next page, if there is one.
+    pub next: Option<String>,
+    /// How many incidents match the other filters, per status.
+    pub counts: Vec<(IncidentStatus, i64)>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip() {
+        for c in [
+            Cursor {
+                severity: None,
+                detected_ms: 1_700_000_000_000,
+                number: 42,
+            },
+            Cursor {
+                severity: Some(Severity::Sev3),
+                detected_ms: 5,
+                number: 1,
+            },
+        ] {
+            assert_eq!(Cursor::decode(&c.encode()), Some(c));
+        }
+        assert_eq!(Cursor::decode("garbage"), None);
+        assert_eq!(Cursor::decode("sev9.1.2"), None);
+    }
+
+    #[test]
+    fn unknown_sort_is_newest() {
+        assert_eq!(IncidentSort::parse("severity"), IncidentSort::Severity);
+        assert_eq!(IncidentSort::parse("bogus"), IncidentSort::Newest);
+    }
+}

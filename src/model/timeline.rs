@@ -1,0 +1,202 @@
+//! The incident timeline: append-only events, each with its author, the moment it happened and the
+//! moment it was recorded. A correction is a new event pointing at the one it corrects.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::incident::{IncidentRole, IncidentStatus, Severity};
+
+/// A timeline event's id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct EventId(pub Uuid);
+
+impl std::fmt::Display for EventId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::str::FromStr for EventId {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Uuid::parse_str(s.trim())
+            .map(EventId)
+            .map_err(|_| "not a valid event id".to_owned())
+    }
+}
+
+/// What happened. Stored as JSON beside its `kind`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum EventData {
+    /// The incident was declared.
+    Declared {
+        /// Title at declaration.
+        title: String,
+        /// Severity at declaration.
+        severity: Severity,
+        /// Affected services.
+        services: Vec<String>,
+    },
+    /// The status changed.
+    StatusChanged {
+        /// Before.
+        from: IncidentStatus,
+        /// After.
+        to: IncidentStatus,
+        /// Why.
+        note: String,
+    },
+    /// The severity changed.
+    SeverityChanged {
+        /// Before.
+        from: Severity,
+        /// After.
+        to: Severity,
+        /// Why.
+        note: String,
+    },
+    /// A role was assigned or handed over.
+    RoleAssigned {
+        /// Which role.
+        role: IncidentRole,
+        /// The new holder (username), or none when the role was cleared.
+        user: Option<String>,
+        /// The previous holder, if any.
+        previous: Option<String>,
+    },
+    /// The impact was mitigated.
+    Mitigated {
+        /// How.
+        note: String,
+    },
+    /// A note (possibly about an earlier moment).
+    NoteAdded {
+        /// The text.
+        body: String,
+    },
+}
+
+impl EventData {
+    /// The stored kind.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            EventData::Declared { .. } => "declared",
+            EventData::StatusChanged { .. } => "status_changed",
+            EventData::SeverityChanged { .. } => "severity_changed",
+            EventData::RoleAssigned { .. } => "role_assigned",
+            EventData::Mitigated { .. } => "mitigated",
+            EventData::NoteAdded { .. } => "note_added",
+        }
+    }
+
+    /// One line saying what happened.
+    pub fn headline(&self) -> String {
+        match self {
+            EventData::Declared {
+                severity, services, ..
+            } => {
+                format!("Declared as {severity} affecting {}", services.join(", "))
+            }
+            EventData::StatusChanged { from, to, .. }
+                if *from == IncidentStatus::Recovered && *to == IncidentStatus::Mitigating =>
+            {
+                "Reopened: Recovered → Mitigating".to_owned()
+            }
+            EventData::StatusChanged { from, to, .. } => format!("Status {from} → {to}"),
+            EventData::SeverityChanged { from, to, .. } => format!("Severity {from} → {to}"),
+            EventData::RoleAssigned {
+                role,
+                user: Some(user),
+                previous: Some(prev),
+            } => {
+                format!("{} handed over from {prev} to {user}", role.label())
+            }
+            EventData::RoleAssigned {
+                role,
+                user: Some(user),
+                previous: None,
+            } => {
+                format!("{user} is {}", role.label().to_lowercase())
+            }
+            EventData::RoleAssigned {
+                role, user: None, ..
+            } => {
+                format!("{} role cleared", role.label())
+            }
+            EventData::Mitigated { .. } => "Impact mitigated".to_owned(),
+            EventData::NoteAdded { .. } => "Note".to_owned(),
+        }
+    }
+
+    /// The free text the author wrote with it, if any.
+    pub fn text(&self) -> Option<&str> {
+        match self {
+            EventData::StatusChanged { note, .. }
+            | EventData::SeverityChanged { note, .. }
+            | EventData::Mitigated { note } => Some(note),
+            EventData::NoteAdded { body } => Some(body),
+            EventData::Declared { .. } | EventData::RoleAssigned { .. } => None,
+        }
+    }
+}
+
+/// One entry of an incident's timeline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimelineEvent {
+    /// Id.
+    pub id: EventId,
+    /// Position in the incident's timeline (1, 2, …), in recording order.
+    pub seq: i64,
+    /// What happened.
+    pub data: EventData,
+    /// When it happened (a note may be about an earlier moment).
+    pub occurred_at: DateTime<Utc>,
+    /// When it was written down.
+    pub recorded_at: DateTime<Utc>,
+    /// Who (username); none for the system.
+    pub author: Option<String>,
+    /// The event this one corrects, if it is a correction.
+    pub corrects: Option<EventId>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn event_data_is_stored_with_its_kind() {
+        let data = EventData::StatusChanged {
+            from: IncidentStatus::Open,
+            to: IncidentStatus::Mitigating,
+            note: "on it".into(),
+        };
+        let json = serde_json::to_value(&data).unwrap();
+        assert_eq!(json["kind"], data.kind());
+        assert_eq!(serde_json::from_value::<EventData>(json).unwrap(), data);
+    }
+
+    #[test]
+    fn a_reopen_reads_as_a_reopen() {
+        let data = EventData::StatusChanged {
+            from: IncidentStatus::Recovered,
+            to: IncidentStatus::Mitigating,
+            note: "errors again".into(),
+        };
+        assert!(data.headline().starts_with("Reopened"));
+        assert_eq!(data.text(), Some("errors again"));
+    }
+
+    #[test]
+    fn a_handover_names_both_holders() {
+        let data = EventData::RoleAssigned {
+            role: IncidentRole::Commander,
+            user: Some("bob".into()),
+            previous: Some("alice".into()),
+        };
+        assert_eq!(data.headline(), "Commander handed over from alice to bob");
+    }
+}

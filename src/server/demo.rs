@@ -1,0 +1,346 @@
+//! `nightwatch demo-data`: fills an empty database with a realistic, deterministic set of
+//! incidents across services, severities and states, each with a believable timeline, so a new
+//! user sees a living app.
+
+use chrono::{DateTime, Duration, Utc};
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
+use sqlx::AnyPool;
+
+use crate::model::incident::{IncidentRole, IncidentStatus, Severity, Timestamps};
+use crate::model::incident_input::NewIncident;
+use crate::model::timeline::EventData;
+use crate::model::{AppError, Role, UserId};
+use crate::server::db::to_millis;
+use crate::server::repo::incidents::{self as repo, IncidentState};
+use crate::server::repo::users::{self, UserRecord};
+use crate::server::service::accounts;
+
+const SERVICES: [&str; 8] = [
+    "payments",
+    "checkout",
+    "search",
+    "auth",
+    "api-gateway",
+    "notifications",
+    "orders-db",
+    "mobile-api",
+];
+const TAGS: [&str; 8] = [
+    "deploy",
+    "database",
+    "network",
+    "capacity",
+    "config",
+    "third-party",
+    "certificate",
+    "dns",
+];
+const TITLES: [&str; 8] = [
+    "{s}: elevated 5xx error rate",
+    "{s}: p99 latency above SLO",
+    "{s}: pods crash-looping after deploy",
+    "Connection pool exhausted on {s}",
+    "TLS certificate expired on {s}",
+    "Queue backlog growing in {s}",
+    "DNS resolution failures for {s}",
+    "Disk almost full on {s} primary",
+];
+const MITIGATIONS: [&str; 6] = [
+    "Rolled back the last deploy",
+    "Failed over to the standby region",
+    "Scaled the deployment from 6 to 12 replicas",
+    "Raised the connection pool limit and restarted workers",
+    "Renewed the certificate and reloaded the ingress",
+    "Rate-limited the noisy client",
+];
+const NOTES: [&str; 6] = [
+    "Customer support reports checkout failures in EU",
+    "Status page updated: investigating",
+    "Error budget for the month is now exhausted",
+    "Vendor confirms an incident on their side",
+    "Graphs show the drop started at the deploy",
+    "Paged the database on-call",
+];
+
+/// What `fill` added.
+#[derive(Debug)]
+pub struct DemoSummary {
+    /// Incidents created.
+    pub incidents: usize,
+    /// Demo accounts created, with the password they share (none when they existed already).
+    pub password: Option<String>,
+}
+
+/// Adds `count` incidents (deterministic for a `seed`) and the demo users they mention. Refuses a
+/// database that already has incidents.
+pub async fn fill(pool: &AnyPool, count: usize, seed: u64) -> Result<DemoSummary, AppError> {
+    let existing: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM incidents")
+        .fetch_one(pool)
+        .await?;
+    if existing > 0 {
+        return Err(AppError::Conflict(format!(
+            "the database already has {existing} incidents: demo data only goes into an empty one"
+        )));
+    }
+    let (people, password) = demo_users(pool).await?;
+    let mut rng = StdRng::seed_from_u64(seed);
+    let now = Utc::now();
+    let mut detections: Vec<DateTime<Utc>> = (0..count)
+        .map(|_| now - Duration::minutes(rng.gen_range(20..60 * 24 * 60)))
+        .collect();
+    detections.sort();
+    for detected in detections {
+        add_incident(pool, &mut rng, &people, detected, now).await?;
+    }
+    Ok(DemoSummary {
+        incidents: count,
+        password,
+    })
+}
+
+async fn demo_users(pool: &AnyPool) -> Result<(Vec<UserRecord>, Option<String>), AppError> {
+    let password = crate::server::auth::generate_password();
+    let mut created = false;
+    let mut people = Vec::new();
+    for (name, role) in [
+        ("alice", Role::Commander),
+        ("bob", Role::Responder),
+        ("carol", Role::Commander),
+        ("dave", Role::Responder),
+        ("erin", Role::Viewer),
+    ] {
+        let user = match users::find_by_username(pool, name).await? {
+            Some(u) => u,
+            None => {
+                created = true;
+                let new = accounts::parse_new_user(name, role.as_str(), &password)?;
+                accounts::create_user(pool, &new).await?
+            }
+        };
+        if user.role.allows(Role::Responder) {
+            people.push(user);
+        }
+    }
+    Ok((people, created.then_some(password)))
+}
+
+/// One incident with its life story, written in one transaction.
+async fn add_incident(
+    pool: &AnyPool,
+    rng: &mut StdRng,
+    people: &[UserRecord],
+    detected: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let service = *SERVICES.choose(rng).unwrap_or(&"payments");
+    let mut services = vec![service.to_owned()];
+    if rng.gen_bool(0.3) {
+        let other = *SERVICES.choose(rng).unwrap_or(&"checkout");
+        if other != service {
+            services.push(other.to_owned());
+        }
+    }
+    let tag_count = rng.gen_range(0..3);
+    let tags: Vec<String> = TAGS
+        .choose_multiple(rng, tag_count)
+        .map(|t| (*t).to_owned())
+        .collect();
+    let severity = *[
+        Severity::Sev1,
+        Severity::Sev2,
+        Severity::Sev2,
+        Severity::Sev3,
+        Severity::Sev3,
+        Severity::Sev3,
+        Severity::Sev4,
+    ]
+    .choose(rng)
+    .unwrap_or(&Severity::Sev3);
+    let title = TITLES
+        .choose(rng)
+        .unwrap_or(&TITLES[0])
+        .replace("{s}", service);
+    let new = NewIncident {
+        title,
+        description: format!("Alert fired for {service}; see the timeline for what happened."),
+        severity,
+        services,
+        tags,
+        detected_at: detected,
+    };
+    let pick = |rng: &mut StdRng| people.choose(rng).cloned().ok_or(AppError::Internal);
+    let declarer = pick(rng)?;
+    let commander = people
+        .iter()
+        .filter(|p| p.role.allows(Role::Commander))
+        .collect::<Vec<_>>()
+        .choose(rng)
+        .map(|p| (*p).clone())
+        .unwrap_or_else(|| declarer.clone());
+
+    let mut tx = pool.begin().await?;
+    let number = repo::next_number(&mut tx).await?;
+    let mut at = detected + Duration::minutes(rng.gen_range(1..12));
+    let id = repo::insert(&mut tx, number, &new, Some(declarer.id), to_millis(at)).await?;
+    let mut events: Vec<(DateTime<Utc>, UserId, EventData)> = vec![(
+        at,
+        declarer.id,
+        EventData::Declared {
+            title: new.title.clone(),
+            severity,
+            services: new.services.clone(),
+        },
+    )];
+    let mut state = IncidentState {
+        id,
+        number,
+        status: IncidentStatus::Open,
+        severity,
+        timestamps: Timestamps::detected(detected),
+        commander_id: None,
+        scribe_id: None,
+        communications_id: None,
+        holder_names: [None, None, None],
+        version: 1,
+    };
+    let age = now - detected;
+    // How far this incident got: recent ones may still be running.
+    let stage = if age < Duration::hours(2) {
+        rng.gen_range(0..3)
+    } else if age < Duration::days(1) {
+        rng.gen_range(2..4)
+    } else {
+        3
+    };
+    let step = |rng: &mut StdRng, at: &mut DateTime<Utc>, min: i64, max: i64| {
+        *at = (*at + Duration::minutes(rng.gen_range(min..max))).min(now - Duration::minutes(1));
+        *at
+    };
+
+    if stage >= 1 {
+        let t = step(rng, &mut at, 1, 6);
+        state.commander_id = Some(commander.id.to_string());
+        state.timestamps.acknowledge(t);
+        events.push((
+            t,
+            commander.id,
+            EventData::RoleAssigned {
+                role: IncidentRole::Commander,
+                user: Some(commander.username.clone()),
+                previous: None,
+            },
+        ));
+    }
+    if stage >= 2 {
+        let t = step(rng, &mut at, 1, 10);
+        state
+            .timestamps
+            .apply_transition(IncidentStatus::Open, IncidentStatus::Mitigating, t);
+        state.status = IncidentStatus::Mitigating;
+        events.push((
+            t,
+            commander.id,
+            EventData::StatusChanged {
+                from: IncidentStatus::Open,
+                to: IncidentStatus::Mitigating,
+                note: "Investigating; paging the owning team".into(),
+            },
+        ));
+        if rng.gen_bool(0.6) {
+            let t = step(rng, &mut at, 2, 20);
+            let author = pick(rng)?;
+            events.push((
+                t,
+                author.id,
+                EventData::NoteAdded {
+                    body: (*NOTES.choose(rng).unwrap_or(&NOTES[0])).to_owned(),
+                },
+            ));
+        }
+        if rng.gen_bool(0.2) {
+            let t = step(rng, &mut at, 1, 15);
+            let to = if severity == Severity::Sev1 {
+                Severity::Sev2
+            } else {
+                Severity::Sev1
+            };
+            events.push((
+                t,
+                commander.id,
+                EventData::SeverityChanged {
+                    from: state.severity,
+                    to,
+                    note: "Impact is wider than first thought".into(),
+                },
+            ));
+            state.severity = to;
+        }
+        if rng.gen_bool(0.7) {
+            let t = step(rng, &mut at, 5, 90);
+            state.timestamps.mitigate(t);
+            events.push((
+                t,
+                commander.id,
+                EventData::Mitigated {
+                    note: (*MITIGATIONS.choose(rng).unwrap_or(&MITIGATIONS[0])).to_owned(),
+                },
+            ));
+        }
+    }
+    if stage >= 3 {
+        let t = step(rng, &mut at, 5, 240);
+        state
+            .timestamps
+            .apply_transition(IncidentStatus::Mitigating, IncidentStatus::Recovered, t);
+        state.status = IncidentStatus::Recovered;
+        events.push((
+            t,
+            commander.id,
+            EventData::StatusChanged {
+                from: IncidentStatus::Mitigating,
+                to: IncidentStatus::Recovered,
+                note: "Error rate and latency back to normal for 15 minutes".into(),
+            },
+        ));
+        if rng.gen_bool(0.12) {
+            let t = step(rng, &mut at, 10, 120);
+            state.timestamps.apply_transition(
+                IncidentStatus::Recovered,
+                IncidentStatus::Mitigating,
+                t,
+            );
+            events.push((
+                t,
+                commander.id,
+                EventData::StatusChanged {
+                    from: IncidentStatus::Recovered,
+                    to: IncidentStatus::Mitigating,
+                    note: "Errors are back after the cache warmed up".into(),
+                },
+            ));
+            let t = step(rng, &mut at, 10, 90);
+            state.timestamps.apply_transition(
+                IncidentStatus::Mitigating,
+                IncidentStatus::Recovered,
+                t,
+            );
+            events.push((
+                t,
+                commander.id,
+                EventData::StatusChanged {
+                    from: IncidentStatus::Mitigating,
+                    to: IncidentStatus::Recovered,
+                    note: "Stable again after the second fix".into(),
+                },
+            ));
+        }
+    }
+    repo::save_state(&mut tx, &state).await?;
+    for (t, author, data) in events {
+        repo::append_event(&mut tx, id, &data, to_millis(t), to_millis(t), Some(author)).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,611 @@
+//! The `incidents` table with its services and tags, and the `incident_events` timeline.
+
+use sqlx::{AnyConnection, AnyPool, FromRow};
+use uuid::Uuid;
+
+use crate::model::incident::{
+    IncidentId, IncidentNumber, IncidentRole, IncidentStatus, Severity, Timestamps,
+};
+use crate::model::incident_input::NewIncident;
+use crate::model::incident_views::{
+    Cursor, IncidentDetail, IncidentFilter, IncidentPage, IncidentSort, IncidentSummary,
+};
+use crate::model::timeline::{EventData, EventId, TimelineEvent};
+use crate::model::{AppError, UserId};
+use crate::server::db::{from_millis, to_millis};
+
+/// Rows per list page.
+pub const PAGE_SIZE: usize = 25;
+
+/// An incident's mutable state, read inside a change's transaction.
+#[derive(Debug, Clone)]
+pub struct IncidentState {
+    /// Id.
+    pub id: IncidentId,
+    /// Number.
+    pub number: IncidentNumber,
+    /// Status.
+    pub status: IncidentStatus,
+    /// Severity.
+    pub severity: Severity,
+    /// Instants.
+    pub timestamps: Timestamps,
+    /// Role holders (user ids).
+    pub commander_id: Option<String>,
+    /// Scribe.
+    pub scribe_id: Option<String>,
+    /// Communications.
+    pub communications_id: Option<String>,
+    /// Usernames of the role holders when the change began (commander, scribe, communications).
+    pub holder_names: [Option<String>; 3],
+    /// Version after this change's bump.
+    pub version: i64,
+}
+
+impl IncidentState {
+    /// The holder of `role` (user id).
+    pub fn holder(&self, role: IncidentRole) -> Option<&str> {
+        match role {
+            IncidentRole::Commander => self.commander_id.as_deref(),
+            IncidentRole::Scribe => self.scribe_id.as_deref(),
+            IncidentRole::Communications => self.communications_id.as_deref(),
+        }
+    }
+
+    /// The holder's username when the change began.
+    pub fn holder_name(&self, role: IncidentRole) -> Option<&str> {
+        let i = IncidentRole::ALL
+            .iter()
+            .position(|r| *r == role)
+            .unwrap_or(0);
+        self.holder_names[i].as_deref()
+    }
+
+    /// Gives `role` to the user with this id (or nobody).
+    pub fn set_holder(&mut self, role: IncidentRole, id: Option<String>) {
+        match role {
+            IncidentRole::Commander => self.commander_id = id,
+            IncidentRole::Scribe => self.scribe_id = id,
+            IncidentRole::Communications => self.communications_id = id,
+        }
+    }
+}
+
+fn corrupt(what: &str) -> AppError {
+    tracing::error!("corrupt {what} in an incidents row");
+    AppError::Internal
+}
+
+fn ms(at: Option<i64>) -> Option<chrono::DateTime<chrono::Utc>> {
+    at.map(from_millis)
+}
+
+fn split(list: &str) -> Vec<String> {
+    list.split(',')
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Takes the next incident number (atomic on both databases).
+pub async fn next_number(conn: &mut AnyConnection) -> Result<IncidentNumber, AppError> {
+    let n: i64 = sqlx::query_scalar(
+        "UPDATE counters SET value = value + 1 WHERE name = 'incident_number' RETURNING value",
+    )
+    .fetch_one(conn)
+    .await?;
+    Ok(IncidentNumber(n))
+}
+
+/// Inserts a declared incident (version 1) with its services and tags.
+pub async fn insert(
+    conn: &mut AnyConnection,
+    number: IncidentNumber,
+    new: &NewIncident,
+    declared_by: Option<UserId>,
+    now: i64,
+) -> Result<IncidentId, AppError> {
+    let id = IncidentId(Uuid::new_v4());
+    sqlx::query(
+        "INSERT INTO incidents (id, number, title, description, severity, status, services, tags, \
+         detected_at, declared_by, created_at, updated_at, version) \
+         VALUES ($1, $2, $3, $4, $5, 'open', $6, $7, $8, $9, $10, $11, 1)",
+    )
+    .bind(id.to_string())
+    .bind(number.0)
+    .bind(&new.title)
+    .bind(&new.description)
+    .bind(new.severity.as_str())
+    .bind(new.services.join(","))
+    .bind(new.tags.join(","))
+    .bind(to_millis(new.detected_at))
+    .bind(declared_by.map(|u| u.to_string()))
+    .bind(now)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    for service in &new.services {
+        sqlx::query("INSERT INTO incident_services (incident_id, service) VALUES ($1, $2)")
+            .bind(id.to_string())
+            .bind(service)
+            .execute(&mut *conn)
+            .await?;
+    }
+    for tag in &new.tags {
+        sqlx::query("INSERT INTO incident_tags (incident_id, tag) VALUES ($1, $2)")
+            .bind(id.to_string())
+            .bind(tag)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(id)
+}
+
+/// Claims the incident for a change: bumps its version if it is still `expected` (any version
+/// when `None`) and returns its state. This is the first write of the transaction, so concurrent
+/// changes queue here and a stale one is refused as a conflict.
+pub async fn lock_for_change(
+    conn: &mut AnyConnection,
+    number: IncidentNumber,
+    expected: Option<i64>,
+    now: i64,
+) -> Result<IncidentState, AppError> {
+    let bumped = match expected {
+        Some(v) => {
+            sqlx::query(
+                "UPDATE incidents SET version = version + 1, updated_at = $1 WHERE number = $2 AND version = $3",
+            )
+            .bind(now)
+            .bind(number.0)
+            .bind(v)
+            .execute(&mut *conn)
+            .await?
+        }
+        None => {
+            sqlx::query("UPDATE incidents SET version = version + 1, updated_at = $1 WHERE number = $2")
+                .bind(now)
+                .bind(number.0)
+                .execute(&mut *conn)
+                .await?
+        }
+    };
+    if bumped.rows_affected() == 0 {
+        let exists: Option<i64> =
+            sqlx::query_scalar("SELECT version FROM incidents WHERE number = $1")
+                .bind(number.0)
+                .fetch_optional(&mut *conn)
+                .await?;
+        return Err(match exists {
+            None => AppError::NotFound,
+            Some(_) => AppError::Conflict(format!(
+                "{number} was changed by someone else after you loaded it. Look at the latest state and try again."
+            )),
+        });
+    }
+    let row: StateRow = sqlx::query_as(
+        "SELECT i.id, i.number, i.status, i.severity, i.commander_id, i.scribe_id, i.communications_id, \
+         c.username AS commander_name, s.username AS scribe_name, m.username AS communications_name, \
+         i.detected_at, i.acknowledged_at, i.mitigated_at, i.resolved_at, i.reviewed_at, i.version \
+         FROM incidents i LEFT JOIN users c ON c.id = i.commander_id \
+         LEFT JOIN users s ON s.id = i.scribe_id LEFT JOIN users m ON m.id = i.communications_id \
+         WHERE i.number = $1",
+    )
+    .bind(number.0)
+    .fetch_one(&mut *conn)
+    .await?;
+    row.try_into()
+}
+
+#[derive(FromRow)]
+struct StateRow {
+    id: String,
+    number: i64,
+    status: String,
+    severity: String,
+    commander_id: Option<String>,
+    scribe_id: Option<String>,
+    communications_id: Option<String>,
+    commander_name: Option<String>,
+    scribe_name: Option<String>,
+    communications_name: Option<String>,
+    detected_at: i64,
+    acknowledged_at: Option<i64>,
+    mitigated_at: Option<i64>,
+    resolved_at: Option<i64>,
+    reviewed_at: Option<i64>,
+    version: i64,
+}
+
+impl TryFrom<StateRow> for IncidentState {
+    type Error = AppError;
+
+    fn try_from(r: StateRow) -> Result<Self, AppError> {
+        Ok(Self {
+            id: r.id.parse().map_err(|_| corrupt("id"))?,
+            number: IncidentNumber(r.number),
+            status: r.status.parse().map_err(|_| corrupt("status"))?,
+            severity: r.severity.parse().map_err(|_| corrupt("severity"))?,
+            timestamps: Timestamps {
+                detected_at: from_millis(r.detected_at),
+                acknowledged_at: ms(r.acknowledged_at),
+                mitigated_at: ms(r.mitigated_at),
+                resolved_at: ms(r.resolved_at),
+                reviewed_at: ms(r.reviewed_at),
+            },
+            commander_id: r.commander_id,
+            scribe_id: r.scribe_id,
+            communications_id: r.communications_id,
+            holder_names: [r.commander_name, r.scribe_name, r.communications_name],
+            version: r.version,
+        })
+    }
+}
+
+/// Writes back status, severity, roles and timestamps of a locked incident.
+pub async fn save_state(conn: &mut AnyConnection, s: &IncidentState) -> Result<(), AppError> {
+    let t = &s.timestamps;
+    sqlx::query(
+        "UPDATE incidents SET status = $1, severity = $2, commander_id = $3, scribe_id = $4, \
+         communications_id = $5, acknowledged_at = $6, mitigated_at = $7, resolved_at = $8, \
+         reviewed_at = $9 WHERE id = $10",
+    )
+    .bind(s.status.as_str())
+    .bind(s.severity.as_str())
+    .bind(s.commander_id.clone())
+    .bind(s.scribe_id.clone())
+    .bind(s.communications_id.clone())
+    .bind(t.acknowledged_at.map(to_millis))
+    .bind(t.mitigated_at.map(to_millis))
+    .bind(t.resolved_at.map(to_millis))
+    .bind(t.reviewed_at.map(to_millis))
+    .bind(s.id.to_string())
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Appends an event to an incident's timeline (call inside the change's transaction).
+pub async fn append_event(
+    conn: &mut AnyConnection,
+    incident: IncidentId,
+    data: &EventData,
+    occurred_at: i64,
+    recorded_at: i64,
+    author: Option<UserId>,
+) -> Result<EventId, AppError> {
+    let id = EventId(Uuid::new_v4());
+    let json = serde_json::to_string(data).map_err(|_| AppError::Internal)?;
+    sqlx::query(
+        "INSERT INTO incident_events (id, incident_id, seq, kind, data, occurred_at, recorded_at, author_id) \
+         VALUES ($1, $2, (SELECT COALESCE(MAX(seq), 0) + 1 FROM incident_events WHERE incident_id = $3), \
+         $4, $5, $6, $7, $8)",
+    )
+    .bind(id.to_string())
+    .bind(incident.to_string())
+    .bind(incident.to_string())
+    .bind(data.kind())
+    .bind(json)
+    .bind(occurred_at)
+    .bind(recorded_at)
+    .bind(author.map(|a| a.to_string()))
+    .execute(conn)
+    .await?;
+    Ok(id)
+}
+
+const SUMMARY_COLUMNS: &str = "i.id, i.number, i.title, i.severity, i.status, i.services, i.tags, \
+     c.username AS commander, i.detected_at";
+
+#[derive(FromRow)]
+struct SummaryRow {
+    id: String,
+    number: i64,
+    title: String,
+    severity: String,
+    status: String,
+    services: String,
+    tags: String,
+    commander: Option<String>,
+    detected_at: i64,
+}
+
+impl TryFrom<SummaryRow> for IncidentSummary {
+    type Error = AppError;
+
+    fn try_from(r: SummaryRow) -> Result<Self, AppError> {
+        Ok(Self {
+            id: r.id.parse().map_err(|_| corrupt("id"))?,
+            number: IncidentNumber(r.number),
+            title: r.title,
+            severity: r.severity.parse().map_err(|_| corrupt("severity"))?,
+            status: r.status.parse().map_err(|_| corrupt("status"))?,
+            services: split(&r.services),
+            tags: split(&r.tags),
+            commander: r.commander,
+            detected_at: from_millis(r.detected_at),
+        })
+    }
+}
+
+#[derive(FromRow)]
+struct DetailRow {
+    description: String,
+    scribe: Option<String>,
+    communications: Option<String>,
+    acknowledged_at: Option<i64>,
+    mitigated_at: Option<i64>,
+    resolved_at: Option<i64>,
+    reviewed_at: Option<i64>,
+    version: i64,
+}
+
+#[derive(FromRow)]
+struct EventRow {
+    id: String,
+    seq: i64,
+    data: String,
+    occurred_at: i64,
+    recorded_at: i64,
+    author: Option<String>,
+    corrects_id: Option<String>,
+}
+
+/// The incident with this number, with its timeline (oldest first).
+pub async fn find_detail(
+    pool: &AnyPool,
+    number: IncidentNumber,
+) -> Result<Option<IncidentDetail>, AppError> {
+    let summary: Option<SummaryRow> = sqlx::query_as(&format!(
+        "SELECT {SUMMARY_COLUMNS} FROM incidents i LEFT JOIN users c ON c.id = i.commander_id WHERE i.number = $1"
+    ))
+    .bind(number.0)
+    .fetch_optional(pool)
+    .await?;
+    let Some(summary) = summary else {
+        return Ok(None);
+    };
+    let summary = IncidentSummary::try_from(summary)?;
+    let detail: DetailRow = sqlx::query_as(
+        "SELECT i.description, s.username AS scribe, m.username AS communications, i.acknowledged_at, \
+         i.mitigated_at, i.resolved_at, i.reviewed_at, i.version FROM incidents i \
+         LEFT JOIN users s ON s.id = i.scribe_id LEFT JOIN users m ON m.id = i.communications_id \
+         WHERE i.number = $1",
+    )
+    .bind(number.0)
+    .fetch_one(pool)
+    .await?;
+    let events: Vec<EventRow> = sqlx::query_as(
+        "SELECT e.id, e.seq, e.data, e.occurred_at, e.recorded_at, u.username AS author, e.corrects_id \
+         FROM incident_events e LEFT JOIN users u ON u.id = e.author_id \
+         WHERE e.incident_id = $1 ORDER BY e.seq",
+    )
+    .bind(summary.id.to_string())
+    .fetch_all(pool)
+    .await?;
+    let timeline = events
+        .into_iter()
+        .map(|e| {
+            Ok(TimelineEvent {
+                id: e.id.parse().map_err(|_| corrupt("event id"))?,
+                seq: e.seq,
+                data: serde_json::from_str(&e.data).map_err(|_| corrupt("event data"))?,
+                occurred_at: from_millis(e.occurred_at),
+                recorded_at: from_millis(e.recorded_at),
+                author: e.author,
+                corrects: e
+                    .corrects_id
+                    .map(|c| c.parse())
+                    .transpose()
+                    .map_err(|_| corrupt("event ref"))?,
+            })
+        })
+        .collect::<Result<Vec<_>, AppError>>()?;
+    Ok(Some(IncidentDetail {
+        timestamps: Timestamps {
+            detected_at: summary.detected_at,
+            acknowledged_at: ms(detail.acknowledged_at),
+            mitigated_at: ms(detail.mitigated_at),
+            resolved_at: ms(detail.resolved_at),
+            reviewed_at: ms(detail.reviewed_at),
+        },
+        summary,
+        description: detail.description,
+        scribe: detail.scribe,
+        communications: detail.communications,
+        version: detail.version,
+        timeline,
+        as_of: chrono::Utc::now(),
+    }))
+}
+
+/// The current version of an incident (cheap: live pages poll it).
+pub async fn version(pool: &AnyPool, number: IncidentNumber) -> Result<Option<i64>, AppError> {
+    Ok(
+        sqlx::query_scalar("SELECT version FROM incidents WHERE number = $1")
+            .bind(number.0)
+            .fetch_optional(pool)
+            .await?,
+    )
+}
+
+/// A bind value of a dynamically built query.
+enum Bind {
+    Text(String),
+    Int(i64),
+}
+
+/// Builds `WHERE` conditions with numbered placeholders.
+#[derive(Default)]
+struct Conditions {
+    sql: Vec<String>,
+    binds: Vec<Bind>,
+}
+
+impl Conditions {
+    fn arg(&mut self, bind: Bind) -> String {
+        self.binds.push(bind);
+        format!("${}", self.binds.len())
+    }
+
+    fn push(&mut self, condition: String) {
+        self.sql.push(condition);
+    }
+
+    fn where_clause(&self) -> String {
+        if self.sql.is_empty() {
+            String::new()
+        } else {
+            format!(" WHERE {}", self.sql.join(" AND "))
+        }
+    }
+
+    /// Filters other than status (the counts per status share them).
+    fn common(filter: &IncidentFilter) -> Self {
+        let mut c = Self::default();
+        if let Ok(sev) = filter.severity.parse::<Severity>() {
+            let a = c.arg(Bind::Text(sev.as_str().to_owned()));
+            c.push(format!("i.severity = {a}"));
+        }
+        let service = filter.service.trim().to_ascii_lowercase();
+        if !service.is_empty() {
+            let a = c.arg(Bind::Text(service));
+            c.push(format!(
+                "EXISTS (SELECT 1 FROM incident_services s WHERE s.incident_id = i.id AND s.service = {a})"
+            ));
+        }
+        let tag = filter.tag.trim().to_ascii_lowercase();
+        if !tag.is_empty() {
+            let a = c.arg(Bind::Text(tag));
+            c.push(format!(
+                "EXISTS (SELECT 1 FROM incident_tags t WHERE t.incident_id = i.id AND t.tag = {a})"
+            ));
+        }
+        let words: String = filter
+            .q
+            .trim()
+            .to_lowercase()
+            .chars()
+            .filter(|ch| !matches!(ch, '%' | '_' | '\\'))
+            .collect();
+        if !words.is_empty() {
+            let a = c.arg(Bind::Text(format!("%{words}%")));
+            c.push(format!("LOWER(i.title) LIKE {a}"));
+        }
+        c
+    }
+
+    fn status(&mut self, status: &str) {
+        match status {
+            "active" => self.push("i.status IN ('open', 'mitigating')".to_owned()),
+            other => {
+                if let Ok(s) = other.parse::<IncidentStatus>() {
+                    let a = self.arg(Bind::Text(s.as_str().to_owned()));
+                    self.push(format!("i.status = {a}"));
+                }
+            }
+        }
+    }
+}
+
+fn bind_all<'q, O>(
+    mut query: sqlx::query::QueryAs<'q, sqlx::Any, O, sqlx::any::AnyArguments<'q>>,
+    binds: Vec<Bind>,
+) -> sqlx::query::QueryAs<'q, sqlx::Any, O, sqlx::any::AnyArguments<'q>> {
+    for b in binds {
+        query = match b {
+            Bind::Text(s) => query.bind(s),
+            Bind::Int(i) => query.bind(i),
+        };
+    }
+    query
+}
+
+/// One page of incidents matching `filter`, in keyset order, with counts per status.
+pub async fn list(pool: &AnyPool, filter: &IncidentFilter) -> Result<IncidentPage, AppError> {
+    let sort = IncidentSort::parse(&filter.sort);
+    let mut c = Conditions::common(filter);
+    let counts_where = c.where_clause();
+    let count_binds: Vec<Bind> = c
+        .binds
+        .iter()
+        .map(|b| match b {
+            Bind::Text(s) => Bind::Text(s.clone()),
+            Bind::Int(i) => Bind::Int(*i),
+        })
+        .collect();
+    c.status(&filter.status);
+    if let Some(cursor) = Cursor::decode(&filter.after) {
+        let ms = c.arg(Bind::Int(cursor.detected_ms));
+        let n = c.arg(Bind::Int(cursor.number));
+        match (sort, cursor.severity) {
+            (IncidentSort::Newest, _) => c.push(format!("(i.detected_at, i.number) < ({ms}, {n})")),
+            (IncidentSort::Oldest, _) => c.push(format!("(i.detected_at, i.number) > ({ms}, {n})")),
+            (IncidentSort::Severity, Some(sev)) => {
+                let s = c.arg(Bind::Text(sev.as_str().to_owned()));
+                c.push(format!(
+                    "(i.severity > {s} OR (i.severity = {s} AND (i.detected_at, i.number) < ({ms}, {n})))"
+                ));
+            }
+            (IncidentSort::Severity, None) => {}
+        }
+    }
+    let order = match sort {
+        IncidentSort::Newest => "i.detected_at DESC, i.number DESC",
+        IncidentSort::Oldest => "i.detected_at ASC, i.number ASC",
+        IncidentSort::Severity => "i.severity ASC, i.detected_at DESC, i.number DESC",
+    };
+    let sql = format!(
+        "SELECT {SUMMARY_COLUMNS} FROM incidents i LEFT JOIN users c ON c.id = i.commander_id{} \
+         ORDER BY {order} LIMIT {}",
+        c.where_clause(),
+        PAGE_SIZE + 1
+    );
+    let rows: Vec<SummaryRow> = bind_all(sqlx::query_as(&sql), c.binds)
+        .fetch_all(pool)
+        .await?;
+    let mut items = rows
+        .into_iter()
+        .map(IncidentSummary::try_from)
+        .collect::<Result<Vec<_>, _>>()?;
+    let next = (items.len() > PAGE_SIZE).then(|| {
+        items.truncate(PAGE_SIZE);
+        let last = items.last().expect("a full page has a last row");
+        Cursor {
+            severity: (sort == IncidentSort::Severity).then_some(last.severity),
+            detected_ms: to_millis(last.detected_at),
+            number: last.number.0,
+        }
+        .encode()
+    });
+
+    let counts_sql =
+        format!("SELECT i.status, COUNT(*) FROM incidents i{counts_where} GROUP BY i.status");
+    let rows: Vec<(String, i64)> = bind_all(sqlx::query_as(&counts_sql), count_binds)
+        .fetch_all(pool)
+        .await?;
+    let counts = IncidentStatus::ALL
+        .into_iter()
+        .map(|s| {
+            let n = rows
+                .iter()
+                .find(|(name, _)| name == s.as_str())
+                .map_or(0, |(_, n)| *n);
+            (s, n)
+        })
+        .collect();
+    Ok(IncidentPage {
+        items,
+        next,
+        counts,
+    })
+}
+
+/// The id of an enabled user by username (for role assignment).
+pub async fn user_id_by_name(pool: &AnyPool, username: &str) -> Result<Option<String>, AppError> {
+    Ok(
+        sqlx::query_scalar("SELECT id FROM users WHERE username = $1 AND disabled_at IS NULL")
+            .bind(username.trim().to_ascii_lowercase())
+            .fetch_optional(pool)
+            .await?,
+    )
+}

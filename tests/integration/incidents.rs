@@ -1,0 +1,251 @@
+//! Incident services on both databases: declaration, the state machine against the store,
+//! atomic change + event, concurrent transitions, notes and roles, list filters and pages.
+
+use chrono::{Duration, Utc};
+use nightwatch::model::incident::{IncidentNumber, IncidentRole, IncidentStatus, Severity};
+use nightwatch::model::incident_input::NewIncident;
+use nightwatch::model::incident_views::IncidentFilter;
+use nightwatch::model::timeline::EventData;
+use nightwatch::model::{AppError, Role};
+use nightwatch::server::repo::incidents as repo;
+use nightwatch::server::repo::users::UserRecord;
+use nightwatch::server::service::incidents as service;
+use sqlx::AnyPool;
+
+use crate::support::{PASSWORD, user};
+
+async fn commander(pool: &AnyPool) -> UserRecord {
+    user(pool, "cmdr", Role::Commander, PASSWORD).await
+}
+
+async fn declare(
+    pool: &AnyPool,
+    actor: &UserRecord,
+    title: &str,
+    severity: &str,
+    services: &str,
+    tags: &str,
+    ago_min: i64,
+) -> IncidentNumber {
+    let detected = (Utc::now() - Duration::minutes(ago_min))
+        .format("%Y-%m-%dT%H:%M:%S")
+        .to_string();
+    let new =
+        NewIncident::parse(title, "", severity, services, tags, &detected, Utc::now()).unwrap();
+    service::declare(pool, actor, &new).await.unwrap()
+}
+
+async fn version(pool: &AnyPool, number: IncidentNumber) -> i64 {
+    repo::version(pool, number).await.unwrap().unwrap()
+}
+
+db_test! {
+    async fn declaring_gives_increasing_numbers_and_a_declared_event(db) {
+        let cmdr = commander(&db.pool).await;
+        let first = declare(&db.pool, &cmdr, "Checkout errors", "sev2", "payments,checkout", "db", 10).await;
+        let second = declare(&db.pool, &cmdr, "Search slow", "sev3", "search", "", 5).await;
+        assert_eq!(second.0, first.0 + 1);
+        let detail = repo::find_detail(&db.pool, first).await.unwrap().unwrap();
+        assert_eq!(detail.summary.status, IncidentStatus::Open);
+        assert_eq!(detail.summary.services, ["payments", "checkout"]);
+        assert_eq!(detail.timestamps.acknowledged_at, None, "declaring is not acknowledging");
+        assert_eq!(detail.timeline.len(), 1);
+        assert!(matches!(detail.timeline[0].data, EventData::Declared { severity: Severity::Sev2, .. }));
+        assert_eq!(detail.timeline[0].author.as_deref(), Some("cmdr"));
+    }
+}
+
+db_test! {
+    async fn a_walk_through_the_lifecycle_writes_every_step_on_the_timeline(db) {
+        let cmdr = commander(&db.pool).await;
+        let n = declare(&db.pool, &cmdr, "Checkout errors", "sev1", "payments", "", 30).await;
+        service::transition(&db.pool, &cmdr, n, IncidentStatus::Mitigating, "rolling back", version(&db.pool, n).await).await.unwrap();
+        let after_ack = repo::find_detail(&db.pool, n).await.unwrap().unwrap();
+        let acked = after_ack.timestamps.acknowledged_at.expect("the first action acknowledges");
+        service::transition(&db.pool, &cmdr, n, IncidentStatus::Recovered, "error rate normal", version(&db.pool, n).await).await.unwrap();
+        service::transition(&db.pool, &cmdr, n, IncidentStatus::Mitigating, "errors are back", version(&db.pool, n).await).await.unwrap();
+
+        let detail = repo::find_detail(&db.pool, n).await.unwrap().unwrap();
+        assert_eq!(detail.summary.status, IncidentStatus::Mitigating);
+        assert_eq!(detail.timestamps.acknowledged_at, Some(acked), "acknowledged once");
+        assert!(detail.timestamps.mitigated_at.is_some());
+        assert_eq!(detail.timestamps.resolved_at, None, "a reopen clears the recovery");
+        let steps: Vec<_> = detail.timeline.iter().map(|e| e.data.headline()).collect();
+        assert_eq!(steps, [
+            "Declared as SEV1 affecting payments",
+            "Status Open → Mitigating",
+            "Status Mitigating → Recovered",
+            "Reopened: Recovered → Mitigating",
+        ]);
+        assert_eq!(detail.timeline[3].data.text(), Some("errors are back"));
+    }
+}
+
+db_test! {
+    async fn refused_moves_change_nothing(db) {
+        let cmdr = commander(&db.pool).await;
+        let n = declare(&db.pool, &cmdr, "Queue backlog", "sev3", "jobs", "", 5).await;
+        let v = version(&db.pool, n).await;
+        let skip = service::transition(&db.pool, &cmdr, n, IncidentStatus::Recovered, "done?", v).await;
+        assert!(matches!(skip, Err(AppError::Conflict(_))), "{skip:?}");
+        let no_note = service::transition(&db.pool, &cmdr, n, IncidentStatus::Mitigating, " ", v).await;
+        assert!(no_note.unwrap_err().field_message("note").is_some());
+        let detail = repo::find_detail(&db.pool, n).await.unwrap().unwrap();
+        assert_eq!(detail.summary.status, IncidentStatus::Open);
+        assert_eq!(detail.version, v);
+        assert_eq!(detail.timeline.len(), 1);
+    }
+}
+
+db_test! {
+    async fn reviewed_is_refused_until_a_postmortem_is_published(db) {
+        let cmdr = commander(&db.pool).await;
+        let n = declare(&db.pool, &cmdr, "Disk full", "sev2", "db", "", 5).await;
+        for (to, note) in [(IncidentStatus::Mitigating, "cleaning"), (IncidentStatus::Recovered, "space freed")] {
+            service::transition(&db.pool, &cmdr, n, to, note, version(&db.pool, n).await).await.unwrap();
+        }
+        let err = service::transition(&db.pool, &cmdr, n, IncidentStatus::Reviewed, "reviewed", version(&db.pool, n).await).await.unwrap_err();
+        assert!(matches!(&err, AppError::Conflict(m) if m.contains("postmortem")), "{err:?}");
+    }
+}
+
+db_test! {
+    async fn a_transition_and_its_event_are_saved_together_or_not_at_all(db) {
+        let cmdr = commander(&db.pool).await;
+        let n = declare(&db.pool, &cmdr, "Login failures", "sev2", "auth", "", 5).await;
+        let v = version(&db.pool, n).await;
+        // Make every timeline insert fail, after the incident row was already updated.
+        if db.url.starts_with("sqlite") {
+            sqlx::query("CREATE TRIGGER fail_events BEFORE INSERT ON incident_events BEGIN SELECT RAISE(ABORT, 'injected failure'); END")
+                .execute(&db.pool).await.unwrap();
+        } else {
+            sqlx::query("CREATE FUNCTION fail_events() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'injected failure'; END $$ LANGUAGE plpgsql")
+                .execute(&db.pool).await.unwrap();
+            sqlx::query("CREATE TRIGGER fail_events BEFORE INSERT ON incident_events FOR EACH ROW EXECUTE FUNCTION fail_events()")
+                .execute(&db.pool).await.unwrap();
+        }
+        let res = service::transition(&db.pool, &cmdr, n, IncidentStatus::Mitigating, "on it", v).await;
+        assert_eq!(res, Err(AppError::Internal));
+        let detail = repo::find_detail(&db.pool, n).await.unwrap().unwrap();
+        assert_eq!(detail.summary.status, IncidentStatus::Open, "no change without its event");
+        assert_eq!(detail.version, v);
+        assert_eq!(detail.timestamps.acknowledged_at, None);
+        assert_eq!(detail.timeline.len(), 1, "no event without its change");
+    }
+}
+
+db_test! {
+    async fn of_two_concurrent_transitions_exactly_one_wins(db) {
+        let cmdr = commander(&db.pool).await;
+        let n = declare(&db.pool, &cmdr, "Cache stampede", "sev2", "cache", "", 5).await;
+        let v = version(&db.pool, n).await;
+        let runs = (0..2).map(|i| {
+            let (pool, cmdr) = (db.pool.clone(), cmdr.clone());
+            tokio::spawn(async move {
+                service::transition(&pool, &cmdr, n, IncidentStatus::Mitigating, &format!("attempt {i}"), v).await
+            })
+        });
+        let results: Vec<_> = futures::future::join_all(runs).await.into_iter().map(Result::unwrap).collect();
+        assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1, "{results:?}");
+        let loser = results.iter().find(|r| r.is_err()).unwrap();
+        assert!(matches!(loser, Err(AppError::Conflict(m)) if m.contains("changed by someone else")), "{loser:?}");
+        let detail = repo::find_detail(&db.pool, n).await.unwrap().unwrap();
+        assert_eq!(detail.timeline.len(), 2);
+    }
+}
+
+db_test! {
+    async fn notes_may_be_backdated_but_not_future_dated(db) {
+        let cmdr = commander(&db.pool).await;
+        let n = declare(&db.pool, &cmdr, "Latency", "sev3", "api", "", 60).await;
+        let earlier = (Utc::now() - Duration::minutes(45)).format("%Y-%m-%dT%H:%M").to_string();
+        service::add_note(&db.pool, &cmdr, n, "saw the first alert", &earlier).await.unwrap();
+        let later = (Utc::now() + Duration::hours(2)).format("%Y-%m-%dT%H:%M").to_string();
+        let err = service::add_note(&db.pool, &cmdr, n, "from the future", &later).await.unwrap_err();
+        assert!(err.field_message("occurred_at").is_some());
+        let err = service::add_note(&db.pool, &cmdr, n, "  ", "").await.unwrap_err();
+        assert!(err.field_message("body").is_some());
+
+        let detail = repo::find_detail(&db.pool, n).await.unwrap().unwrap();
+        let note = &detail.timeline[1];
+        assert_eq!(note.data.text(), Some("saw the first alert"));
+        assert!(note.occurred_at < note.recorded_at - Duration::minutes(40));
+        assert!(detail.timestamps.acknowledged_at.is_some(), "a note is a human action");
+    }
+}
+
+db_test! {
+    async fn taking_command_and_handing_over_are_recorded(db) {
+        let cmdr = commander(&db.pool).await;
+        user(&db.pool, "relief", Role::Commander, PASSWORD).await;
+        let n = declare(&db.pool, &cmdr, "Outage", "sev1", "edge", "", 5).await;
+        service::assign_role(&db.pool, &cmdr, n, IncidentRole::Commander, "cmdr", version(&db.pool, n).await).await.unwrap();
+        service::assign_role(&db.pool, &cmdr, n, IncidentRole::Commander, "Relief", version(&db.pool, n).await).await.unwrap();
+        let err = service::assign_role(&db.pool, &cmdr, n, IncidentRole::Scribe, "nobody", version(&db.pool, n).await).await.unwrap_err();
+        assert!(err.field_message("username").is_some());
+
+        let detail = repo::find_detail(&db.pool, n).await.unwrap().unwrap();
+        assert_eq!(detail.summary.commander.as_deref(), Some("relief"));
+        let lines: Vec<_> = detail.timeline.iter().skip(1).map(|e| e.data.headline()).collect();
+        assert_eq!(lines, ["cmdr is commander", "Commander handed over from cmdr to relief"]);
+    }
+}
+
+db_test! {
+    async fn a_stale_version_is_refused_as_a_conflict(db) {
+        let cmdr = commander(&db.pool).await;
+        let n = declare(&db.pool, &cmdr, "Stale", "sev4", "docs", "", 5).await;
+        let v = version(&db.pool, n).await;
+        service::add_note(&db.pool, &cmdr, n, "someone else wrote", "").await.unwrap();
+        let res = service::change_severity(&db.pool, &cmdr, n, Severity::Sev2, "worse", v).await;
+        assert!(matches!(res, Err(AppError::Conflict(_))), "{res:?}");
+        let missing = service::add_note(&db.pool, &cmdr, IncidentNumber(9999), "x", "").await;
+        assert_eq!(missing, Err(AppError::NotFound));
+    }
+}
+
+db_test! {
+    async fn the_list_filters_counts_and_pages_without_overlap(db) {
+        let cmdr = commander(&db.pool).await;
+        for i in 0..30 {
+            let (sev, service, tag) = match i % 3 {
+                0 => ("sev1", "payments", "db"),
+                1 => ("sev2", "search", "network"),
+                _ => ("sev3", "payments,search", ""),
+            };
+            let title = if i == 7 { "Checkout timeouts in EU".to_owned() } else { format!("Incident {i}") };
+            declare(&db.pool, &cmdr, &title, sev, service, tag, 100 - i).await;
+        }
+        let mitigating = IncidentNumber(1);
+        service::transition(&db.pool, &cmdr, mitigating, IncidentStatus::Mitigating, "x", version(&db.pool, mitigating).await).await.unwrap();
+
+        let all = repo::list(&db.pool, &IncidentFilter::default()).await.unwrap();
+        assert_eq!(all.items.len(), 25);
+        assert_eq!(all.counts, vec![(IncidentStatus::Open, 29), (IncidentStatus::Mitigating, 1), (IncidentStatus::Recovered, 0), (IncidentStatus::Reviewed, 0)]);
+        assert_eq!(all.items[0].number, IncidentNumber(30), "newest detection first");
+        let rest = repo::list(&db.pool, &IncidentFilter { after: all.next.clone().unwrap(), ..Default::default() }).await.unwrap();
+        assert_eq!(rest.items.len(), 5);
+        assert_eq!(rest.next, None);
+        let mut seen: Vec<_> = all.items.iter().chain(&rest.items).map(|i| i.number.0).collect();
+        seen.sort();
+        seen.dedup();
+        assert_eq!(seen.len(), 30, "pages neither overlap nor skip");
+
+        let count = |f: IncidentFilter| { let pool = db.pool.clone(); async move { repo::list(&pool, &f).await.unwrap().items.len() } };
+        assert_eq!(count(IncidentFilter { severity: "sev1".into(), ..Default::default() }).await, 10);
+        assert_eq!(count(IncidentFilter { service: "payments".into(), ..Default::default() }).await, 20);
+        assert_eq!(count(IncidentFilter { tag: "network".into(), ..Default::default() }).await, 10);
+        assert_eq!(count(IncidentFilter { q: "checkout".into(), ..Default::default() }).await, 1);
+        assert_eq!(count(IncidentFilter { status: "mitigating".into(), ..Default::default() }).await, 1);
+        assert_eq!(count(IncidentFilter { status: "active".into(), severity: "sev1".into(), ..Default::default() }).await, 10);
+
+        let by_sev = repo::list(&db.pool, &IncidentFilter { sort: "severity".into(), ..Default::default() }).await.unwrap();
+        let next = repo::list(&db.pool, &IncidentFilter { sort: "severity".into(), after: by_sev.next.clone().unwrap(), ..Default::default() }).await.unwrap();
+        let sevs: Vec<_> = by_sev.items.iter().chain(&next.items).map(|i| i.severity).collect();
+        assert!(sevs.windows(2).all(|w| w[0] <= w[1]), "{sevs:?}");
+        assert_eq!(sevs.len(), 30);
+
+        let oldest = repo::list(&db.pool, &IncidentFilter { sort: "oldest".into(), ..Default::default() }).await.unwrap();
+        assert_eq!(oldest.items[0].number, IncidentNumber(1));
+    }
+}
