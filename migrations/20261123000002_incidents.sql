@@ -39,14 +39,22 @@ CREATE TABLE incidents (
 CREATE INDEX incidents_detected_idx ON incidents (detected_at, number);
 CREATE INDEX incidents_status_detected_idx ON incidents (status, detected_at, number);
 CREATE INDEX incidents_severity_detected_idx ON incidents (severity, detected_at, number);
+-- Counts per status within a severity.
+CREATE INDEX incidents_status_severity_idx ON incidents (status, severity);
 
 CREATE TABLE incident_services (
     incident_id TEXT NOT NULL REFERENCES incidents (id),
     service     TEXT NOT NULL,
+    -- Copies of the incident's status (kept in step by every change, in the same transaction)
+    -- and of its fixed detection instant and number: a service filter is then one index range.
+    status      TEXT NOT NULL,
+    detected_at BIGINT NOT NULL,
+    number      BIGINT NOT NULL,
     PRIMARY KEY (incident_id, service)
 );
 
-CREATE INDEX incident_services_service_idx ON incident_services (service, incident_id);
+CREATE INDEX incident_services_list_idx ON incident_services (service, detected_at, number);
+CREATE INDEX incident_services_status_idx ON incident_services (service, status, detected_at, number);
 
 CREATE TABLE incident_tags (
     incident_id TEXT NOT NULL REFERENCES incidents (id),

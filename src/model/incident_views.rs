@@ -155,6 +155,31 @@ impl Cursor {
     }
 }
 
+/// Counts per status stop at this many (so counting stays cheap at a million incidents); a
+/// count above it means "more than this".
+pub const COUNT_CAP: i64 = 10_000;
+
+/// A count as shown: exact up to [`COUNT_CAP`], then `10,000+`.
+pub fn count_label(n: i64) -> String {
+    if n > COUNT_CAP {
+        format!("{}+", group_thousands(COUNT_CAP))
+    } else {
+        group_thousands(n)
+    }
+}
+
+fn group_thousands(n: i64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
+}
+
 /// One page of the list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IncidentPage {
@@ -162,7 +187,7 @@ pub struct IncidentPage {
     pub items: Vec<IncidentSummary>,
     /// The cursor of the next page, if there is one.
     pub next: Option<String>,
-    /// How many incidents match the other filters, per status.
+    /// How many incidents match the other filters, per status (capped: see [`COUNT_CAP`]).
     pub counts: Vec<(IncidentStatus, i64)>,
 }
 
@@ -188,6 +213,14 @@ mod tests {
         }
         assert_eq!(Cursor::decode("garbage"), None);
         assert_eq!(Cursor::decode("sev9.1.2"), None);
+    }
+
+    #[test]
+    fn counts_are_exact_up_to_the_cap() {
+        assert_eq!(count_label(0), "0");
+        assert_eq!(count_label(1234), "1,234");
+        assert_eq!(count_label(COUNT_CAP), "10,000");
+        assert_eq!(count_label(COUNT_CAP + 1), "10,000+");
     }
 
     #[test]

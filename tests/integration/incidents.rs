@@ -238,6 +238,13 @@ db_test! {
         assert_eq!(count(IncidentFilter { q: "checkout".into(), ..Default::default() }).await, 1);
         assert_eq!(count(IncidentFilter { status: "mitigating".into(), ..Default::default() }).await, 1);
         assert_eq!(count(IncidentFilter { status: "active".into(), severity: "sev1".into(), ..Default::default() }).await, 10);
+        // The service filter reads the status copies: they follow every transition.
+        let by_service = repo::list(&db.pool, &IncidentFilter { service: "payments".into(), status: "mitigating".into(), ..Default::default() }).await.unwrap();
+        assert_eq!(by_service.items.iter().map(|i| i.number).collect::<Vec<_>>(), [mitigating]);
+        assert_eq!(by_service.counts[0], (IncidentStatus::Open, 19));
+        assert_eq!(by_service.counts[1], (IncidentStatus::Mitigating, 1));
+        let service_pages = repo::list(&db.pool, &IncidentFilter { service: "payments".into(), ..Default::default() }).await.unwrap();
+        assert_eq!((service_pages.items.len(), service_pages.next), (20, None));
 
         let by_sev = repo::list(&db.pool, &IncidentFilter { sort: "severity".into(), ..Default::default() }).await.unwrap();
         let next = repo::list(&db.pool, &IncidentFilter { sort: "severity".into(), after: by_sev.next.clone().unwrap(), ..Default::default() }).await.unwrap();

@@ -8,7 +8,7 @@ use crate::model::incident::{
 };
 use crate::model::incident_input::NewIncident;
 use crate::model::incident_views::{
-    Cursor, IncidentDetail, IncidentFilter, IncidentPage, IncidentSort, IncidentSummary,
+    COUNT_CAP, Cursor, IncidentDetail, IncidentFilter, IncidentPage, IncidentSort, IncidentSummary,
 };
 use crate::model::timeline::{EventData, EventId, TimelineEvent};
 use crate::model::{AppError, UserId};
@@ -125,11 +125,16 @@ pub async fn insert(
     .execute(&mut *conn)
     .await?;
     for service in &new.services {
-        sqlx::query("INSERT INTO incident_services (incident_id, service) VALUES ($1, $2)")
-            .bind(id.to_string())
-            .bind(service)
-            .execute(&mut *conn)
-            .await?;
+        sqlx::query(
+            "INSERT INTO incident_services (incident_id, service, status, detected_at, number) \
+             VALUES ($1, $2, 'open', $3, $4)",
+        )
+        .bind(id.to_string())
+        .bind(service)
+        .bind(to_millis(new.detected_at))
+        .bind(number.0)
+        .execute(&mut *conn)
+        .await?;
     }
     for tag in &new.tags {
         sqlx::query("INSERT INTO incident_tags (incident_id, tag) VALUES ($1, $2)")
@@ -259,8 +264,13 @@ pub async fn save_state(conn: &mut AnyConnection, s: &IncidentState) -> Result<(
     .bind(t.resolved_at.map(to_millis))
     .bind(t.reviewed_at.map(to_millis))
     .bind(s.id.to_string())
-    .execute(conn)
+    .execute(&mut *conn)
     .await?;
+    sqlx::query("UPDATE incident_services SET status = $1 WHERE incident_id = $2")
+        .bind(s.status.as_str())
+        .bind(s.id.to_string())
+        .execute(conn)
+        .await?;
     Ok(())
 }
 
@@ -434,11 +444,16 @@ enum Bind {
     Int(i64),
 }
 
-/// Builds `WHERE` conditions with numbered placeholders.
-#[derive(Default)]
+/// A list query's `FROM` and `WHERE`, with numbered placeholders. With a service filter the
+/// query is driven by `incident_services` (alias `k`), whose copies of status, detection instant
+/// and number make that filter one index range; otherwise by `incidents` itself (alias `i`, and
+/// `k` is `i`).
 struct Conditions {
+    from: &'static str,
     sql: Vec<String>,
     binds: Vec<Bind>,
+    /// Whether a condition reads `incidents` itself (not only the service copies).
+    reads_incident: bool,
 }
 
 impl Conditions {
@@ -461,17 +476,25 @@ impl Conditions {
 
     /// Filters other than status (the counts per status share them).
     fn common(filter: &IncidentFilter) -> Self {
-        let mut c = Self::default();
+        let service = filter.service.trim().to_ascii_lowercase();
+        let mut c = Self {
+            from: if service.is_empty() {
+                "incidents i"
+            } else {
+                "incident_services k JOIN incidents i ON i.id = k.incident_id"
+            },
+            sql: Vec::new(),
+            binds: Vec::new(),
+            reads_incident: false,
+        };
+        if !service.is_empty() {
+            let a = c.arg(Bind::Text(service));
+            c.push(format!("k.service = {a}"));
+        }
         if let Ok(sev) = filter.severity.parse::<Severity>() {
             let a = c.arg(Bind::Text(sev.as_str().to_owned()));
             c.push(format!("i.severity = {a}"));
-        }
-        let service = filter.service.trim().to_ascii_lowercase();
-        if !service.is_empty() {
-            let a = c.arg(Bind::Text(service));
-            c.push(format!(
-                "EXISTS (SELECT 1 FROM incident_services s WHERE s.incident_id = i.id AND s.service = {a})"
-            ));
+            c.reads_incident = true;
         }
         let tag = filter.tag.trim().to_ascii_lowercase();
         if !tag.is_empty() {
@@ -479,6 +502,7 @@ impl Conditions {
             c.push(format!(
                 "EXISTS (SELECT 1 FROM incident_tags t WHERE t.incident_id = i.id AND t.tag = {a})"
             ));
+            c.reads_incident = true;
         }
         let words: String = filter
             .q
@@ -490,17 +514,38 @@ impl Conditions {
         if !words.is_empty() {
             let a = c.arg(Bind::Text(format!("%{words}%")));
             c.push(format!("LOWER(i.title) LIKE {a}"));
+            c.reads_incident = true;
         }
         c
     }
 
+    /// The `FROM` of a count: the service copies alone when nothing else is needed (an
+    /// index-only range), else the full join.
+    fn count_from(&self) -> &'static str {
+        if self.key() == "k" && !self.reads_incident {
+            "incident_services k"
+        } else {
+            self.from
+        }
+    }
+
+    /// The alias whose status, detection instant and number drive the order.
+    fn key(&self) -> &'static str {
+        if self.from.starts_with("incident_services") {
+            "k"
+        } else {
+            "i"
+        }
+    }
+
     fn status(&mut self, status: &str) {
+        let k = self.key();
         match status {
-            "active" => self.push("i.status IN ('open', 'mitigating')".to_owned()),
+            "active" => self.push(format!("{k}.status IN ('open', 'mitigating')")),
             other => {
                 if let Ok(s) = other.parse::<IncidentStatus>() {
                     let a = self.arg(Bind::Text(s.as_str().to_owned()));
-                    self.push(format!("i.status = {a}"));
+                    self.push(format!("{k}.status = {a}"));
                 }
             }
         }
@@ -520,26 +565,35 @@ fn bind_all<'q, O>(
     query
 }
 
+fn bind_all_scalar<'q, O>(
+    mut query: sqlx::query::QueryScalar<'q, sqlx::Any, O, sqlx::any::AnyArguments<'q>>,
+    binds: Vec<Bind>,
+) -> sqlx::query::QueryScalar<'q, sqlx::Any, O, sqlx::any::AnyArguments<'q>> {
+    for b in binds {
+        query = match b {
+            Bind::Text(s) => query.bind(s),
+            Bind::Int(i) => query.bind(i),
+        };
+    }
+    query
+}
+
 /// One page of incidents matching `filter`, in keyset order, with counts per status.
 pub async fn list(pool: &AnyPool, filter: &IncidentFilter) -> Result<IncidentPage, AppError> {
     let sort = IncidentSort::parse(&filter.sort);
     let mut c = Conditions::common(filter);
-    let counts_where = c.where_clause();
-    let count_binds: Vec<Bind> = c
-        .binds
-        .iter()
-        .map(|b| match b {
-            Bind::Text(s) => Bind::Text(s.clone()),
-            Bind::Int(i) => Bind::Int(*i),
-        })
-        .collect();
     c.status(&filter.status);
+    let k = c.key();
     if let Some(cursor) = Cursor::decode(&filter.after) {
         let ms = c.arg(Bind::Int(cursor.detected_ms));
         let n = c.arg(Bind::Int(cursor.number));
         match (sort, cursor.severity) {
-            (IncidentSort::Newest, _) => c.push(format!("(i.detected_at, i.number) < ({ms}, {n})")),
-            (IncidentSort::Oldest, _) => c.push(format!("(i.detected_at, i.number) > ({ms}, {n})")),
+            (IncidentSort::Newest, _) => {
+                c.push(format!("({k}.detected_at, {k}.number) < ({ms}, {n})"))
+            }
+            (IncidentSort::Oldest, _) => {
+                c.push(format!("({k}.detected_at, {k}.number) > ({ms}, {n})"))
+            }
             (IncidentSort::Severity, Some(sev)) => {
                 let s = c.arg(Bind::Text(sev.as_str().to_owned()));
                 c.push(format!(
@@ -550,13 +604,14 @@ pub async fn list(pool: &AnyPool, filter: &IncidentFilter) -> Result<IncidentPag
         }
     }
     let order = match sort {
-        IncidentSort::Newest => "i.detected_at DESC, i.number DESC",
-        IncidentSort::Oldest => "i.detected_at ASC, i.number ASC",
-        IncidentSort::Severity => "i.severity ASC, i.detected_at DESC, i.number DESC",
+        IncidentSort::Newest => format!("{k}.detected_at DESC, {k}.number DESC"),
+        IncidentSort::Oldest => format!("{k}.detected_at ASC, {k}.number ASC"),
+        IncidentSort::Severity => "i.severity ASC, i.detected_at DESC, i.number DESC".to_owned(),
     };
     let sql = format!(
-        "SELECT {SUMMARY_COLUMNS} FROM incidents i LEFT JOIN users c ON c.id = i.commander_id{} \
+        "SELECT {SUMMARY_COLUMNS} FROM {} LEFT JOIN users c ON c.id = i.commander_id{} \
          ORDER BY {order} LIMIT {}",
+        c.from,
         c.where_clause(),
         PAGE_SIZE + 1
     );
@@ -578,21 +633,22 @@ pub async fn list(pool: &AnyPool, filter: &IncidentFilter) -> Result<IncidentPag
         .encode()
     });
 
-    let counts_sql =
-        format!("SELECT i.status, COUNT(*) FROM incidents i{counts_where} GROUP BY i.status");
-    let rows: Vec<(String, i64)> = bind_all(sqlx::query_as(&counts_sql), count_binds)
-        .fetch_all(pool)
-        .await?;
-    let counts = IncidentStatus::ALL
-        .into_iter()
-        .map(|s| {
-            let n = rows
-                .iter()
-                .find(|(name, _)| name == s.as_str())
-                .map_or(0, |(_, n)| *n);
-            (s, n)
-        })
-        .collect();
+    // One bounded count per status: each stops after COUNT_CAP + 1 rows of its index.
+    let mut counts = Vec::with_capacity(IncidentStatus::ALL.len());
+    for status in IncidentStatus::ALL {
+        let mut c = Conditions::common(filter);
+        c.status(status.as_str());
+        let sql = format!(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM {}{} LIMIT {}) capped",
+            c.count_from(),
+            c.where_clause(),
+            COUNT_CAP + 1
+        );
+        let n: i64 = bind_all_scalar(sqlx::query_scalar(&sql), c.binds)
+            .fetch_one(pool)
+            .await?;
+        counts.push((status, n));
+    }
     Ok(IncidentPage {
         items,
         next,

@@ -8,7 +8,7 @@ use leptos_router::hooks::use_query_map;
 use crate::api::incidents::list_incidents;
 use crate::model::Role;
 use crate::model::incident::{IncidentStatus, Severity};
-use crate::model::incident_views::{IncidentPage, IncidentSort};
+use crate::model::incident_views::{COUNT_CAP, IncidentPage, IncidentSort, count_label};
 use crate::ui::components::badges::{SeverityBadge, StatusBadge};
 use crate::ui::components::shell::CurrentUser;
 use crate::ui::format;
@@ -145,7 +145,12 @@ fn ListBody(page: IncidentPage, pairs: Vec<(&'static str, String)>) -> impl Into
         .find(|(k, _)| *k == "status")
         .map(|(_, v)| v.clone())
         .unwrap_or_default();
-    let total: i64 = page.counts.iter().map(|(_, n)| n).sum();
+    let capped = page.counts.iter().any(|(_, n)| *n > COUNT_CAP);
+    let total = if capped {
+        COUNT_CAP + 1
+    } else {
+        page.counts.iter().map(|(_, n)| n).sum::<i64>()
+    };
     let next_href = page.next.as_ref().map(|cursor| {
         let base = url_pairs(pairs.iter().map(|(k, v)| (*k, v.as_str())));
         let sep = if base.is_empty() { "" } else { "&" };
@@ -155,13 +160,13 @@ fn ListBody(page: IncidentPage, pairs: Vec<(&'static str, String)>) -> impl Into
     view! {
         <nav class="status-tabs" aria-label="Incidents by status">
             <a href=with_param(&pairs, "status", "") aria-current=current_status.is_empty().then_some("page")>
-                "All " <span class="count">{total}</span>
+                "All " <span class="count">{count_label(total)}</span>
             </a>
             {counts.into_iter().map(|(s, n)| {
                 let current = current_status == s.as_str();
                 view! {
                     <a href=with_param(&pairs, "status", s.as_str()) aria-current=current.then_some("page")>
-                        {s.label()} " " <span class="count">{n}</span>
+                        {s.label()} " " <span class="count">{count_label(n)}</span>
                     </a>
                 }
             }).collect_view()}

@@ -1,0 +1,239 @@
+//! Incident benchmark: fills SQLite with N incidents (default 100,000) and measures, through the
+//! real router on a loopback port, the incident list page under concurrency and the throughput
+//! of `declare_incident`.
+//!
+//!     cargo bench --features ssr --bench incidents
+//!     BENCH_INCIDENTS=1000000 BENCH_CONCURRENCY=16 cargo bench --features ssr --bench incidents
+//!
+//! Prints a Markdown table (the README's figures come from it).
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use leptos::config::LeptosOptions;
+use nightwatch::model::{NewUser, Password, Role, Username};
+use nightwatch::server::config::Config;
+use nightwatch::server::router::build_router;
+use nightwatch::server::service::accounts;
+use nightwatch::server::{AppState, db, demo};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+fn env_num(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// One HTTP/1.1 request on a fresh connection; returns the status and body.
+async fn request(addr: SocketAddr, raw: String) -> (u16, String) {
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    stream.write_all(raw.as_bytes()).await.expect("write");
+    let mut out = Vec::new();
+    stream.read_to_end(&mut out).await.expect("read");
+    let text = String::from_utf8_lossy(&out).into_owned();
+    let status = text.get(9..12).and_then(|s| s.parse().ok()).unwrap_or(0);
+    (status, text)
+}
+
+fn get(path: &str, cookie: &str) -> String {
+    format!(
+        "GET {path} HTTP/1.1\r\nHost: localhost\r\nCookie: {cookie}\r\nConnection: close\r\n\r\n"
+    )
+}
+
+fn post(path: &str, body: &str, cookie: &str) -> String {
+    format!(
+        "POST {path} HTTP/1.1\r\nHost: localhost\r\nCookie: {cookie}\r\nAccept: application/json\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+}
+
+struct Stats {
+    count: usize,
+    wall: Duration,
+    p50: Duration,
+    p95: Duration,
+}
+
+/// Runs `total` requests made by `make(i)` from `concurrency` clients.
+async fn load(
+    addr: SocketAddr,
+    total: usize,
+    concurrency: usize,
+    make: impl Fn(usize) -> String,
+) -> Stats {
+    let requests: Vec<String> = (0..total).map(make).collect();
+    let queue = std::sync::Arc::new(tokio::sync::Mutex::new(requests.into_iter().enumerate()));
+    let start = Instant::now();
+    let workers: Vec<_> = (0..concurrency)
+        .map(|_| {
+            let queue = queue.clone();
+            tokio::spawn(async move {
+                let mut times = Vec::new();
+                loop {
+                    let next = queue.lock().await.next();
+                    let Some((_, raw)) = next else { break };
+                    let t = Instant::now();
+                    let (status, body) = request(addr, raw).await;
+                    assert!(
+                        status == 200,
+                        "status {status}: {}",
+                        &body[..body.len().min(400)]
+                    );
+                    times.push(t.elapsed());
+                }
+                times
+            })
+        })
+        .collect();
+    let mut times = Vec::new();
+    for w in workers {
+        times.extend(w.await.expect("worker"));
+    }
+    let wall = start.elapsed();
+    times.sort();
+    let pick = |q: f64| times[((times.len() as f64 - 1.0) * q).round() as usize];
+    Stats {
+        count: times.len(),
+        wall,
+        p50: pick(0.5),
+        p95: pick(0.95),
+    }
+}
+
+fn row(name: &str, s: &Stats) {
+    println!(
+        "| {name} | {} | {:.0} | {:.1} | {:.1} |",
+        s.count,
+        s.count as f64 / s.wall.as_secs_f64(),
+        s.p50.as_secs_f64() * 1000.0,
+        s.p95.as_secs_f64() * 1000.0
+    );
+}
+
+#[tokio::main]
+async fn main() {
+    let n = env_num("BENCH_INCIDENTS", 100_000);
+    let concurrency = env_num("BENCH_CONCURRENCY", 8);
+    let requests = env_num("BENCH_REQUESTS", 400);
+    let dir = std::env::temp_dir().join(format!("nightwatch-bench-{}", std::process::id()));
+    let url = format!("sqlite://{}/bench.db", dir.display());
+    let pool = db::connect(&url, 10).await.expect("open");
+    db::migrate(&pool).await.expect("migrate");
+
+    let t = Instant::now();
+    demo::fill(&pool, n, 42).await.expect("fill");
+    let fill = t.elapsed();
+    let new = NewUser {
+        username: Username::parse("bench").unwrap(),
+        role: Role::Commander,
+        password: Password::parse("bench password").unwrap(),
+    };
+    accounts::create_user(&pool, &new).await.expect("user");
+
+    let options = LeptosOptions::builder().output_name("nightwatch").build();
+    let state = AppState::new(pool.clone(), options, Config::for_database(url.clone()));
+    let app = build_router(state);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+
+    let (status, login) = request(
+        addr,
+        post("/api/login", "username=bench&password=bench+password", ""),
+    )
+    .await;
+    assert_eq!(status, 200, "{login}");
+    let cookie = login
+        .lines()
+        .find_map(|l| l.strip_prefix("set-cookie: "))
+        .and_then(|c| c.split(';').next())
+        .expect("session cookie")
+        .to_owned();
+
+    // A cursor deep into the list, for a later page.
+    let (_, first) = request(
+        addr,
+        post(
+            "/api/list_incidents",
+            "status=&severity=&service=&tag=&q=&sort=&after=",
+            &cookie,
+        ),
+    )
+    .await;
+    let next = first
+        .split("\"next\":\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .unwrap_or("")
+        .to_owned();
+
+    println!(
+        "\nIncident benchmark: {n} incidents on SQLite, {concurrency} concurrent clients, {requests} requests per row"
+    );
+    println!(
+        "(filled in {:.1} s, {:.0} incidents/s with their timelines)\n",
+        fill.as_secs_f64(),
+        n as f64 / fill.as_secs_f64()
+    );
+    println!("| request | count | req/s | median ms | p95 ms |");
+    println!("|---|---|---|---|---|");
+    for (name, path) in [
+        (
+            "GET /incidents (page 1, server-rendered)",
+            "/incidents".to_owned(),
+        ),
+        (
+            "GET /incidents?status=active",
+            "/incidents?status=active".to_owned(),
+        ),
+        (
+            "GET /incidents?severity=sev1&sort=severity",
+            "/incidents?severity=sev1&sort=severity".to_owned(),
+        ),
+        (
+            "GET /incidents?service=payments",
+            "/incidents?service=payments".to_owned(),
+        ),
+        (
+            "GET /incidents (page 2, keyset)",
+            format!("/incidents?after={next}"),
+        ),
+    ] {
+        let s = load(addr, requests, concurrency, |_| get(&path, &cookie)).await;
+        row(name, &s);
+    }
+    for (name, body) in [
+        (
+            "POST /api/list_incidents (no filter)",
+            "status=&severity=&service=&tag=&q=&sort=&after=",
+        ),
+        (
+            "POST /api/list_incidents (service=payments)",
+            "status=&severity=&service=payments&tag=&q=&sort=&after=",
+        ),
+    ] {
+        let s = load(addr, requests, concurrency, |_| {
+            post("/api/list_incidents", body, &cookie)
+        })
+        .await;
+        row(name, &s);
+    }
+    let s = load(addr, requests, concurrency, |i| {
+        post(
+            "/api/declare_incident",
+            &format!("title=Bench+incident+{i}&description=&severity=sev3&services=bench&tags=load&detected_at="),
+            &cookie,
+        )
+    })
+    .await;
+    row("POST /api/declare_incident", &s);
+    pool.close().await;
+    if std::env::var_os("BENCH_KEEP_DB").is_some() {
+        println!("\nkept the database: {url}");
+    } else {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}
