@@ -120,3 +120,24 @@ test("the list filters by status and links to the incident", async ({ page }, te
   await page.getByRole("link", { name: new RegExp(title.replace(/[()]/g, ".")) }).click();
   await expect(page.getByRole("heading", { name: title })).toBeVisible();
 });
+
+test("a wrong timeline entry is corrected by a new entry pointing at it", async ({ page }, testInfo) => {
+  await signIn(page, testInfo, COMMANDER);
+  await declare(page, testInfo, `Correction check (${testInfo.project.name})`);
+  await ready(page, testInfo);
+  await page.getByLabel("Add a note").fill("Restarted db-2");
+  await page.getByRole("button", { name: "Add note" }).click();
+  const timeline = page.getByRole("list", { name: "Timeline" });
+  await expect(timeline).toContainText("Restarted db-2");
+
+  await page.getByRole("link", { name: "Correct entry #2" }).click();
+  await expect(page.getByText("Correcting #2 Note.")).toBeVisible();
+  await ready(page, testInfo);
+  await page.getByLabel("Correction", { exact: true }).fill("It was db-3, not db-2");
+  await page.getByRole("button", { name: "Add note" }).click();
+  await expect(timeline).toContainText("Correction of #2");
+  await expect(timeline).toContainText("It was db-3, not db-2");
+  await expect(timeline).toContainText("Corrected by #3");
+  await expect(timeline).toContainText("Restarted db-2");
+  await expect(page).not.toHaveURL(/correct=/);
+});

@@ -181,21 +181,31 @@ pub async fn mark_mitigated(number: String, note: String, version: i64) -> Resul
     incidents::mark_mitigated(&state.pool, &actor, parse_number(&number)?, &note, version).await
 }
 
-/// Adds a note to the timeline, optionally about an earlier moment (responder+).
+/// Adds a note to the timeline, optionally about an earlier moment, optionally correcting an
+/// earlier entry (responder+). A plain form post goes back to the incident page.
 #[server(endpoint = "add_note")]
-pub async fn add_note(number: String, body: String, occurred_at: String) -> Result<(), AppError> {
+pub async fn add_note(
+    number: String,
+    body: String,
+    occurred_at: String,
+    corrects: Option<String>,
+) -> Result<(), AppError> {
     use crate::model::Role;
     use crate::server::{auth, service::incidents};
     let actor = auth::require_role(Role::Responder).await?;
     let state = auth::app_state()?;
+    let number = parse_number(&number)?;
     incidents::add_note(
         &state.pool,
         &actor,
-        parse_number(&number)?,
+        number,
         &body,
         &occurred_at,
+        corrects.as_deref(),
     )
-    .await
+    .await?;
+    super::ssr::redirect_plain_form(&format!("/incidents/{number}"));
+    Ok(())
 }
 
 /// Usernames of enabled users who can hold an incident role (responder+), for pickers.

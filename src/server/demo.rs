@@ -339,7 +339,16 @@ async fn add_incident(
     }
     repo::save_state(&mut tx, &state).await?;
     for (t, author, data) in events {
-        repo::append_event(&mut tx, id, &data, to_millis(t), to_millis(t), Some(author)).await?;
+        repo::append_event(
+            &mut tx,
+            id,
+            &data,
+            to_millis(t),
+            to_millis(t),
+            Some(author),
+            None,
+        )
+        .await?;
     }
     tx.commit().await?;
     Ok(())

@@ -159,11 +159,11 @@ db_test! {
         let cmdr = commander(&db.pool).await;
         let n = declare(&db.pool, &cmdr, "Latency", "sev3", "api", "", 60).await;
         let earlier = (Utc::now() - Duration::minutes(45)).format("%Y-%m-%dT%H:%M").to_string();
-        service::add_note(&db.pool, &cmdr, n, "saw the first alert", &earlier).await.unwrap();
+        service::add_note(&db.pool, &cmdr, n, "saw the first alert", &earlier, None).await.unwrap();
         let later = (Utc::now() + Duration::hours(2)).format("%Y-%m-%dT%H:%M").to_string();
-        let err = service::add_note(&db.pool, &cmdr, n, "from the future", &later).await.unwrap_err();
+        let err = service::add_note(&db.pool, &cmdr, n, "from the future", &later, None).await.unwrap_err();
         assert!(err.field_message("occurred_at").is_some());
-        let err = service::add_note(&db.pool, &cmdr, n, "  ", "").await.unwrap_err();
+        let err = service::add_note(&db.pool, &cmdr, n, "  ", "", None).await.unwrap_err();
         assert!(err.field_message("body").is_some());
 
         let detail = repo::find_detail(&db.pool, n).await.unwrap().unwrap();
@@ -196,10 +196,10 @@ db_test! {
         let cmdr = commander(&db.pool).await;
         let n = declare(&db.pool, &cmdr, "Stale", "sev4", "docs", "", 5).await;
         let v = version(&db.pool, n).await;
-        service::add_note(&db.pool, &cmdr, n, "someone else wrote", "").await.unwrap();
+        service::add_note(&db.pool, &cmdr, n, "someone else wrote", "", None).await.unwrap();
         let res = service::change_severity(&db.pool, &cmdr, n, Severity::Sev2, "worse", v).await;
         assert!(matches!(res, Err(AppError::Conflict(_))), "{res:?}");
-        let missing = service::add_note(&db.pool, &cmdr, IncidentNumber(9999), "x", "").await;
+        let missing = service::add_note(&db.pool, &cmdr, IncidentNumber(9999), "x", "", None).await;
         assert_eq!(missing, Err(AppError::NotFound));
     }
 }
@@ -254,5 +254,27 @@ db_test! {
 
         let oldest = repo::list(&db.pool, &IncidentFilter { sort: "oldest".into(), ..Default::default() }).await.unwrap();
         assert_eq!(oldest.items[0].number, IncidentNumber(1));
+    }
+}
+
+db_test! {
+    async fn a_correction_is_a_new_entry_pointing_at_the_one_it_corrects(db) {
+        let cmdr = commander(&db.pool).await;
+        let n = declare(&db.pool, &cmdr, "Wrong note", "sev3", "api", "", 30).await;
+        let other = declare(&db.pool, &cmdr, "Other", "sev4", "web", "", 20).await;
+        service::add_note(&db.pool, &cmdr, n, "Restarted db-2", "", None).await.unwrap();
+        let detail = repo::find_detail(&db.pool, n).await.unwrap().unwrap();
+        let wrong = detail.timeline[1].id.to_string();
+        service::add_note(&db.pool, &cmdr, n, "It was db-3 that was restarted", "", Some(&wrong)).await.unwrap();
+
+        let detail = repo::find_detail(&db.pool, n).await.unwrap().unwrap();
+        assert_eq!(detail.timeline.len(), 3, "the wrong entry stays; the correction is added");
+        assert_eq!(detail.timeline[1].data.text(), Some("Restarted db-2"));
+        assert_eq!(detail.timeline[2].corrects, Some(detail.timeline[1].id));
+
+        let foreign = service::add_note(&db.pool, &cmdr, other, "nope", "", Some(&wrong)).await.unwrap_err();
+        assert!(foreign.field_message("corrects").is_some(), "{foreign:?}");
+        let garbage = service::add_note(&db.pool, &cmdr, n, "nope", "", Some("not-an-id")).await.unwrap_err();
+        assert!(garbage.field_message("corrects").is_some());
     }
 }

@@ -282,13 +282,15 @@ pub async fn append_event(
     occurred_at: i64,
     recorded_at: i64,
     author: Option<UserId>,
+    corrects: Option<EventId>,
 ) -> Result<EventId, AppError> {
     let id = EventId(Uuid::new_v4());
     let json = serde_json::to_string(data).map_err(|_| AppError::Internal)?;
     sqlx::query(
-        "INSERT INTO incident_events (id, incident_id, seq, kind, data, occurred_at, recorded_at, author_id) \
+        "INSERT INTO incident_events (id, incident_id, seq, kind, data, occurred_at, recorded_at, author_id, \
+         corrects_id) \
          VALUES ($1, $2, (SELECT COALESCE(MAX(seq), 0) + 1 FROM incident_events WHERE incident_id = $3), \
-         $4, $5, $6, $7, $8)",
+         $4, $5, $6, $7, $8, $9)",
     )
     .bind(id.to_string())
     .bind(incident.to_string())
@@ -298,9 +300,27 @@ pub async fn append_event(
     .bind(occurred_at)
     .bind(recorded_at)
     .bind(author.map(|a| a.to_string()))
+    .bind(corrects.map(|c| c.to_string()))
     .execute(conn)
     .await?;
     Ok(id)
+}
+
+/// Whether `event` is on the timeline of incident `number` (a correction may only point there).
+pub async fn event_on_incident(
+    pool: &AnyPool,
+    event: EventId,
+    number: IncidentNumber,
+) -> Result<bool, AppError> {
+    let found: Option<i64> = sqlx::query_scalar(
+        "SELECT e.seq FROM incident_events e JOIN incidents i ON i.id = e.incident_id \
+         WHERE e.id = $1 AND i.number = $2",
+    )
+    .bind(event.to_string())
+    .bind(number.0)
+    .fetch_optional(pool)
+    .await?;
+    Ok(found.is_some())
 }
 
 const SUMMARY_COLUMNS: &str = "i.id, i.number, i.title, i.severity, i.status, i.services, i.tags, \

@@ -11,7 +11,7 @@ use crate::model::incident::{
     IncidentNumber, IncidentRole, IncidentStatus, Severity, TransitionError, check_transition,
 };
 use crate::model::incident_input::{NewIncident, parse_past_instant, parse_text};
-use crate::model::timeline::EventData;
+use crate::model::timeline::{EventData, EventId};
 use crate::server::db::to_millis;
 use crate::server::repo::incidents::{self as repo, IncidentState};
 use crate::server::repo::users::UserRecord;
@@ -34,7 +34,7 @@ pub async fn declare(
         severity: new.severity,
         services: new.services.clone(),
     };
-    repo::append_event(&mut tx, id, &event, now, now, Some(actor.id)).await?;
+    repo::append_event(&mut tx, id, &event, now, now, Some(actor.id), None).await?;
     tx.commit().await?;
     tracing::info!(%number, by = %actor.username, severity = %new.severity, "incident declared");
     Ok(number)
@@ -54,13 +54,13 @@ fn note(input: &str) -> Result<String, AppError> {
 /// One change to an incident: claims it (refusing a stale `expected` version), lets `apply`
 /// change its state and describe the change, counts it as a human response, saves the state and
 /// appends the event — all in one transaction, so neither lands without the other. The event
-/// happened at `occurred_at` (default: now).
+/// happened at `occurred_at` (default: now) and may correct an earlier event.
 async fn change<F>(
     pool: &AnyPool,
     actor: &UserRecord,
     number: IncidentNumber,
     expected: Option<i64>,
-    occurred_at: Option<DateTime<Utc>>,
+    (occurred_at, corrects): (Option<DateTime<Utc>>, Option<EventId>),
     apply: F,
 ) -> Result<(), AppError>
 where
@@ -80,6 +80,7 @@ where
         occurred,
         to_millis(now),
         Some(actor.id),
+        corrects,
     )
     .await?;
     tx.commit().await?;
@@ -103,7 +104,7 @@ pub async fn transition(
         actor,
         number,
         Some(expected_version),
-        None,
+        (None, None),
         |state, now| {
             // Postmortems arrive later: until then no incident has a published one.
             let published = false;
@@ -137,7 +138,7 @@ pub async fn change_severity(
         actor,
         number,
         Some(expected_version),
-        None,
+        (None, None),
         |state, _| {
             let from = state.severity;
             if from == to {
@@ -177,7 +178,7 @@ pub async fn assign_role(
         actor,
         number,
         Some(expected_version),
-        None,
+        (None, None),
         |state, _| {
             let new_id = holder.as_ref().map(|(id, _)| id.clone());
             if state.holder(role).map(str::to_owned) == new_id {
@@ -212,7 +213,7 @@ pub async fn mark_mitigated(
         actor,
         number,
         Some(expected_version),
-        None,
+        (None, None),
         |state, now| {
             if state.status != IncidentStatus::Mitigating || state.timestamps.mitigated_at.is_some()
             {
@@ -228,6 +229,8 @@ pub async fn mark_mitigated(
 }
 
 /// Adds a note to the timeline; `occurred_at` (UTC, blank for now) may be earlier than now.
+/// With `corrects` (an event id of the same incident) the note is a correction of that event:
+/// the timeline is append-only, so a mistake is corrected by a new entry pointing at it.
 /// Notes need no version: they never conflict with other changes.
 pub async fn add_note(
     pool: &AnyPool,
@@ -235,16 +238,32 @@ pub async fn add_note(
     number: IncidentNumber,
     body: &str,
     occurred_at: &str,
+    corrects: Option<&str>,
 ) -> Result<(), AppError> {
     let mut v = Validator::default();
     let body = v.check("body", parse_text(body, true, NOTE_MAX));
     let occurred = v.check("occurred_at", parse_past_instant(occurred_at, Utc::now()));
+    let corrects = match corrects.map(str::trim).filter(|c| !c.is_empty()) {
+        None => None,
+        Some(text) => {
+            let found = match text.parse::<EventId>() {
+                Ok(id) if repo::event_on_incident(pool, id, number).await? => Ok(id),
+                _ => Err("The entry to correct is not on this incident's timeline.".to_owned()),
+            };
+            v.check("corrects", found)
+        }
+    };
     v.finish()?;
     let (Some(body), Some(occurred)) = (body, occurred) else {
         return Err(AppError::Internal);
     };
-    change(pool, actor, number, None, Some(occurred), |_, _| {
-        Ok(EventData::NoteAdded { body })
-    })
+    change(
+        pool,
+        actor,
+        number,
+        None,
+        (Some(occurred), corrects),
+        |_, _| Ok(EventData::NoteAdded { body }),
+    )
     .await
 }

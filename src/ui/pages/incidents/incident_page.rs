@@ -163,14 +163,16 @@ fn IncidentView(detail: IncidentDetail, role: Role) -> impl IntoView {
                         <div class="section-head">
                             <h2 id="timeline-title">"Timeline"</h2>
                             <nav class="order-switch" aria-label="Timeline order">
-                                <a href="?order=newest" aria-current=move || (!oldest_first.get()).then_some("true")>"Newest first"</a>
-                                <a href="?order=oldest" aria-current=move || oldest_first.get().then_some("true")>"Oldest first"</a>
+                                <a href=format!("/incidents/{number}?order=newest") aria-current=move || (!oldest_first.get()).then_some("true")>"Newest first"</a>
+                                <a href=format!("/incidents/{number}?order=oldest") aria-current=move || oldest_first.get().then_some("true")>"Oldest first"</a>
                             </nav>
                         </div>
-                        {role.allows(Role::Responder).then(|| view! { <NoteComposer number=number.clone() note /> })}
+                        {role.allows(Role::Responder).then(|| view! { <NoteComposer number=number.clone() note state /> })}
                         <Timeline
                             events=Signal::derive(move || state.with(|d| d.timeline.clone()))
                             newest_first=Signal::derive(move || !oldest_first.get())
+                            can_correct=role.allows(Role::Responder)
+                            base=format!("/incidents/{number}")
                         />
                     </section>
                 </div>
@@ -284,21 +286,52 @@ fn MovePanel(
 }
 
 #[component]
-fn NoteComposer(number: String, note: ServerAction<AddNote>) -> impl IntoView {
+fn NoteComposer(
+    number: String,
+    note: ServerAction<AddNote>,
+    state: RwSignal<IncidentDetail>,
+) -> impl IntoView {
     let result = note.value();
     let form = NodeRef::<leptos::html::Form>::new();
+    let query = use_query_map();
+    let correcting = move || query.read().get("correct").filter(|c| !c.is_empty());
+    let navigate = leptos_router::hooks::use_navigate();
+    let page = format!("/incidents/{number}");
+    let cancel_href = page.clone();
     Effect::new(move |_| {
-        if matches!(result.get(), Some(Ok(())))
-            && let Some(form) = form.get()
-        {
-            form.reset();
+        if matches!(result.get(), Some(Ok(()))) {
+            if let Some(form) = form.get() {
+                form.reset();
+            }
+            // Untracked: this reacts to a finished save, not to choosing an entry to correct.
+            if query.with_untracked(|q| q.get("correct").is_some()) {
+                navigate(&page, Default::default());
+            }
         }
     });
+    // The entry being corrected, as "#3 Status Open → Mitigating".
+    let target = move || {
+        let id = correcting()?;
+        state.with(|d| {
+            d.timeline
+                .iter()
+                .find(|e| e.id.to_string() == id)
+                .map(|e| format!("#{} {}", e.seq, e.data.headline()))
+        })
+    };
     view! {
         <ActionForm action=note node_ref=form attr:class="note-composer">
             <input type="hidden" name="number" value=number />
+            {move || correcting().map(|id| view! {
+                <input type="hidden" name="corrects" value=id />
+                <p class="correcting" role="status">
+                    {format!("Correcting {}. ", target().unwrap_or_else(|| "an entry".to_owned()))}
+                    <a href=cancel_href.clone()>"Cancel"</a>
+                </p>
+            })}
+            <p class="field-error" role="alert">{move || result.with(|r| field_error(r, "corrects"))}</p>
             <div class="field" class:invalid=move || result.with(|r| field_error(r, "body").is_some())>
-                <label for="note-body">"Add a note"</label>
+                <label for="note-body">{move || if correcting().is_some() { "Correction" } else { "Add a note" }}</label>
                 <textarea id="note-body" name="body" rows="3" aria-describedby="note-body-error"></textarea>
                 <p class="field-error" id="note-body-error" role="alert">{move || result.with(|r| field_error(r, "body"))}</p>
             </div>
