@@ -44,6 +44,9 @@ test("a commander declares, commands, mitigates, recovers and reopens an inciden
 
   await move(page, testInfo, "Rolling back the 09:05 deploy", "Start mitigating", "Mitigating");
   await move(page, testInfo, "Error rate back to normal", "Mark recovered", "Recovered");
+  // Reviewed needs a published postmortem: the button is not offered before.
+  await expect(page.getByRole("button", { name: "Mark reviewed" })).toHaveCount(0);
+  await expect(page.getByText("appears once the postmortem is published")).toBeVisible();
   await move(page, testInfo, "Errors are back in eu-west", "Reopen", "Mitigating");
 
   for (const step of [

@@ -269,6 +269,19 @@ pub fn check_transition(
     Ok(())
 }
 
+/// The moves to offer from `from`: the state machine's edges, less `reviewed` until the
+/// postmortem is published (a note is asked for with any of them).
+pub fn available_transitions(
+    from: IncidentStatus,
+    postmortem_published: bool,
+) -> Vec<IncidentStatus> {
+    from.next()
+        .iter()
+        .copied()
+        .filter(|to| check_transition(from, *to, "note", postmortem_published).is_ok())
+        .collect()
+}
+
 /// The instants an incident keeps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Timestamps {
@@ -409,6 +422,17 @@ mod tests {
             Ok(())
         );
         assert_eq!(Recovered.action_label(Mitigating), "Reopen");
+    }
+
+    #[test]
+    fn reviewed_is_offered_only_once_the_postmortem_is_published() {
+        assert_eq!(available_transitions(Recovered, false), [Mitigating]);
+        assert_eq!(
+            available_transitions(Recovered, true),
+            [Mitigating, Reviewed]
+        );
+        assert_eq!(available_transitions(Open, false), [Mitigating]);
+        assert!(available_transitions(Reviewed, true).is_empty());
     }
 
     #[test]

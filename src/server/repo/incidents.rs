@@ -444,6 +444,7 @@ pub async fn find_detail(
         communications: detail.communications,
         version: detail.version,
         timeline,
+        postmortem_published: false,
         as_of: chrono::Utc::now(),
     }))
 }

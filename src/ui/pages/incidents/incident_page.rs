@@ -12,7 +12,7 @@ use crate::api::incidents::{
     AddNote, AssignRole, ChangeSeverity, MarkMitigated, TransitionIncident, get_incident,
     incident_version, list_responders,
 };
-use crate::model::incident::{IncidentRole, IncidentStatus, Severity};
+use crate::model::incident::{IncidentRole, IncidentStatus, Severity, available_transitions};
 use crate::model::incident_views::IncidentDetail;
 use crate::model::{AppError, Role};
 use crate::ui::components::badges::{SeverityBadge, StatusBadge};
@@ -255,14 +255,18 @@ fn MovePanel(
                 <div class="button-row">
                     {move || {
                         let from = status();
-                        from.next().iter().map(|to| view! {
+                        let published = state.with(|d| d.postmortem_published);
+                        available_transitions(from, published).into_iter().map(|to| view! {
                             <button type="submit" name="to" value=to.as_str()
-                                class=if *to == IncidentStatus::Mitigating && from == IncidentStatus::Recovered { "btn" } else { "btn primary" }>
-                                {from.action_label(*to)}
+                                class=if to == IncidentStatus::Mitigating && from == IncidentStatus::Recovered { "btn" } else { "btn primary" }>
+                                {from.action_label(to)}
                             </button>
                         }).collect_view()
                     }}
                 </div>
+                {move || (status() == IncidentStatus::Recovered && !state.with(|d| d.postmortem_published)).then(|| view! {
+                    <p class="muted small">"“Mark reviewed” appears once the postmortem is published."</p>
+                })}
             </ActionForm>
             {move || can_mitigate().then(|| {
                 let number = number_again.clone();
