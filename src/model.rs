@@ -1,9 +1,11 @@
 //! Types shared by the WASM client and the server: ids, enums, DTOs and the pure rules over them.
 
+pub mod action_item;
 pub mod error;
 pub mod incident;
 pub mod incident_input;
 pub mod incident_views;
+pub mod postmortem;
 pub mod timeline;
 pub mod user;
 

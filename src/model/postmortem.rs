@@ -1,0 +1,263 @@
+//! Postmortems: their states, the 5-whys chain and its editing operations, and the impact
+//! durations computed from the incident's timestamps (shown, never typed).
+
+use chrono::Duration;
+use serde::{Deserialize, Serialize};
+
+use super::incident::Timestamps;
+
+/// Where a postmortem is in its review.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PostmortemState {
+    /// Being written.
+    Draft,
+    /// Written; waiting for reviewers.
+    InReview,
+    /// Final: the incident may be marked reviewed.
+    Published,
+}
+
+impl PostmortemState {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PostmortemState::Draft => "draft",
+            PostmortemState::InReview => "in_review",
+            PostmortemState::Published => "published",
+        }
+    }
+
+    /// The displayed name.
+    pub fn label(self) -> &'static str {
+        match self {
+            PostmortemState::Draft => "Draft",
+            PostmortemState::InReview => "In review",
+            PostmortemState::Published => "Published",
+        }
+    }
+
+    /// The states a postmortem may move to: forward one step, or back from review to draft.
+    pub fn next(self) -> &'static [PostmortemState] {
+        match self {
+            PostmortemState::Draft => &[PostmortemState::InReview],
+            PostmortemState::InReview => &[PostmortemState::Published, PostmortemState::Draft],
+            PostmortemState::Published => &[],
+        }
+    }
+}
+
+/// One link of the 5-whys chain.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Why {
+    /// The question ("Why did checkout fail?").
+    pub why: String,
+    /// The answer, which the next link asks about.
+    pub because: String,
+}
+
+/// The 5-whys chain: ordered, at least five links allowed, at most [`WhyChain::MAX`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct WhyChain(Vec<Why>);
+
+impl WhyChain {
+    /// The longest chain accepted (deep enough for any honest analysis).
+    pub const MAX: usize = 12;
+
+    /// A chain of `links`, refused when it is too long.
+    pub fn new(links: Vec<Why>) -> Result<Self, String> {
+        if links.len() > Self::MAX {
+            return Err(format!("A 5-whys chain has at most {} steps.", Self::MAX));
+        }
+        Ok(Self(links))
+    }
+
+    /// The links, in order.
+    pub fn links(&self) -> &[Why] {
+        &self.0
+    }
+
+    /// Adds an empty link after position `after` (or at the end with `None`).
+    pub fn insert_after(&mut self, after: Option<usize>) -> Result<usize, String> {
+        if self.0.len() >= Self::MAX {
+            return Err(format!("A 5-whys chain has at most {} steps.", Self::MAX));
+        }
+        let at = after.map_or(self.0.len(), |i| (i + 1).min(self.0.len()));
+        self.0.insert(at, Why::default());
+        Ok(at)
+    }
+
+    /// Removes the link at `index` (no-op when out of range).
+    pub fn remove(&mut self, index: usize) {
+        if index < self.0.len() {
+            self.0.remove(index);
+        }
+    }
+
+    /// Moves the link at `index` one place earlier.
+    pub fn move_up(&mut self, index: usize) {
+        if index > 0 && index < self.0.len() {
+            self.0.swap(index - 1, index);
+        }
+    }
+
+    /// Moves the link at `index` one place later.
+    pub fn move_down(&mut self, index: usize) {
+        if index + 1 < self.0.len() {
+            self.0.swap(index, index + 1);
+        }
+    }
+
+    /// Replaces the text of the link at `index`.
+    pub fn set(&mut self, index: usize, why: &str, because: &str) {
+        if let Some(link) = self.0.get_mut(index) {
+            link.why = why.to_owned();
+            link.because = because.to_owned();
+        }
+    }
+}
+
+/// How long the impact lasted, from the incident's timestamps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImpactDurations {
+    /// Detected → mitigated.
+    pub to_mitigate: Option<Duration>,
+    /// Detected → recovered.
+    pub to_recover: Option<Duration>,
+}
+
+impl ImpactDurations {
+    /// The durations an incident's timestamps give (none where a timestamp is missing or, by a
+    /// data error, earlier than detection).
+    pub fn from_timestamps(t: &Timestamps) -> Self {
+        let since_detection = |at: Option<chrono::DateTime<chrono::Utc>>| {
+            at.map(|at| at - t.detected_at)
+                .filter(|d| *d >= Duration::zero())
+        };
+        Self {
+            to_mitigate: since_detection(t.mitigated_at),
+            to_recover: since_detection(t.resolved_at),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{DateTime, Utc};
+    use proptest::prelude::*;
+
+    fn chain(n: usize) -> WhyChain {
+        WhyChain::new(
+            (0..n)
+                .map(|i| Why {
+                    why: format!("why {i}"),
+                    because: format!("because {i}"),
+                })
+                .collect(),
+        )
+        .unwrap()
+    }
+
+    fn order(c: &WhyChain) -> Vec<String> {
+        c.links().iter().map(|w| w.why.clone()).collect()
+    }
+
+    #[test]
+    fn a_chain_can_be_five_deep_and_more() {
+        let mut c = chain(5);
+        assert_eq!(c.insert_after(None), Ok(5));
+        assert_eq!(c.links().len(), 6);
+    }
+
+    #[test]
+    fn a_chain_refuses_to_grow_past_the_maximum() {
+        let mut c = chain(WhyChain::MAX);
+        assert!(c.insert_after(None).is_err());
+        assert!(WhyChain::new(vec![Why::default(); WhyChain::MAX + 1]).is_err());
+    }
+
+    #[test]
+    fn links_insert_move_and_remove_in_place() {
+        let mut c = chain(3);
+        assert_eq!(c.insert_after(Some(0)), Ok(1));
+        c.set(1, "new", "because new");
+        assert_eq!(order(&c), ["why 0", "new", "why 1", "why 2"]);
+        c.move_up(1);
+        assert_eq!(order(&c), ["new", "why 0", "why 1", "why 2"]);
+        c.move_down(3);
+        c.move_up(0);
+        assert_eq!(
+            order(&c),
+            ["new", "why 0", "why 1", "why 2"],
+            "moves past the ends do nothing"
+        );
+        c.move_down(0);
+        assert_eq!(order(&c), ["why 0", "new", "why 1", "why 2"]);
+        c.remove(1);
+        c.remove(99);
+        assert_eq!(order(&c), ["why 0", "why 1", "why 2"]);
+    }
+
+    #[test]
+    fn review_goes_forward_or_back_to_draft_and_publishing_is_final() {
+        assert_eq!(PostmortemState::Draft.next(), [PostmortemState::InReview]);
+        assert!(
+            PostmortemState::InReview
+                .next()
+                .contains(&PostmortemState::Draft)
+        );
+        assert!(PostmortemState::Published.next().is_empty());
+    }
+
+    fn at(min: i64) -> DateTime<Utc> {
+        DateTime::from_timestamp(1_700_000_000 + min * 60, 0).unwrap()
+    }
+
+    #[test]
+    fn durations_come_from_the_timestamps() {
+        let mut t = Timestamps::detected(at(0));
+        assert_eq!(
+            ImpactDurations::from_timestamps(&t),
+            ImpactDurations {
+                to_mitigate: None,
+                to_recover: None
+            }
+        );
+        t.mitigated_at = Some(at(25));
+        t.resolved_at = Some(at(90));
+        let d = ImpactDurations::from_timestamps(&t);
+        assert_eq!(d.to_mitigate, Some(Duration::minutes(25)));
+        assert_eq!(d.to_recover, Some(Duration::minutes(90)));
+    }
+
+    #[test]
+    fn an_instant_before_detection_gives_no_duration() {
+        let mut t = Timestamps::detected(at(10));
+        t.resolved_at = Some(at(5));
+        assert_eq!(ImpactDurations::from_timestamps(&t).to_recover, None);
+    }
+
+    proptest! {
+        #[test]
+        fn editing_never_loses_or_duplicates_links(ops in prop::collection::vec((0u8..4, 0usize..8), 0..40)) {
+            let mut c = chain(5);
+            let mut expected_len = 5usize;
+            for (op, i) in ops {
+                match op {
+                    0 => { if c.insert_after(Some(i)).is_ok() { expected_len += 1; } }
+                    1 => { if i < c.links().len() { expected_len -= 1; } c.remove(i); }
+                    2 => c.move_up(i),
+                    _ => c.move_down(i),
+                }
+                prop_assert_eq!(c.links().len(), expected_len);
+            }
+            let mut originals: Vec<_> = c.links().iter().filter(|w| !w.why.is_empty()).map(|w| w.why.clone()).collect();
+            let before = originals.len();
+            originals.sort();
+            originals.dedup();
+            prop_assert_eq!(originals.len(), before);
+        }
+    }
+}
