@@ -46,7 +46,7 @@ pub struct IncidentDetail {
     pub version: i64,
     /// The timeline, oldest first.
     pub timeline: Vec<TimelineEvent>,
-    /// Whether the incident's postmortem is published (postmortems are not built yet: false).
+    /// Whether the incident's postmortem is published (then it may be marked reviewed).
     pub postmortem_published: bool,
     /// When the server read this (elapsed times count from here, so server and client agree).
     pub as_of: DateTime<Utc>,

@@ -5,6 +5,7 @@ use chrono::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::incident::Timestamps;
+use super::timeline::EventId;
 
 /// Where a postmortem is in its review.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -116,6 +117,56 @@ impl WhyChain {
             link.because = because.to_owned();
         }
     }
+}
+
+impl std::str::FromStr for PostmortemState {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        [
+            PostmortemState::Draft,
+            PostmortemState::InReview,
+            PostmortemState::Published,
+        ]
+        .into_iter()
+        .find(|v| v.as_str() == s.trim())
+        .ok_or_else(|| format!("{s:?} is not a postmortem state"))
+    }
+}
+
+/// The written review: every section of the form.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PostmortemDoc {
+    /// What happened, in a paragraph.
+    pub summary: String,
+    /// Who and what was affected (the durations are computed, not typed).
+    pub impact: String,
+    /// Timeline entries picked as key moments.
+    pub key_moments: Vec<EventId>,
+    /// Root causes.
+    pub root_causes: Vec<String>,
+    /// Contributing factors.
+    pub contributing_factors: Vec<String>,
+    /// The 5-whys chain.
+    pub whys: WhyChain,
+    /// Lessons: what went well.
+    pub went_well: Vec<String>,
+    /// Lessons: what went wrong.
+    pub went_wrong: Vec<String>,
+    /// Lessons: where we got lucky.
+    pub got_lucky: Vec<String>,
+}
+
+/// A postmortem as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Postmortem {
+    /// Review state.
+    pub state: PostmortemState,
+    /// The document.
+    pub doc: PostmortemDoc,
+    /// Bumped by every save; a save based on an older version is a conflict.
+    pub version: i64,
 }
 
 /// How long the impact lasted, from the incident's timestamps.

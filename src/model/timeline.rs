@@ -78,6 +78,8 @@ pub enum EventData {
         /// The text.
         body: String,
     },
+    /// The postmortem was published.
+    PostmortemPublished,
 }
 
 impl EventData {
@@ -90,6 +92,7 @@ impl EventData {
             EventData::RoleAssigned { .. } => "role_assigned",
             EventData::Mitigated { .. } => "mitigated",
             EventData::NoteAdded { .. } => "note_added",
+            EventData::PostmortemPublished => "postmortem_published",
         }
     }
 
@@ -129,6 +132,7 @@ impl EventData {
             }
             EventData::Mitigated { .. } => "Impact mitigated".to_owned(),
             EventData::NoteAdded { .. } => "Note".to_owned(),
+            EventData::PostmortemPublished => "Postmortem published".to_owned(),
         }
     }
 
@@ -139,7 +143,9 @@ impl EventData {
             | EventData::SeverityChanged { note, .. }
             | EventData::Mitigated { note } => Some(note),
             EventData::NoteAdded { body } => Some(body),
-            EventData::Declared { .. } | EventData::RoleAssigned { .. } => None,
+            EventData::Declared { .. }
+            | EventData::RoleAssigned { .. }
+            | EventData::PostmortemPublished => None,
         }
     }
 }

@@ -1,6 +1,7 @@
 //! SQL, one file per table group. Functions take an executor and return model types or records.
 
 pub mod incidents;
+pub mod postmortems;
 pub mod users;
 
 /// Whether `error` is a unique-constraint violation (on either database), by error kind — never

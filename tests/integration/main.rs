@@ -32,5 +32,6 @@ mod http;
 mod http_incidents;
 mod incidents;
 mod migrations;
+mod postmortems;
 mod sessions;
 mod support;

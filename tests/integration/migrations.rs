@@ -13,7 +13,13 @@ async fn migrations_apply_on_an_empty_database(backend: Backend) {
             .await
             .unwrap();
         assert_eq!(applied as usize, db::MIGRATOR.iter().count());
-        for table in ["users", "sessions"] {
+        for table in [
+            "users",
+            "sessions",
+            "incidents",
+            "incident_events",
+            "postmortems",
+        ] {
             let rows: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}"))
                 .fetch_one(&db.pool)
                 .await

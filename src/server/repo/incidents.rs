@@ -444,7 +444,7 @@ pub async fn find_detail(
         communications: detail.communications,
         version: detail.version,
         timeline,
-        postmortem_published: false,
+        postmortem_published: crate::server::repo::postmortems::is_published(pool, number).await?,
         as_of: chrono::Utc::now(),
     }))
 }

@@ -99,6 +99,8 @@ pub async fn transition(
     expected_version: i64,
 ) -> Result<(), AppError> {
     let note = note(note_text)?;
+    // Read before the change: publication is final, so it cannot be undone in between.
+    let published = crate::server::repo::postmortems::is_published(pool, number).await?;
     change(
         pool,
         actor,
@@ -106,8 +108,6 @@ pub async fn transition(
         Some(expected_version),
         (None, None),
         |state, now| {
-            // Postmortems arrive later: until then no incident has a published one.
-            let published = false;
             let from = state.status;
             check_transition(from, to, &note, published).map_err(|e| match e {
                 TransitionError::NoteRequired => AppError::field("note", e.to_string()),

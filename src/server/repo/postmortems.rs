@@ -1,0 +1,94 @@
+//! The `postmortems` table: one document per incident, saved by version compare-and-set.
+
+use sqlx::{AnyConnection, AnyPool};
+use uuid::Uuid;
+
+use crate::model::incident::IncidentNumber;
+use crate::model::postmortem::{Postmortem, PostmortemDoc, PostmortemState};
+use crate::model::{AppError, UserId};
+
+fn corrupt(what: &str) -> AppError {
+    tracing::error!("corrupt {what} in a postmortems row");
+    AppError::Internal
+}
+
+/// The postmortem of incident `number`, if one was started.
+pub async fn find(pool: &AnyPool, number: IncidentNumber) -> Result<Option<Postmortem>, AppError> {
+    let row: Option<(String, String, i64)> = sqlx::query_as(
+        "SELECT p.state, p.doc, p.version FROM postmortems p JOIN incidents i ON i.id = p.incident_id \
+         WHERE i.number = $1",
+    )
+    .bind(number.0)
+    .fetch_optional(pool)
+    .await?;
+    row.map(|(state, doc, version)| {
+        Ok(Postmortem {
+            state: state.parse().map_err(|_| corrupt("state"))?,
+            doc: serde_json::from_str(&doc).map_err(|_| corrupt("doc"))?,
+            version,
+        })
+    })
+    .transpose()
+}
+
+/// Whether incident `number` has a published postmortem.
+pub async fn is_published(pool: &AnyPool, number: IncidentNumber) -> Result<bool, AppError> {
+    Ok(find(pool, number)
+        .await?
+        .is_some_and(|p| p.state == PostmortemState::Published))
+}
+
+/// Starts an empty draft for the incident with this id (nothing happens if one exists).
+pub async fn insert_draft(
+    pool: &AnyPool,
+    incident_id: &str,
+    author: UserId,
+    now: i64,
+) -> Result<(), AppError> {
+    let doc = serde_json::to_string(&PostmortemDoc::default()).map_err(|_| AppError::Internal)?;
+    sqlx::query(
+        "INSERT INTO postmortems (id, incident_id, state, doc, version, created_by, updated_by, created_at, updated_at) \
+         VALUES ($1, $2, 'draft', $3, 1, $4, $5, $6, $7) ON CONFLICT (incident_id) DO NOTHING",
+    )
+    .bind(Uuid::new_v4().to_string())
+    .bind(incident_id)
+    .bind(doc)
+    .bind(author.to_string())
+    .bind(author.to_string())
+    .bind(now)
+    .bind(now)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Writes `doc` and/or `state` if the stored version is still `expected` and the postmortem is
+/// not published; returns whether it did.
+pub async fn save(
+    conn: &mut AnyConnection,
+    number: IncidentNumber,
+    doc: &PostmortemDoc,
+    state: PostmortemState,
+    expected: i64,
+    author: UserId,
+    now: i64,
+) -> Result<bool, AppError> {
+    let json = serde_json::to_string(doc).map_err(|_| AppError::Internal)?;
+    let published_at = (state == PostmortemState::Published).then_some(now);
+    let done = sqlx::query(
+        "UPDATE postmortems SET doc = $1, state = $2, version = version + 1, updated_by = $3, \
+         updated_at = $4, published_at = $5 \
+         WHERE incident_id = (SELECT id FROM incidents WHERE number = $6) AND version = $7 \
+         AND state <> 'published'",
+    )
+    .bind(json)
+    .bind(state.as_str())
+    .bind(author.to_string())
+    .bind(now)
+    .bind(published_at)
+    .bind(number.0)
+    .bind(expected)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}

@@ -1,0 +1,175 @@
+//! Postmortem workflows: start one, save drafts without ever overwriting someone else's save,
+//! move it through review, and record its publication on the incident's timeline.
+
+use chrono::Utc;
+use sqlx::AnyPool;
+
+use crate::model::AppError;
+use crate::model::incident::IncidentNumber;
+use crate::model::postmortem::{Postmortem, PostmortemDoc, PostmortemState};
+use crate::model::timeline::EventData;
+use crate::server::db::to_millis;
+use crate::server::repo::incidents as incident_repo;
+use crate::server::repo::postmortems as repo;
+use crate::server::repo::users::UserRecord;
+
+/// Longest text of one section or list entry.
+const TEXT_MAX: usize = 20_000;
+/// Most entries in one list section.
+const LIST_MAX: usize = 50;
+
+/// The incident's postmortem, started as an empty draft the first time it is opened.
+pub async fn open(
+    pool: &AnyPool,
+    actor: &UserRecord,
+    number: IncidentNumber,
+) -> Result<Postmortem, AppError> {
+    if let Some(existing) = repo::find(pool, number).await? {
+        return Ok(existing);
+    }
+    let incident = incident_repo::find_detail(pool, number)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    repo::insert_draft(
+        pool,
+        &incident.summary.id.to_string(),
+        actor.id,
+        to_millis(Utc::now()),
+    )
+    .await?;
+    repo::find(pool, number).await?.ok_or(AppError::Internal)
+}
+
+/// Checks section sizes, naming the first section that is too long.
+fn check_doc(doc: &PostmortemDoc) -> Result<(), AppError> {
+    let too_long = |text: &str| text.chars().count() > TEXT_MAX;
+    for (field, text) in [("summary", &doc.summary), ("impact", &doc.impact)] {
+        if too_long(text) {
+            return Err(AppError::field(
+                field,
+                format!("At most {TEXT_MAX} characters."),
+            ));
+        }
+    }
+    for (field, list) in [
+        ("root_causes", &doc.root_causes),
+        ("contributing_factors", &doc.contributing_factors),
+        ("went_well", &doc.went_well),
+        ("went_wrong", &doc.went_wrong),
+        ("got_lucky", &doc.got_lucky),
+    ] {
+        if list.len() > LIST_MAX || list.iter().any(|t| too_long(t)) {
+            return Err(AppError::field(
+                field,
+                format!("At most {LIST_MAX} entries of {TEXT_MAX} characters."),
+            ));
+        }
+    }
+    if doc
+        .whys
+        .links()
+        .iter()
+        .any(|w| too_long(&w.why) || too_long(&w.because))
+    {
+        return Err(AppError::field(
+            "whys",
+            format!("At most {TEXT_MAX} characters per step."),
+        ));
+    }
+    Ok(())
+}
+
+/// The conflict a stale save or move gets: the caller keeps their text and is shown both.
+async fn stale(pool: &AnyPool, number: IncidentNumber) -> AppError {
+    match repo::find(pool, number).await {
+        Ok(Some(current)) if current.state == PostmortemState::Published => {
+            AppError::Conflict("This postmortem is published and can no longer change.".into())
+        }
+        Ok(Some(current)) => AppError::Conflict(format!(
+            "Someone else saved this postmortem after you loaded it (it is now at version {}). \
+             Your text is kept: compare it with theirs and save again.",
+            current.version
+        )),
+        Ok(None) => AppError::NotFound,
+        Err(e) => e,
+    }
+}
+
+/// Saves the document if nobody saved since `based_on`.
+pub async fn save(
+    pool: &AnyPool,
+    actor: &UserRecord,
+    number: IncidentNumber,
+    doc: &PostmortemDoc,
+    based_on: i64,
+) -> Result<Postmortem, AppError> {
+    check_doc(doc)?;
+    let current = repo::find(pool, number).await?.ok_or(AppError::NotFound)?;
+    let mut tx = pool.begin().await?;
+    let saved = repo::save(
+        &mut tx,
+        number,
+        doc,
+        current.state,
+        based_on,
+        actor.id,
+        to_millis(Utc::now()),
+    )
+    .await?;
+    if !saved {
+        drop(tx);
+        return Err(stale(pool, number).await);
+    }
+    tx.commit().await?;
+    repo::find(pool, number).await?.ok_or(AppError::Internal)
+}
+
+/// Moves the postmortem to `to` (if its review allows it and nobody saved since `based_on`).
+/// Publishing records an event on the incident's timeline in the same transaction.
+pub async fn change_state(
+    pool: &AnyPool,
+    actor: &UserRecord,
+    number: IncidentNumber,
+    to: PostmortemState,
+    based_on: i64,
+) -> Result<Postmortem, AppError> {
+    let current = repo::find(pool, number).await?.ok_or(AppError::NotFound)?;
+    if !current.state.next().contains(&to) {
+        return Err(AppError::Conflict(format!(
+            "A postmortem that is {} cannot move to {}.",
+            current.state.label().to_lowercase(),
+            to.label().to_lowercase()
+        )));
+    }
+    let now = Utc::now();
+    let mut tx = pool.begin().await?;
+    let saved = repo::save(
+        &mut tx,
+        number,
+        &current.doc,
+        to,
+        based_on,
+        actor.id,
+        to_millis(now),
+    )
+    .await?;
+    if !saved {
+        drop(tx);
+        return Err(stale(pool, number).await);
+    }
+    if to == PostmortemState::Published {
+        let state = incident_repo::lock_for_change(&mut tx, number, None, to_millis(now)).await?;
+        incident_repo::append_event(
+            &mut tx,
+            state.id,
+            &EventData::PostmortemPublished,
+            to_millis(now),
+            to_millis(now),
+            Some(actor.id),
+            None,
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    repo::find(pool, number).await?.ok_or(AppError::Internal)
+}

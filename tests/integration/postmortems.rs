@@ -1,0 +1,103 @@
+//! Postmortem services on both databases: drafts saved by version, review states, and
+//! publication unlocking the incident's `reviewed` status.
+
+use chrono::Utc;
+use nightwatch::model::incident::{IncidentNumber, IncidentStatus};
+use nightwatch::model::incident_input::NewIncident;
+use nightwatch::model::postmortem::{PostmortemDoc, PostmortemState, Why, WhyChain};
+use nightwatch::model::timeline::EventData;
+use nightwatch::model::{AppError, Role};
+use nightwatch::server::repo::incidents as incident_repo;
+use nightwatch::server::repo::users::UserRecord;
+use nightwatch::server::service::{incidents, postmortems};
+use sqlx::AnyPool;
+
+use crate::support::{PASSWORD, user};
+
+async fn recovered_incident(pool: &AnyPool, cmdr: &UserRecord) -> IncidentNumber {
+    let new =
+        NewIncident::parse("Checkout down", "", "sev1", "checkout", "", "", Utc::now()).unwrap();
+    let n = incidents::declare(pool, cmdr, &new).await.unwrap();
+    for (to, note) in [
+        (IncidentStatus::Mitigating, "rollback"),
+        (IncidentStatus::Recovered, "healthy"),
+    ] {
+        let v = incident_repo::version(pool, n).await.unwrap().unwrap();
+        incidents::transition(pool, cmdr, n, to, note, v)
+            .await
+            .unwrap();
+    }
+    n
+}
+
+fn doc(summary: &str) -> PostmortemDoc {
+    PostmortemDoc {
+        summary: summary.to_owned(),
+        root_causes: vec!["Connection pool too small".into()],
+        whys: WhyChain::new(vec![Why {
+            why: "Why did checkout fail?".into(),
+            because: "The pool ran dry".into(),
+        }])
+        .unwrap(),
+        ..Default::default()
+    }
+}
+
+db_test! {
+    async fn a_stale_save_is_refused_and_nothing_is_overwritten(db) {
+        let cmdr = user(&db.pool, "cmdr", Role::Commander, PASSWORD).await;
+        let n = recovered_incident(&db.pool, &cmdr).await;
+        let opened = postmortems::open(&db.pool, &cmdr, n).await.unwrap();
+        assert_eq!((opened.state, opened.version), (PostmortemState::Draft, 1));
+
+        let first = postmortems::save(&db.pool, &cmdr, n, &doc("First author's text"), opened.version).await.unwrap();
+        assert_eq!(first.version, 2);
+        let second = postmortems::save(&db.pool, &cmdr, n, &doc("Second author's text"), opened.version).await;
+        assert!(matches!(&second, Err(AppError::Conflict(m)) if m.contains("Your text is kept")), "{second:?}");
+
+        let stored = postmortems::open(&db.pool, &cmdr, n).await.unwrap();
+        assert_eq!(stored.doc.summary, "First author's text");
+        assert_eq!(stored.version, 2);
+    }
+}
+
+db_test! {
+    async fn publishing_lets_the_incident_be_reviewed_and_not_before(db) {
+        let cmdr = user(&db.pool, "cmdr", Role::Commander, PASSWORD).await;
+        let n = recovered_incident(&db.pool, &cmdr).await;
+        let pm = postmortems::open(&db.pool, &cmdr, n).await.unwrap();
+        let pm = postmortems::save(&db.pool, &cmdr, n, &doc("Summary"), pm.version).await.unwrap();
+
+        let v = incident_repo::version(&db.pool, n).await.unwrap().unwrap();
+        let early = incidents::transition(&db.pool, &cmdr, n, IncidentStatus::Reviewed, "done", v).await;
+        assert!(matches!(early, Err(AppError::Conflict(_))), "{early:?}");
+
+        let skip = postmortems::change_state(&db.pool, &cmdr, n, PostmortemState::Published, pm.version).await;
+        assert!(matches!(skip, Err(AppError::Conflict(_))), "a draft goes through review first");
+        let pm = postmortems::change_state(&db.pool, &cmdr, n, PostmortemState::InReview, pm.version).await.unwrap();
+        let pm = postmortems::change_state(&db.pool, &cmdr, n, PostmortemState::Published, pm.version).await.unwrap();
+        assert_eq!(pm.state, PostmortemState::Published);
+
+        let detail = incident_repo::find_detail(&db.pool, n).await.unwrap().unwrap();
+        assert!(detail.postmortem_published);
+        assert!(matches!(detail.timeline.last().unwrap().data, EventData::PostmortemPublished));
+        incidents::transition(&db.pool, &cmdr, n, IncidentStatus::Reviewed, "review complete", detail.version).await.unwrap();
+        let detail = incident_repo::find_detail(&db.pool, n).await.unwrap().unwrap();
+        assert_eq!(detail.summary.status, IncidentStatus::Reviewed);
+        assert!(detail.timestamps.reviewed_at.is_some());
+
+        let frozen = postmortems::save(&db.pool, &cmdr, n, &doc("late edit"), pm.version).await;
+        assert!(matches!(&frozen, Err(AppError::Conflict(m)) if m.contains("published")), "{frozen:?}");
+    }
+}
+
+db_test! {
+    async fn an_oversized_section_is_a_field_error(db) {
+        let cmdr = user(&db.pool, "cmdr", Role::Commander, PASSWORD).await;
+        let n = recovered_incident(&db.pool, &cmdr).await;
+        let pm = postmortems::open(&db.pool, &cmdr, n).await.unwrap();
+        let big = PostmortemDoc { summary: "x".repeat(20_001), ..Default::default() };
+        let err = postmortems::save(&db.pool, &cmdr, n, &big, pm.version).await.unwrap_err();
+        assert!(err.field_message("summary").is_some());
+    }
+}
