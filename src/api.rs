@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod incidents;
+pub mod postmortems;
 pub mod users;
 
 #[cfg(feature = "ssr")]

@@ -30,6 +30,7 @@ mod accounts;
 mod cli;
 mod http;
 mod http_incidents;
+mod http_postmortems;
 mod incidents;
 mod migrations;
 mod postmortems;

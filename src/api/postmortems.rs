@@ -1,0 +1,87 @@
+//! Postmortem server functions: read, start, save (by version) and move through review.
+
+use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
+use serde::{Deserialize, Serialize};
+
+use crate::model::AppError;
+use crate::model::incident_views::IncidentDetail;
+use crate::model::postmortem::{ImpactDurations, Postmortem, PostmortemDoc};
+
+/// What the postmortem page needs: the incident, its postmortem (if started) and the durations.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PostmortemPage {
+    /// The incident with its timeline (to pick key moments from).
+    pub incident: IncidentDetail,
+    /// The postmortem, once someone started it.
+    pub postmortem: Option<Postmortem>,
+    /// Detected → mitigated / recovered, computed from the incident.
+    pub durations: ImpactDurations,
+}
+
+#[cfg(feature = "ssr")]
+fn parse_number(number: &str) -> Result<crate::model::incident::IncidentNumber, AppError> {
+    number.parse().map_err(|_| AppError::NotFound)
+}
+
+/// The incident's postmortem page data (viewer+).
+#[server(endpoint = "get_postmortem")]
+pub async fn get_postmortem(number: String) -> Result<PostmortemPage, AppError> {
+    use crate::model::Role;
+    use crate::server::{auth, repo};
+    auth::require_role(Role::Viewer).await?;
+    let state = auth::app_state()?;
+    let number = parse_number(&number)?;
+    let incident = repo::incidents::find_detail(&state.pool, number)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let postmortem = repo::postmortems::find(&state.pool, number).await?;
+    let durations = ImpactDurations::from_timestamps(&incident.timestamps);
+    Ok(PostmortemPage {
+        incident,
+        postmortem,
+        durations,
+    })
+}
+
+/// Starts the incident's postmortem as an empty draft, or returns the existing one (responder+).
+#[server(endpoint = "open_postmortem")]
+pub async fn open_postmortem(number: String) -> Result<Postmortem, AppError> {
+    use crate::model::Role;
+    use crate::server::{auth, service::postmortems};
+    let actor = auth::require_role(Role::Responder).await?;
+    let state = auth::app_state()?;
+    postmortems::open(&state.pool, &actor, parse_number(&number)?).await
+}
+
+/// Saves the document if nobody saved since `version` (responder+); a stale save is a
+/// Conflict and changes nothing.
+#[server(endpoint = "save_postmortem", input = Json)]
+pub async fn save_postmortem(
+    number: String,
+    doc: PostmortemDoc,
+    version: i64,
+) -> Result<Postmortem, AppError> {
+    use crate::model::Role;
+    use crate::server::{auth, service::postmortems};
+    let actor = auth::require_role(Role::Responder).await?;
+    let state = auth::app_state()?;
+    postmortems::save(&state.pool, &actor, parse_number(&number)?, &doc, version).await
+}
+
+/// Moves the postmortem through review: `in_review`, `published`, or back to `draft`
+/// (commander+). Publishing lets the incident be marked reviewed.
+#[server(endpoint = "change_postmortem_state")]
+pub async fn change_postmortem_state(
+    number: String,
+    to: String,
+    version: i64,
+) -> Result<Postmortem, AppError> {
+    use crate::model::Role;
+    use crate::model::postmortem::PostmortemState;
+    use crate::server::{auth, service::postmortems};
+    let actor = auth::require_role(Role::Commander).await?;
+    let to: PostmortemState = to.parse().map_err(|m: String| AppError::field("to", m))?;
+    let state = auth::app_state()?;
+    postmortems::change_state(&state.pool, &actor, parse_number(&number)?, to, version).await
+}
