@@ -1,6 +1,7 @@
 //! The `incidents` table with its services and tags, and the `incident_events` timeline.
 
-use sqlx::{AnyConnection, AnyPool, FromRow};
+use sqlx::any::AnyArguments;
+use sqlx::{Any, AnyConnection, AnyPool, Arguments, FromRow};
 use uuid::Uuid;
 
 use crate::model::incident::{
@@ -459,12 +460,6 @@ pub async fn version(pool: &AnyPool, number: IncidentNumber) -> Result<Option<i6
     )
 }
 
-/// A bind value of a dynamically built query.
-enum Bind {
-    Text(String),
-    Int(i64),
-}
-
 /// A list query's `FROM` and `WHERE`, with numbered placeholders. With a service filter the
 /// query is driven by `incident_services` (alias `k`), whose copies of status, detection instant
 /// and number make that filter one index range; otherwise by `incidents` itself (alias `i`, and
@@ -472,15 +467,24 @@ enum Bind {
 struct Conditions {
     from: &'static str,
     sql: Vec<String>,
-    binds: Vec<Bind>,
+    args: AnyArguments<'static>,
+    count: usize,
     /// Whether a condition reads `incidents` itself (not only the service copies).
     reads_incident: bool,
 }
 
 impl Conditions {
-    fn arg(&mut self, bind: Bind) -> String {
-        self.binds.push(bind);
-        format!("${}", self.binds.len())
+    /// Binds `value` and returns its placeholder (`$1`, `$2` …).
+    fn arg<T>(&mut self, value: T) -> String
+    where
+        T: 'static + Send + sqlx::Encode<'static, Any> + sqlx::Type<Any>,
+    {
+        if let Err(e) = self.args.add(value) {
+            // Only unencodable types fail here, and every caller binds a String or an i64.
+            tracing::error!(error = %e, "cannot bind a list query argument");
+        }
+        self.count += 1;
+        format!("${}", self.count)
     }
 
     fn push(&mut self, condition: String) {
@@ -505,21 +509,22 @@ impl Conditions {
                 "incident_services k JOIN incidents i ON i.id = k.incident_id"
             },
             sql: Vec::new(),
-            binds: Vec::new(),
+            args: AnyArguments::default(),
+            count: 0,
             reads_incident: false,
         };
         if !service.is_empty() {
-            let a = c.arg(Bind::Text(service));
+            let a = c.arg(service);
             c.push(format!("k.service = {a}"));
         }
         if let Ok(sev) = filter.severity.parse::<Severity>() {
-            let a = c.arg(Bind::Text(sev.as_str().to_owned()));
+            let a = c.arg(sev.as_str().to_owned());
             c.push(format!("i.severity = {a}"));
             c.reads_incident = true;
         }
         let tag = filter.tag.trim().to_ascii_lowercase();
         if !tag.is_empty() {
-            let a = c.arg(Bind::Text(tag));
+            let a = c.arg(tag);
             c.push(format!(
                 "EXISTS (SELECT 1 FROM incident_tags t WHERE t.incident_id = i.id AND t.tag = {a})"
             ));
@@ -533,7 +538,7 @@ impl Conditions {
             .filter(|ch| !matches!(ch, '%' | '_' | '\\'))
             .collect();
         if !words.is_empty() {
-            let a = c.arg(Bind::Text(format!("%{words}%")));
+            let a = c.arg(format!("%{words}%"));
             c.push(format!("LOWER(i.title) LIKE {a}"));
             c.reads_incident = true;
         }
@@ -565,38 +570,12 @@ impl Conditions {
             "active" => self.push(format!("{k}.status IN ('open', 'mitigating')")),
             other => {
                 if let Ok(s) = other.parse::<IncidentStatus>() {
-                    let a = self.arg(Bind::Text(s.as_str().to_owned()));
+                    let a = self.arg(s.as_str().to_owned());
                     self.push(format!("{k}.status = {a}"));
                 }
             }
         }
     }
-}
-
-fn bind_all<'q, O>(
-    mut query: sqlx::query::QueryAs<'q, sqlx::Any, O, sqlx::any::AnyArguments<'q>>,
-    binds: Vec<Bind>,
-) -> sqlx::query::QueryAs<'q, sqlx::Any, O, sqlx::any::AnyArguments<'q>> {
-    for b in binds {
-        query = match b {
-            Bind::Text(s) => query.bind(s),
-            Bind::Int(i) => query.bind(i),
-        };
-    }
-    query
-}
-
-fn bind_all_scalar<'q, O>(
-    mut query: sqlx::query::QueryScalar<'q, sqlx::Any, O, sqlx::any::AnyArguments<'q>>,
-    binds: Vec<Bind>,
-) -> sqlx::query::QueryScalar<'q, sqlx::Any, O, sqlx::any::AnyArguments<'q>> {
-    for b in binds {
-        query = match b {
-            Bind::Text(s) => query.bind(s),
-            Bind::Int(i) => query.bind(i),
-        };
-    }
-    query
 }
 
 /// One page of incidents matching `filter`, in keyset order, with counts per status.
@@ -606,8 +585,8 @@ pub async fn list(pool: &AnyPool, filter: &IncidentFilter) -> Result<IncidentPag
     c.status(&filter.status);
     let k = c.key();
     if let Some(cursor) = Cursor::decode(&filter.after) {
-        let ms = c.arg(Bind::Int(cursor.detected_ms));
-        let n = c.arg(Bind::Int(cursor.number));
+        let ms = c.arg(cursor.detected_ms);
+        let n = c.arg(cursor.number);
         match (sort, cursor.severity) {
             (IncidentSort::Newest, _) => {
                 c.push(format!("({k}.detected_at, {k}.number) < ({ms}, {n})"))
@@ -616,7 +595,7 @@ pub async fn list(pool: &AnyPool, filter: &IncidentFilter) -> Result<IncidentPag
                 c.push(format!("({k}.detected_at, {k}.number) > ({ms}, {n})"))
             }
             (IncidentSort::Severity, Some(sev)) => {
-                let s = c.arg(Bind::Text(sev.as_str().to_owned()));
+                let s = c.arg(sev.as_str().to_owned());
                 c.push(format!(
                     "(i.severity > {s} OR (i.severity = {s} AND (i.detected_at, i.number) < ({ms}, {n})))"
                 ));
@@ -636,9 +615,7 @@ pub async fn list(pool: &AnyPool, filter: &IncidentFilter) -> Result<IncidentPag
         c.where_clause(),
         PAGE_SIZE + 1
     );
-    let rows: Vec<SummaryRow> = bind_all(sqlx::query_as(&sql), c.binds)
-        .fetch_all(pool)
-        .await?;
+    let rows: Vec<SummaryRow> = sqlx::query_as_with(&sql, c.args).fetch_all(pool).await?;
     let mut items = rows
         .into_iter()
         .map(IncidentSummary::try_from)
@@ -665,7 +642,7 @@ pub async fn list(pool: &AnyPool, filter: &IncidentFilter) -> Result<IncidentPag
             c.where_clause(),
             COUNT_CAP + 1
         );
-        let n: i64 = bind_all_scalar(sqlx::query_scalar(&sql), c.binds)
+        let n: i64 = sqlx::query_scalar_with(&sql, c.args)
             .fetch_one(pool)
             .await?;
         counts.push((status, n));
