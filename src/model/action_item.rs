@@ -38,6 +38,113 @@ pub enum ActionState {
     Done,
 }
 
+macro_rules! named_enum {
+    ($ty:ident { $($variant:ident => $name:literal),+ $(,)? }, $what:literal) => {
+        impl $ty {
+            /// Every value, in order.
+            pub const ALL: &'static [$ty] = &[$($ty::$variant),+];
+
+            /// The stored name.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($ty::$variant => $name),+
+                }
+            }
+        }
+
+        impl std::str::FromStr for $ty {
+            type Err = String;
+
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                let wanted = s.trim().to_ascii_lowercase();
+                $ty::ALL
+                    .iter()
+                    .copied()
+                    .find(|v| v.as_str() == wanted)
+                    .ok_or_else(|| format!("Choose {}.", $what))
+            }
+        }
+    };
+}
+
+named_enum!(Priority { P1 => "p1", P2 => "p2", P3 => "p3" }, "a priority from P1 to P3");
+named_enum!(ActionKind { Corrective => "corrective", Preventive => "preventive" }, "corrective or preventive");
+named_enum!(ActionState { Todo => "todo", Doing => "doing", Done => "done" }, "todo, doing or done");
+
+/// A new action item as typed, parsed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewActionItem {
+    /// What to do.
+    pub title: String,
+    /// The owner's username.
+    pub owner: String,
+    /// Due date.
+    pub due_on: NaiveDate,
+    /// Urgency.
+    pub priority: Priority,
+    /// Corrective or preventive.
+    pub kind: ActionKind,
+}
+
+impl NewActionItem {
+    /// Parses the form, reporting every bad field at once.
+    pub fn parse(
+        title: &str,
+        owner: &str,
+        due_on: &str,
+        priority: &str,
+        kind: &str,
+    ) -> Result<Self, super::AppError> {
+        let mut v = super::error::Validator::default();
+        let title = v.check("title", super::incident_input::parse_title(title));
+        let owner = v.check(
+            "owner",
+            Some(owner.trim().to_ascii_lowercase())
+                .filter(|o| !o.is_empty())
+                .ok_or_else(|| "Name an owner.".to_owned()),
+        );
+        let due_on = v.check(
+            "due_on",
+            NaiveDate::parse_from_str(due_on.trim(), "%Y-%m-%d")
+                .map_err(|_| "Use a date like 2026-12-01.".to_owned()),
+        );
+        let priority = v.check("priority", priority.parse::<Priority>());
+        let kind = v.check("kind", kind.parse::<ActionKind>());
+        v.finish()?;
+        match (title, owner, due_on, priority, kind) {
+            (Some(title), Some(owner), Some(due_on), Some(priority), Some(kind)) => Ok(Self {
+                title,
+                owner,
+                due_on,
+                priority,
+                kind,
+            }),
+            _ => Err(super::AppError::Internal),
+        }
+    }
+}
+
+/// An action item as lists show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActionItemView {
+    /// Id.
+    pub id: uuid::Uuid,
+    /// What to do.
+    pub title: String,
+    /// Owner's username.
+    pub owner: String,
+    /// Due date.
+    pub due_on: NaiveDate,
+    /// Urgency.
+    pub priority: Priority,
+    /// Corrective or preventive.
+    pub kind: ActionKind,
+    /// Progress.
+    pub state: ActionState,
+    /// The incident it came from, if any.
+    pub incident: Option<super::incident::IncidentNumber>,
+}
+
 /// The owner's calendar date at `now`, in their UTC offset.
 pub fn local_date(now: DateTime<Utc>, offset: FixedOffset) -> NaiveDate {
     now.with_timezone(&offset).date_naive()
@@ -134,6 +241,20 @@ mod tests {
                 "{due}"
             );
         }
+    }
+
+    #[test]
+    fn a_new_item_reports_every_bad_field() {
+        let err = NewActionItem::parse("", " ", "tomorrow", "p9", "fix").unwrap_err();
+        for field in ["title", "owner", "due_on", "priority", "kind"] {
+            assert!(err.field_message(field).is_some(), "{field}");
+        }
+        let ok = NewActionItem::parse("Raise pool size", "Alice", "2026-12-01", "P1", "corrective")
+            .unwrap();
+        assert_eq!(
+            (ok.owner.as_str(), ok.priority, ok.kind),
+            ("alice", Priority::P1, ActionKind::Corrective)
+        );
     }
 
     #[test]

@@ -80,6 +80,15 @@ pub enum EventData {
     },
     /// The postmortem was published.
     PostmortemPublished,
+    /// An action item was created from this incident.
+    ActionItemCreated {
+        /// What to do.
+        title: String,
+        /// Owner's username.
+        owner: String,
+        /// Due date (YYYY-MM-DD).
+        due_on: String,
+    },
 }
 
 impl EventData {
@@ -93,6 +102,7 @@ impl EventData {
             EventData::Mitigated { .. } => "mitigated",
             EventData::NoteAdded { .. } => "note_added",
             EventData::PostmortemPublished => "postmortem_published",
+            EventData::ActionItemCreated { .. } => "action_item_created",
         }
     }
 
@@ -133,6 +143,13 @@ impl EventData {
             EventData::Mitigated { .. } => "Impact mitigated".to_owned(),
             EventData::NoteAdded { .. } => "Note".to_owned(),
             EventData::PostmortemPublished => "Postmortem published".to_owned(),
+            EventData::ActionItemCreated {
+                title,
+                owner,
+                due_on,
+            } => {
+                format!("Action item for {owner}, due {due_on}: {title}")
+            }
         }
     }
 
@@ -145,7 +162,8 @@ impl EventData {
             EventData::NoteAdded { body } => Some(body),
             EventData::Declared { .. }
             | EventData::RoleAssigned { .. }
-            | EventData::PostmortemPublished => None,
+            | EventData::PostmortemPublished
+            | EventData::ActionItemCreated { .. } => None,
         }
     }
 }

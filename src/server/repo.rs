@@ -1,5 +1,6 @@
 //! SQL, one file per table group. Functions take an executor and return model types or records.
 
+pub mod action_items;
 pub mod incidents;
 pub mod postmortems;
 pub mod users;

@@ -1,5 +1,6 @@
 //! Workflows over the repositories: validation, transactions and the rules that span tables.
 
 pub mod accounts;
+pub mod action_items;
 pub mod incidents;
 pub mod postmortems;

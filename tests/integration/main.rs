@@ -27,6 +27,7 @@ macro_rules! db_test {
 }
 
 mod accounts;
+mod action_items;
 mod cli;
 mod http;
 mod http_incidents;

@@ -1,0 +1,163 @@
+//! The `action_items` table.
+
+use chrono::NaiveDate;
+use sqlx::{AnyConnection, AnyPool, FromRow};
+use uuid::Uuid;
+
+use crate::model::action_item::{ActionItemView, ActionState, NewActionItem};
+use crate::model::incident::IncidentNumber;
+use crate::model::{AppError, UserId};
+
+/// Which items a list shows. Empty strings and `None` mean "any".
+#[derive(Debug, Clone, Default)]
+pub struct ActionFilter {
+    /// Owner's username.
+    pub owner: String,
+    /// `todo`, `doing`, `done`, or `open` (not done).
+    pub state: String,
+    /// Only items past their due date on `today` (and not done).
+    pub overdue_on: Option<NaiveDate>,
+    /// `p1` … `p3`.
+    pub priority: String,
+}
+
+fn corrupt(what: &str) -> AppError {
+    tracing::error!("corrupt {what} in an action_items row");
+    AppError::Internal
+}
+
+/// Inserts an item owned by `owner_id`, linked to an incident (and its postmortem, if any).
+pub async fn insert(
+    conn: &mut AnyConnection,
+    new: &NewActionItem,
+    owner_id: &str,
+    incident_id: Option<&str>,
+    author: UserId,
+    now: i64,
+) -> Result<Uuid, AppError> {
+    let id = Uuid::new_v4();
+    sqlx::query(
+        "INSERT INTO action_items (id, title, owner_id, due_on, priority, kind, state, incident_id, postmortem_id, \
+         created_by, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, 'todo', $7, (SELECT id FROM postmortems WHERE incident_id = $8), $9, $10, $11)",
+    )
+    .bind(id.to_string())
+    .bind(&new.title)
+    .bind(owner_id)
+    .bind(new.due_on.format("%Y-%m-%d").to_string())
+    .bind(new.priority.as_str())
+    .bind(new.kind.as_str())
+    .bind(incident_id.map(str::to_owned))
+    .bind(incident_id.map(str::to_owned))
+    .bind(author.to_string())
+    .bind(now)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(id)
+}
+
+/// Moves an item to `state`; `NotFound` if there is no such item.
+pub async fn set_state(
+    pool: &AnyPool,
+    id: Uuid,
+    state: ActionState,
+    now: i64,
+) -> Result<(), AppError> {
+    let done = sqlx::query(
+        "UPDATE action_items SET state = $1, updated_at = $2, done_at = $3 WHERE id = $4",
+    )
+    .bind(state.as_str())
+    .bind(now)
+    .bind((state == ActionState::Done).then_some(now))
+    .bind(id.to_string())
+    .execute(pool)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(AppError::NotFound);
+    }
+    Ok(())
+}
+
+#[derive(FromRow)]
+struct Row {
+    id: String,
+    title: String,
+    owner: String,
+    due_on: String,
+    priority: String,
+    kind: String,
+    state: String,
+    incident_number: Option<i64>,
+}
+
+/// Items matching `filter`, soonest due first.
+pub async fn list(pool: &AnyPool, filter: &ActionFilter) -> Result<Vec<ActionItemView>, AppError> {
+    let mut conditions = Vec::new();
+    let mut binds: Vec<String> = Vec::new();
+    let mut arg = |value: String| {
+        binds.push(value);
+        format!("${}", binds.len())
+    };
+    if !filter.owner.trim().is_empty() {
+        conditions.push(format!(
+            "u.username = {}",
+            arg(filter.owner.trim().to_ascii_lowercase())
+        ));
+    }
+    match filter.state.as_str() {
+        "" => {}
+        "open" => conditions.push("a.state <> 'done'".to_owned()),
+        other => {
+            let state: ActionState = other
+                .parse()
+                .map_err(|m: String| AppError::field("state", m))?;
+            conditions.push(format!("a.state = {}", arg(state.as_str().to_owned())));
+        }
+    }
+    if let Some(today) = filter.overdue_on {
+        conditions.push(format!(
+            "a.state <> 'done' AND a.due_on < {}",
+            arg(today.format("%Y-%m-%d").to_string())
+        ));
+    }
+    if !filter.priority.is_empty() {
+        let p: crate::model::action_item::Priority = filter
+            .priority
+            .parse()
+            .map_err(|m: String| AppError::field("priority", m))?;
+        conditions.push(format!("a.priority = {}", arg(p.as_str().to_owned())));
+    }
+    let where_clause = if conditions.is_empty() {
+        String::new()
+    } else {
+        format!(" WHERE {}", conditions.join(" AND "))
+    };
+    let sql = format!(
+        "SELECT a.id, a.title, u.username AS owner, a.due_on, a.priority, a.kind, a.state, i.number AS incident_number \
+         FROM action_items a JOIN users u ON u.id = a.owner_id LEFT JOIN incidents i ON i.id = a.incident_id\
+         {where_clause} ORDER BY a.due_on, a.priority, a.title LIMIT 500"
+    );
+    let mut query = sqlx::query_as::<_, Row>(&sql);
+    for b in binds {
+        query = query.bind(b);
+    }
+    query
+        .fetch_all(pool)
+        .await?
+        .into_iter()
+        .map(|r| {
+            Ok(ActionItemView {
+                id: r.id.parse().map_err(|_| corrupt("id"))?,
+                title: r.title,
+                owner: r.owner,
+                due_on: NaiveDate::parse_from_str(&r.due_on, "%Y-%m-%d")
+                    .map_err(|_| corrupt("due_on"))?,
+                priority: r.priority.parse().map_err(|_| corrupt("priority"))?,
+                kind: r.kind.parse().map_err(|_| corrupt("kind"))?,
+                state: r.state.parse().map_err(|_| corrupt("state"))?,
+                incident: r.incident_number.map(IncidentNumber),
+            })
+        })
+        .collect()
+}
