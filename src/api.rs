@@ -1,6 +1,7 @@
 //! Server functions, one file per resource. Each is thin: authorise → parse into the model → call
 //! a service. Endpoints are fixed (`/api/<name>`) so URLs stay stable across builds.
 
+pub mod action_items;
 pub mod auth;
 pub mod incidents;
 pub mod postmortems;

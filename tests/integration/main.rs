@@ -30,6 +30,7 @@ mod accounts;
 mod action_items;
 mod cli;
 mod http;
+mod http_action_items;
 mod http_incidents;
 mod http_postmortems;
 mod incidents;

@@ -1,0 +1,66 @@
+//! Action item server functions: create from an incident, move through todo → doing → done, list.
+
+use leptos::prelude::*;
+
+use crate::model::AppError;
+use crate::model::action_item::ActionItemView;
+
+/// Creates an action item on incident `number` (responder+); the incident's timeline records it.
+#[server(endpoint = "create_action_item")]
+pub async fn create_action_item(
+    number: String,
+    title: String,
+    owner: String,
+    due_on: String,
+    priority: String,
+    kind: String,
+) -> Result<String, AppError> {
+    use crate::model::Role;
+    use crate::model::action_item::NewActionItem;
+    use crate::server::{auth, service::action_items};
+    let actor = auth::require_role(Role::Responder).await?;
+    let new = NewActionItem::parse(&title, &owner, &due_on, &priority, &kind)?;
+    let number = number.parse().map_err(|_| AppError::NotFound)?;
+    let state = auth::app_state()?;
+    Ok(action_items::create(&state.pool, &actor, number, &new)
+        .await?
+        .to_string())
+}
+
+/// Moves an action item to `todo`, `doing` or `done` (responder+).
+#[server(endpoint = "set_action_item_state")]
+pub async fn set_action_item_state(id: String, state: String) -> Result<(), AppError> {
+    use crate::model::Role;
+    use crate::model::action_item::ActionState;
+    use crate::server::{auth, service::action_items};
+    auth::require_role(Role::Responder).await?;
+    let id = uuid::Uuid::parse_str(id.trim()).map_err(|_| AppError::NotFound)?;
+    let to: ActionState = state
+        .parse()
+        .map_err(|m: String| AppError::field("state", m))?;
+    let app = auth::app_state()?;
+    action_items::set_state(&app.pool, id, to).await
+}
+
+/// Action items, soonest due first (viewer+). `mine` limits them to the signed-in user;
+/// `overdue` to items past their due date (today in UTC) and not done.
+#[server(endpoint = "list_action_items")]
+pub async fn list_action_items(
+    owner: String,
+    state: String,
+    priority: String,
+    overdue: bool,
+    mine: bool,
+) -> Result<Vec<ActionItemView>, AppError> {
+    use crate::model::Role;
+    use crate::server::{auth, repo::action_items};
+    let me = auth::require_role(Role::Viewer).await?;
+    let app = auth::app_state()?;
+    let filter = action_items::ActionFilter {
+        owner: if mine { me.username } else { owner },
+        state,
+        overdue_on: overdue.then(|| chrono::Utc::now().date_naive()),
+        priority,
+    };
+    action_items::list(&app.pool, &filter).await
+}

@@ -1,0 +1,40 @@
+//! Action item server functions through the router.
+
+use axum::http::StatusCode;
+use nightwatch::model::Role;
+use nightwatch::model::action_item::{ActionItemView, ActionState};
+
+use crate::support::{PASSWORD, TestApp, text, user};
+
+db_test! {
+    async fn responders_create_and_finish_items_and_viewers_only_read(db) {
+        user(&db.pool, "rita", Role::Responder, PASSWORD).await;
+        user(&db.pool, "vera", Role::Viewer, PASSWORD).await;
+        let app = TestApp::new(&db);
+        let rita = app.sign_in("rita", PASSWORD).await;
+        let res = app
+            .call("declare_incident", &[("title", "Queue stuck"), ("description", ""), ("severity", "sev3"), ("services", "jobs"), ("tags", ""), ("detected_at", "")], Some(&rita))
+            .await;
+        assert_eq!(res.status(), StatusCode::OK);
+
+        let form = [("number", "INC-1"), ("title", "Alert on queue age"), ("owner", "rita"), ("due_on", "2030-01-15"), ("priority", "p1"), ("kind", "preventive")];
+        let vera = app.sign_in("vera", PASSWORD).await;
+        assert_eq!(app.call("create_action_item", &form, Some(&vera)).await.status(), StatusCode::FORBIDDEN);
+        let bad = [("number", "INC-1"), ("title", ""), ("owner", "rita"), ("due_on", "soon"), ("priority", "p1"), ("kind", "preventive")];
+        assert_eq!(app.call("create_action_item", &bad, Some(&rita)).await.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let res = app.call("create_action_item", &form, Some(&rita)).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        let id: String = serde_json::from_str(&text(res).await).unwrap();
+
+        let res = app.call("set_action_item_state", &[("id", &id), ("state", "done")], Some(&rita)).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        let query = [("owner", ""), ("state", ""), ("priority", ""), ("overdue", "false"), ("mine", "true")];
+        let res = app.call("list_action_items", &query, Some(&rita)).await;
+        let mine: Vec<ActionItemView> = serde_json::from_str(&text(res).await).unwrap();
+        assert_eq!(mine.len(), 1);
+        assert_eq!(mine[0].state, ActionState::Done);
+        let res = app.call("list_action_items", &query, Some(&vera)).await;
+        let theirs: Vec<ActionItemView> = serde_json::from_str(&text(res).await).unwrap();
+        assert!(theirs.is_empty(), "a viewer's own list is empty");
+    }
+}
