@@ -11,6 +11,11 @@ pub mod users;
 mod ssr {
     use crate::model::AppError;
 
+    /// An incident number from a URL or form (`INC-42`); anything else names no incident.
+    pub fn parse_number(number: &str) -> Result<crate::model::incident::IncidentNumber, AppError> {
+        number.parse().map_err(|_| AppError::NotFound)
+    }
+
     /// Logs an unexpected failure and hides its details from the caller.
     pub fn internal(error: impl std::fmt::Display) -> AppError {
         tracing::error!(%error, "internal error in a server function");

@@ -20,7 +20,7 @@ pub async fn create_action_item(
     use crate::server::{auth, service::action_items};
     let actor = auth::require_role(Role::Responder).await?;
     let new = NewActionItem::parse(&title, &owner, &due_on, &priority, &kind)?;
-    let number = number.parse().map_err(|_| AppError::NotFound)?;
+    let number = super::ssr::parse_number(&number)?;
     let state = auth::app_state()?;
     Ok(action_items::create(&state.pool, &actor, number, &new)
         .await?

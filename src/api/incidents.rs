@@ -7,9 +7,7 @@ use crate::model::incident::IncidentNumber;
 use crate::model::incident_views::{IncidentDetail, IncidentPage};
 
 #[cfg(feature = "ssr")]
-fn parse_number(number: &str) -> Result<IncidentNumber, AppError> {
-    number.parse().map_err(|_| AppError::NotFound)
-}
+use super::ssr::parse_number;
 
 /// Declares an incident (responder+). A plain form post is sent on to the new incident's page.
 #[server(endpoint = "declare_incident")]

@@ -20,9 +20,7 @@ pub struct PostmortemPage {
 }
 
 #[cfg(feature = "ssr")]
-fn parse_number(number: &str) -> Result<crate::model::incident::IncidentNumber, AppError> {
-    number.parse().map_err(|_| AppError::NotFound)
-}
+use super::ssr::parse_number;
 
 /// The incident's postmortem page data (viewer+).
 #[server(endpoint = "get_postmortem")]

@@ -33,9 +33,14 @@ pub async fn find(pool: &AnyPool, number: IncidentNumber) -> Result<Option<Postm
 
 /// Whether incident `number` has a published postmortem.
 pub async fn is_published(pool: &AnyPool, number: IncidentNumber) -> Result<bool, AppError> {
-    Ok(find(pool, number)
-        .await?
-        .is_some_and(|p| p.state == PostmortemState::Published))
+    // Only the state: the incident page asks on every reload, the document is not needed.
+    let state: Option<String> = sqlx::query_scalar(
+        "SELECT p.state FROM postmortems p JOIN incidents i ON i.id = p.incident_id WHERE i.number = $1",
+    )
+    .bind(number.0)
+    .fetch_optional(pool)
+    .await?;
+    Ok(state.as_deref() == Some(PostmortemState::Published.as_str()))
 }
 
 /// Starts an empty draft for the incident with this id (nothing happens if one exists).
