@@ -207,13 +207,19 @@ async fn serve(config: Config, addr: Option<SocketAddr>) -> Result<(), String> {
         .await
         .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
     let addr = listener.local_addr().unwrap_or(addr);
+    // Listen for SIGTERM before announcing the address: a stop sent right after start-up must
+    // still be a graceful one, not the default kill.
+    #[cfg(unix)]
+    let terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    #[cfg(not(unix))]
+    let terminate = ();
     println!("Nightwatch is listening on http://{addr}");
     tracing::info!(%addr, "listening");
     axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),
     )
-    .with_graceful_shutdown(shutdown_signal())
+    .with_graceful_shutdown(shutdown_signal(terminate))
     .await
     .map_err(|e| format!("server error: {e}"))?;
     pool.close().await;
@@ -222,24 +228,29 @@ async fn serve(config: Config, addr: Option<SocketAddr>) -> Result<(), String> {
 }
 
 /// Resolves on Ctrl-C or SIGTERM; in-flight requests then finish before the server stops.
-async fn shutdown_signal() {
+#[cfg(unix)]
+async fn shutdown_signal(terminate: Option<tokio::signal::unix::Signal>) {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };
-    #[cfg(unix)]
     let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
+        match terminate {
+            Some(mut s) => {
                 s.recv().await;
             }
-            Err(_) => std::future::pending::<()>().await,
+            None => std::future::pending::<()>().await,
         }
     };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
     tokio::select! {
         () = ctrl_c => {},
         () = terminate => {},
     }
+    tracing::info!("shutting down: finishing in-flight requests");
+}
+
+/// Resolves on Ctrl-C; in-flight requests then finish before the server stops.
+#[cfg(not(unix))]
+async fn shutdown_signal(_terminate: ()) {
+    let _ = tokio::signal::ctrl_c().await;
     tracing::info!("shutting down: finishing in-flight requests");
 }
