@@ -5,6 +5,7 @@ pub mod action_items;
 pub mod auth;
 pub mod incidents;
 pub mod postmortems;
+pub mod reminders;
 pub mod users;
 
 #[cfg(feature = "ssr")]

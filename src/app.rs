@@ -7,6 +7,7 @@ use leptos_router::{SsrMode, path};
 
 use crate::ui::components::shell::AppShell;
 use crate::ui::pages::account::account_page::AccountPage;
+use crate::ui::pages::actions::actions_page::ActionsPage;
 use crate::ui::pages::admin::users_page::UsersPage;
 use crate::ui::pages::auth::login_page::LoginPage;
 use crate::ui::pages::home::home_page::HomePage;
@@ -15,6 +16,8 @@ use crate::ui::pages::home::upcoming_page::UpcomingPage;
 use crate::ui::pages::incidents::declare_page::DeclarePage;
 use crate::ui::pages::incidents::incident_page::IncidentPage;
 use crate::ui::pages::incidents::incidents_page::IncidentsPage;
+use crate::ui::pages::postmortems::postmortem_page::PostmortemPage;
+use crate::ui::pages::postmortems::report_page::PostmortemReportPage;
 
 /// The document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -60,6 +63,16 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/incidents/new") view=DeclarePage ssr=SsrMode::Async />
                     <Route path=path!("/incidents/:number") view=IncidentPage ssr=SsrMode::Async />
                     <Route
+                        path=path!("/incidents/:number/postmortem")
+                        view=PostmortemPage
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("/incidents/:number/postmortem/report")
+                        view=PostmortemReportPage
+                        ssr=SsrMode::Async
+                    />
+                    <Route
                         path=path!("/plans")
                         view=|| view! { <UpcomingPage title="Plans" issue=5 /> }
                         ssr=SsrMode::Async
@@ -69,11 +82,7 @@ pub fn App() -> impl IntoView {
                         view=|| view! { <UpcomingPage title="Runs" issue=5 /> }
                         ssr=SsrMode::Async
                     />
-                    <Route
-                        path=path!("/actions")
-                        view=|| view! { <UpcomingPage title="Action items" issue=4 /> }
-                        ssr=SsrMode::Async
-                    />
+                    <Route path=path!("/actions") view=ActionsPage ssr=SsrMode::Async />
                     <Route
                         path=path!("/board")
                         view=|| view! { <UpcomingPage title="Metrics" issue=7 /> }

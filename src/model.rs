@@ -6,6 +6,8 @@ pub mod incident;
 pub mod incident_input;
 pub mod incident_views;
 pub mod postmortem;
+pub mod postmortem_form;
+pub mod reminder;
 pub mod timeline;
 pub mod user;
 

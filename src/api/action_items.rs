@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 
 use crate::model::AppError;
-use crate::model::action_item::ActionItemView;
+use crate::model::action_item::ActionItemList;
 
 /// Creates an action item on incident `number` (responder+); the incident's timeline records it.
 #[server(endpoint = "create_action_item")]
@@ -51,16 +51,21 @@ pub async fn list_action_items(
     priority: String,
     overdue: bool,
     mine: bool,
-) -> Result<Vec<ActionItemView>, AppError> {
+) -> Result<ActionItemList, AppError> {
     use crate::model::Role;
     use crate::server::{auth, repo::action_items};
     let me = auth::require_role(Role::Viewer).await?;
     let app = auth::app_state()?;
+    let as_of = chrono::Utc::now();
     let filter = action_items::ActionFilter {
         owner: if mine { me.username } else { owner },
         state,
-        overdue_on: overdue.then(|| chrono::Utc::now().date_naive()),
+        overdue_on: overdue.then(|| as_of.date_naive()),
         priority,
+        ..Default::default()
     };
-    action_items::list(&app.pool, &filter).await
+    Ok(ActionItemList {
+        items: action_items::list(&app.pool, &filter).await?,
+        as_of,
+    })
 }

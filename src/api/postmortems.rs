@@ -5,8 +5,9 @@ use leptos::server_fn::codec::Json;
 use serde::{Deserialize, Serialize};
 
 use crate::model::AppError;
+use crate::model::action_item::ActionItemView;
 use crate::model::incident_views::IncidentDetail;
-use crate::model::postmortem::{ImpactDurations, Postmortem, PostmortemDoc};
+use crate::model::postmortem::{ImpactDurations, Postmortem, PostmortemDoc, UnsavedDraft};
 
 /// What the postmortem page needs: the incident, its postmortem (if started) and the durations.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -17,6 +18,12 @@ pub struct PostmortemPage {
     pub postmortem: Option<Postmortem>,
     /// Detected → mitigated / recovered, computed from the incident.
     pub durations: ImpactDurations,
+    /// What the caller tried to save and could not (a conflict), kept until they resolve it.
+    pub unsaved: Option<UnsavedDraft>,
+    /// The incident's action items, soonest due first.
+    pub actions: Vec<ActionItemView>,
+    /// Who may own an action item (responders and up).
+    pub people: Vec<String>,
 }
 
 #[cfg(feature = "ssr")]
@@ -27,18 +34,33 @@ use super::ssr::parse_number;
 pub async fn get_postmortem(number: String) -> Result<PostmortemPage, AppError> {
     use crate::model::Role;
     use crate::server::{auth, repo};
-    auth::require_role(Role::Viewer).await?;
+    let me = auth::require_role(Role::Viewer).await?;
     let state = auth::app_state()?;
     let number = parse_number(&number)?;
     let incident = repo::incidents::find_detail(&state.pool, number)
         .await?
         .ok_or(AppError::NotFound)?;
     let postmortem = repo::postmortems::find(&state.pool, number).await?;
+    let unsaved = repo::postmortems::find_draft(&state.pool, number, me.id).await?;
     let durations = ImpactDurations::from_timestamps(&incident.timestamps);
+    let filter = repo::action_items::ActionFilter {
+        incident: Some(number),
+        ..Default::default()
+    };
+    let actions = repo::action_items::list(&state.pool, &filter).await?;
+    let people = repo::users::list(&state.pool)
+        .await?
+        .into_iter()
+        .filter(|u| !u.disabled && u.role.allows(Role::Responder))
+        .map(|u| u.username)
+        .collect();
     Ok(PostmortemPage {
         incident,
         postmortem,
         durations,
+        unsaved,
+        actions,
+        people,
     })
 }
 
@@ -65,6 +87,16 @@ pub async fn save_postmortem(
     let actor = auth::require_role(Role::Responder).await?;
     let state = auth::app_state()?;
     postmortems::save(&state.pool, &actor, parse_number(&number)?, &doc, version).await
+}
+
+/// Forgets the caller's unsaved text after a conflict: they keep the stored version (responder+).
+#[server(endpoint = "discard_postmortem_draft")]
+pub async fn discard_postmortem_draft(number: String) -> Result<(), AppError> {
+    use crate::model::Role;
+    use crate::server::{auth, service::postmortems};
+    let actor = auth::require_role(Role::Responder).await?;
+    let state = auth::app_state()?;
+    postmortems::discard_draft(&state.pool, &actor, parse_number(&number)?).await
 }
 
 /// Moves the postmortem through review: `in_review`, `published`, or back to `draft`

@@ -145,6 +145,48 @@ pub struct ActionItemView {
     pub incident: Option<super::incident::IncidentNumber>,
 }
 
+impl Priority {
+    /// `P1` … `P3`.
+    pub fn label(self) -> &'static str {
+        match self {
+            Priority::P1 => "P1",
+            Priority::P2 => "P2",
+            Priority::P3 => "P3",
+        }
+    }
+}
+
+impl ActionKind {
+    /// `Corrective` or `Preventive`.
+    pub fn label(self) -> &'static str {
+        match self {
+            ActionKind::Corrective => "Corrective",
+            ActionKind::Preventive => "Preventive",
+        }
+    }
+}
+
+impl ActionState {
+    /// `To do`, `Doing`, `Done`.
+    pub fn label(self) -> &'static str {
+        match self {
+            ActionState::Todo => "To do",
+            ActionState::Doing => "Doing",
+            ActionState::Done => "Done",
+        }
+    }
+}
+
+/// A list of action items and the moment it was read (overdue is judged at that moment, so the
+/// server's page and the hydrated one agree).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActionItemList {
+    /// The items, soonest due first.
+    pub items: Vec<ActionItemView>,
+    /// When the server read them.
+    pub as_of: DateTime<Utc>,
+}
+
 /// The owner's calendar date at `now`, in their UTC offset.
 pub fn local_date(now: DateTime<Utc>, offset: FixedOffset) -> NaiveDate {
     now.with_timezone(&offset).date_naive()

@@ -5,7 +5,7 @@ use chrono::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::incident::Timestamps;
-use super::timeline::EventId;
+use super::timeline::{EventId, TimelineEvent};
 
 /// Where a postmortem is in its review.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -158,6 +158,19 @@ pub struct PostmortemDoc {
     pub got_lucky: Vec<String>,
 }
 
+impl PostmortemDoc {
+    /// The timeline entries the report shows: the picked key moments, or the whole timeline when
+    /// none are picked; in the order they happened.
+    pub fn moments<'a>(&self, timeline: &'a [TimelineEvent]) -> Vec<&'a TimelineEvent> {
+        let mut events: Vec<_> = timeline
+            .iter()
+            .filter(|e| self.key_moments.is_empty() || self.key_moments.contains(&e.id))
+            .collect();
+        events.sort_by_key(|e| (e.occurred_at, e.seq));
+        events
+    }
+}
+
 /// A postmortem as stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Postmortem {
@@ -167,6 +180,17 @@ pub struct Postmortem {
     pub doc: PostmortemDoc,
     /// Bumped by every save; a save based on an older version is a conflict.
     pub version: i64,
+}
+
+/// A save that could not be stored, kept for its author until they save again or discard it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnsavedDraft {
+    /// The author's text.
+    pub doc: PostmortemDoc,
+    /// The version it was based on.
+    pub based_on: i64,
+    /// Why it was not stored (a conflict or a section too long).
+    pub reason: String,
 }
 
 /// How long the impact lasted, from the incident's timestamps.
@@ -281,6 +305,34 @@ mod tests {
         let d = ImpactDurations::from_timestamps(&t);
         assert_eq!(d.to_mitigate, Some(Duration::minutes(25)));
         assert_eq!(d.to_recover, Some(Duration::minutes(90)));
+    }
+
+    #[test]
+    fn the_report_shows_picked_moments_in_time_order_or_the_whole_timeline() {
+        use crate::model::timeline::{EventData, TimelineEvent};
+        let event = |seq: i64, min: i64| TimelineEvent {
+            id: EventId(uuid::Uuid::from_u128(seq as u128)),
+            seq,
+            data: EventData::NoteAdded {
+                body: String::new(),
+            },
+            occurred_at: at(min),
+            recorded_at: at(min),
+            author: None,
+            corrects: None,
+        };
+        // A backdated note: recorded third, happened first.
+        let timeline = [event(1, 10), event(2, 20), event(3, 5)];
+        let mut doc = PostmortemDoc::default();
+        let seqs = |doc: &PostmortemDoc| {
+            doc.moments(&timeline)
+                .iter()
+                .map(|e| e.seq)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(seqs(&doc), [3, 1, 2]);
+        doc.key_moments = vec![timeline[1].id, timeline[2].id];
+        assert_eq!(seqs(&doc), [3, 2]);
     }
 
     #[test]

@@ -138,9 +138,12 @@ pub fn app_state() -> Result<AppState, AppError> {
 pub async fn require_role(required: Role) -> Result<UserRecord, AppError> {
     let state = app_state()?;
     let session = current_session()?;
-    let user = session_user(&state.pool, &session)
-        .await?
-        .ok_or(AppError::Unauthorized)?;
+    check_role(session_user(&state.pool, &session).await?, required)
+}
+
+/// The role check itself, for endpoints that are not server functions.
+pub fn check_role(user: Option<UserRecord>, required: Role) -> Result<UserRecord, AppError> {
+    let user = user.ok_or(AppError::Unauthorized)?;
     if user.role.allows(required) {
         Ok(user)
     } else {

@@ -202,6 +202,8 @@ async fn serve(config: Config, addr: Option<SocketAddr>) -> Result<(), String> {
         }
     });
 
+    crate::server::jobs::reminders::spawn(pool.clone(), config.reminder_time);
+
     let app = build_router(AppState::new(pool.clone(), options, config));
     let listener = tokio::net::TcpListener::bind(addr)
         .await

@@ -16,6 +16,9 @@ pub struct Config {
     pub secure_cookies: bool,
     /// `NIGHTWATCH_SESSION_HOURS`: a session ends after this long without a request (default 12).
     pub session_inactivity: Duration,
+    /// `NIGHTWATCH_REMINDER_TIME`: when the daily action item reminders go out, `HH:MM` in UTC
+    /// (default 09:00).
+    pub reminder_time: chrono::NaiveTime,
 }
 
 impl Config {
@@ -28,6 +31,7 @@ impl Config {
             session_inactivity: Duration::from_secs(
                 parse_env::<u64>("NIGHTWATCH_SESSION_HOURS", 12)? * 3600,
             ),
+            reminder_time: parse_time("NIGHTWATCH_REMINDER_TIME")?,
         })
     }
 
@@ -38,7 +42,23 @@ impl Config {
             db_max_connections: 5,
             secure_cookies: false,
             session_inactivity: Duration::from_secs(12 * 3600),
+            reminder_time: DEFAULT_REMINDER_TIME,
         }
+    }
+}
+
+/// When reminders go out unless configured: 09:00 UTC.
+pub const DEFAULT_REMINDER_TIME: chrono::NaiveTime = match chrono::NaiveTime::from_hms_opt(9, 0, 0)
+{
+    Some(t) => t,
+    None => panic!("09:00 is a time"),
+};
+
+fn parse_time(name: &str) -> Result<chrono::NaiveTime, String> {
+    match std::env::var(name) {
+        Ok(v) if !v.is_empty() => chrono::NaiveTime::parse_from_str(v.trim(), "%H:%M")
+            .map_err(|_| format!("{name}={v:?} is not a time like 09:00 (UTC)")),
+        _ => Ok(DEFAULT_REMINDER_TIME),
     }
 }
 

@@ -3,6 +3,7 @@
 pub mod action_items;
 pub mod incidents;
 pub mod postmortems;
+pub mod reminders;
 pub mod users;
 
 /// Whether `error` is a unique-constraint violation (on either database), by error kind — never

@@ -6,7 +6,7 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
@@ -17,8 +17,8 @@ use crate::app::{App, shell};
 use crate::model::AppError;
 use crate::server::AppState;
 use crate::server::auth::session_user;
-use crate::server::metrics;
 use crate::server::session_store::SqlSessionStore;
+use crate::server::{forms, metrics};
 
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "nightwatch_session";
@@ -39,6 +39,14 @@ pub fn build_router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics::render))
+        .route(
+            "/incidents/{number}/postmortem/save",
+            post(forms::save_postmortem),
+        )
+        .route(
+            "/incidents/{number}/postmortem.md",
+            get(forms::postmortem_markdown),
+        )
         .leptos_routes(&state, routes, {
             let options = state.leptos_options.clone();
             move || shell(options.clone())

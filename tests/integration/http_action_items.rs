@@ -2,7 +2,7 @@
 
 use axum::http::StatusCode;
 use nightwatch::model::Role;
-use nightwatch::model::action_item::{ActionItemView, ActionState};
+use nightwatch::model::action_item::{ActionItemList, ActionState};
 
 use crate::support::{PASSWORD, TestApp, text, user};
 
@@ -30,11 +30,11 @@ db_test! {
         assert_eq!(res.status(), StatusCode::OK);
         let query = [("owner", ""), ("state", ""), ("priority", ""), ("overdue", "false"), ("mine", "true")];
         let res = app.call("list_action_items", &query, Some(&rita)).await;
-        let mine: Vec<ActionItemView> = serde_json::from_str(&text(res).await).unwrap();
+        let mine = serde_json::from_str::<ActionItemList>(&text(res).await).unwrap().items;
         assert_eq!(mine.len(), 1);
         assert_eq!(mine[0].state, ActionState::Done);
         let res = app.call("list_action_items", &query, Some(&vera)).await;
-        let theirs: Vec<ActionItemView> = serde_json::from_str(&text(res).await).unwrap();
+        let theirs = serde_json::from_str::<ActionItemList>(&text(res).await).unwrap().items;
         assert!(theirs.is_empty(), "a viewer's own list is empty");
     }
 }

@@ -63,3 +63,119 @@ db_test! {
         assert_eq!(in_review.doc.summary, "Pool exhausted", "nothing was overwritten by the stale save");
     }
 }
+
+/// A plain HTML form post (JavaScript off) to `path`.
+async fn post_form(
+    app: &TestApp,
+    path: &str,
+    form: &[(&str, &str)],
+    cookie: &str,
+) -> axum::http::Response<Body> {
+    let body: String = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(form)
+        .finish();
+    let req = Request::post(path)
+        .header(header::HOST, "localhost")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::ACCEPT, "text/html")
+        .header(header::COOKIE, cookie)
+        .body(Body::from(body))
+        .unwrap();
+    app.send(req).await
+}
+
+fn location(res: &axum::http::Response<Body>) -> &str {
+    res.headers()
+        .get(header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+}
+
+db_test! {
+    async fn the_form_saves_without_javascript_and_a_stale_post_is_kept_not_applied(db) {
+        user(&db.pool, "vera", Role::Viewer, PASSWORD).await;
+        user(&db.pool, "rita", Role::Responder, PASSWORD).await;
+        let app = TestApp::new(&db);
+        let rita = app.sign_in("rita", PASSWORD).await;
+        app.call("declare_incident", &[("title", "Queue stuck"), ("description", ""), ("severity", "sev2"), ("services", "jobs"), ("tags", ""), ("detected_at", "")], Some(&rita)).await;
+        app.call("open_postmortem", &[("number", "INC-1")], Some(&rita)).await;
+        let path = "/incidents/INC-1/postmortem/save";
+
+        let form = [("version", "1"), ("summary", "Workers stalled"), ("root_causes", "lock leak\nno alert"), ("why_0", "Why did jobs stall?"), ("because_0", "A lock leaked"), ("why_1", "Why did it leak?"), ("because_1", "No timeout"), ("op", "up:1")];
+        let res = post_form(&app, path, &form, &rita).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        assert_eq!(location(&res), "/incidents/INC-1/postmortem#whys");
+        let res = app.call("get_postmortem", &[("number", "INC-1")], Some(&rita)).await;
+        let page: serde_json::Value = serde_json::from_str(&text(res).await).unwrap();
+        assert_eq!(page["postmortem"]["version"], 2);
+        assert_eq!(page["postmortem"]["doc"]["root_causes"], serde_json::json!(["lock leak", "no alert"]));
+        assert_eq!(page["postmortem"]["doc"]["whys"][0]["why"], "Why did it leak?", "the Move up button was applied");
+
+        let stale = [("version", "1"), ("summary", "An older tab's text")];
+        let res = post_form(&app, path, &stale, &rita).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "back to the form, which shows both versions");
+        let res = app.call("get_postmortem", &[("number", "INC-1")], Some(&rita)).await;
+        let page: serde_json::Value = serde_json::from_str(&text(res).await).unwrap();
+        assert_eq!(page["postmortem"]["doc"]["summary"], "Workers stalled", "nothing overwritten");
+        assert_eq!(page["unsaved"]["doc"]["summary"], "An older tab's text", "the author's text is kept");
+
+        let res = post_form(&app, path, &[("intent", "discard")], &rita).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let res = app.call("get_postmortem", &[("number", "INC-1")], Some(&rita)).await;
+        let page: serde_json::Value = serde_json::from_str(&text(res).await).unwrap();
+        assert!(page["unsaved"].is_null());
+
+        let vera = app.sign_in("vera", PASSWORD).await;
+        let res = post_form(&app, path, &[("version", "2"), ("summary", "viewer")], &vera).await;
+        assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    }
+}
+
+db_test! {
+    async fn the_markdown_download_has_every_section(db) {
+        user(&db.pool, "cora", Role::Commander, PASSWORD).await;
+        user(&db.pool, "vera", Role::Viewer, PASSWORD).await;
+        let app = TestApp::new(&db);
+        let cora = app.sign_in("cora", PASSWORD).await;
+        app.call("declare_incident", &[("title", "Checkout | down"), ("description", ""), ("severity", "sev1"), ("services", "checkout"), ("tags", ""), ("detected_at", "")], Some(&cora)).await;
+        let vera = app.sign_in("vera", PASSWORD).await;
+        assert_eq!(app.get("/incidents/INC-1/postmortem.md", Some(&vera)).await.status(), StatusCode::NOT_FOUND, "nothing to download before it starts");
+        app.call("open_postmortem", &[("number", "INC-1")], Some(&cora)).await;
+        let doc = serde_json::json!({"summary": "Card payments failed.", "went_well": ["Fast rollback"], "whys": [{"why": "Why did payments fail?", "because": "The gateway certificate expired"}]});
+        let (status, _) = call_json(&app, "save_postmortem", serde_json::json!({"number": "INC-1", "doc": doc, "version": 1}), &cora).await;
+        assert_eq!(status, StatusCode::OK);
+        app.call("create_action_item", &[("number", "INC-1"), ("title", "Alert on certificate expiry"), ("owner", "cora"), ("due_on", "2030-01-01"), ("priority", "p1"), ("kind", "preventive")], Some(&cora)).await;
+
+        let res = app.get("/incidents/INC-1/postmortem.md", Some(&vera)).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        assert!(res.headers()[header::CONTENT_DISPOSITION].to_str().unwrap().contains("INC-1-postmortem.md"));
+        let md = text(res).await;
+        assert!(md.starts_with("# Postmortem: INC-1 Checkout | down"), "{md}");
+        for section in ["## Summary", "## Impact", "## Timeline", "## Root causes", "## Contributing factors", "## 5 whys", "## Lessons", "### What went well", "### What went wrong", "### Where we got lucky", "## Corrective and preventive actions"] {
+            assert!(md.contains(&format!("\n{section}\n")), "missing {section}:\n{md}");
+        }
+        assert!(md.contains("1. **Why?** Why did payments fail?\n   **Because** The gateway certificate expired"));
+        assert!(md.contains("| Alert on certificate expiry | preventive | P1 | cora | 2030-01-01 | todo |"));
+        assert!(md.contains("- Fast rollback"));
+        assert!(md.contains("Declared as SEV1"), "the timeline is imported");
+        assert_eq!(app.get("/incidents/INC-1/postmortem.md", None).await.status(), StatusCode::SEE_OTHER, "sign-in first");
+    }
+}
+
+db_test! {
+    async fn the_postmortem_and_action_pages_render_on_the_server(db) {
+        user(&db.pool, "cora", Role::Commander, PASSWORD).await;
+        let app = TestApp::new(&db);
+        let cora = app.sign_in("cora", PASSWORD).await;
+        app.call("declare_incident", &[("title", "Search slow"), ("description", ""), ("severity", "sev3"), ("services", "search"), ("tags", ""), ("detected_at", "")], Some(&cora)).await;
+        let html = text(app.get("/incidents/INC-1/postmortem", Some(&cora)).await).await;
+        assert!(html.contains("Start the postmortem"), "{html}");
+        app.call("open_postmortem", &[("number", "INC-1")], Some(&cora)).await;
+        let html = text(app.get("/incidents/INC-1/postmortem", Some(&cora)).await).await;
+        for label in ["What happened", "Root causes", "Why 5", "Because 1", "What went well", "Add an action item", "Send for review"] {
+            assert!(html.contains(label), "missing {label}");
+        }
+        let html = text(app.get("/actions?mine=1", Some(&cora)).await).await;
+        assert!(html.contains("No action items match."));
+    }
+}

@@ -36,5 +36,6 @@ mod http_postmortems;
 mod incidents;
 mod migrations;
 mod postmortems;
+mod reminders;
 mod sessions;
 mod support;

@@ -8,6 +8,7 @@ use nightwatch::model::postmortem::{PostmortemDoc, PostmortemState, Why, WhyChai
 use nightwatch::model::timeline::EventData;
 use nightwatch::model::{AppError, Role};
 use nightwatch::server::repo::incidents as incident_repo;
+use nightwatch::server::repo::postmortems as postmortem_repo;
 use nightwatch::server::repo::users::UserRecord;
 use nightwatch::server::service::{incidents, postmortems};
 use sqlx::AnyPool;
@@ -99,5 +100,36 @@ db_test! {
         let big = PostmortemDoc { summary: "x".repeat(20_001), ..Default::default() };
         let err = postmortems::save(&db.pool, &cmdr, n, &big, pm.version).await.unwrap_err();
         assert!(err.field_message("summary").is_some());
+    }
+}
+
+db_test! {
+    async fn a_refused_save_is_kept_for_its_author_until_they_save_or_discard(db) {
+        let cmdr = user(&db.pool, "cmdr", Role::Commander, PASSWORD).await;
+        let other = user(&db.pool, "other", Role::Responder, PASSWORD).await;
+        let n = recovered_incident(&db.pool, &cmdr).await;
+        let opened = postmortems::open(&db.pool, &cmdr, n).await.unwrap();
+        postmortems::save(&db.pool, &other, n, &doc("Theirs"), opened.version).await.unwrap();
+
+        let refused = postmortems::save(&db.pool, &cmdr, n, &doc("Mine"), opened.version).await;
+        assert!(matches!(refused, Err(AppError::Conflict(_))));
+        let kept = postmortem_repo::find_draft(&db.pool, n, cmdr.id).await.unwrap().expect("the author's text is kept");
+        assert_eq!((kept.doc.summary.as_str(), kept.based_on), ("Mine", opened.version));
+        assert!(kept.reason.contains("Someone else saved"), "{}", kept.reason);
+        assert!(postmortem_repo::find_draft(&db.pool, n, other.id).await.unwrap().is_none(), "kept for its author only");
+
+        let current = postmortems::open(&db.pool, &cmdr, n).await.unwrap();
+        assert_eq!(current.doc.summary, "Theirs", "nothing was overwritten");
+        postmortems::save(&db.pool, &cmdr, n, &kept.doc, current.version).await.unwrap();
+        assert!(postmortem_repo::find_draft(&db.pool, n, cmdr.id).await.unwrap().is_none(), "a good save forgets it");
+
+        let too_long = PostmortemDoc { impact: "x".repeat(20_001), ..doc("Long") };
+        let saved = postmortems::open(&db.pool, &cmdr, n).await.unwrap();
+        let err = postmortems::save(&db.pool, &cmdr, n, &too_long, saved.version).await.unwrap_err();
+        assert!(err.field_message("impact").is_some());
+        let kept = postmortem_repo::find_draft(&db.pool, n, cmdr.id).await.unwrap().unwrap();
+        assert!(kept.reason.starts_with("impact:"), "{}", kept.reason);
+        postmortems::discard_draft(&db.pool, &cmdr, n).await.unwrap();
+        assert!(postmortem_repo::find_draft(&db.pool, n, cmdr.id).await.unwrap().is_none());
     }
 }

@@ -19,7 +19,16 @@ pub struct ActionFilter {
     pub overdue_on: Option<NaiveDate>,
     /// `p1` … `p3`.
     pub priority: String,
+    /// Only items of this incident.
+    pub incident: Option<IncidentNumber>,
+    /// Only items due on or before this day.
+    pub due_until: Option<NaiveDate>,
+    /// Every match, not the first [`LIST_CAP`] (for jobs, not pages).
+    pub uncapped: bool,
 }
+
+/// Most items a page lists.
+pub const LIST_CAP: usize = 500;
 
 fn corrupt(what: &str) -> AppError {
     tracing::error!("corrupt {what} in an action_items row");
@@ -79,8 +88,17 @@ pub async fn set_state(
     Ok(())
 }
 
+/// The columns of an [`ItemRow`], over `action_items a`, `users u` (owner), `incidents i`.
+pub(crate) const ITEM_COLUMNS: &str = "a.id, a.title, u.username AS owner, a.due_on, a.priority, \
+     a.kind, a.state, i.number AS incident_number";
+
+/// The joins an [`ItemRow`] needs after `action_items a`.
+pub(crate) const ITEM_JOINS: &str =
+    "JOIN users u ON u.id = a.owner_id LEFT JOIN incidents i ON i.id = a.incident_id";
+
+/// An action item as selected with [`ITEM_COLUMNS`].
 #[derive(FromRow)]
-struct Row {
+pub(crate) struct ItemRow {
     id: String,
     title: String,
     owner: String,
@@ -128,17 +146,32 @@ pub async fn list(pool: &AnyPool, filter: &ActionFilter) -> Result<Vec<ActionIte
             .map_err(|m: String| AppError::field("priority", m))?;
         conditions.push(format!("a.priority = {}", arg(p.as_str().to_owned())));
     }
+    if let Some(number) = filter.incident {
+        conditions.push(format!(
+            "i.number = CAST({} AS BIGINT)",
+            arg(number.0.to_string())
+        ));
+    }
+    if let Some(until) = filter.due_until {
+        conditions.push(format!(
+            "a.due_on <= {}",
+            arg(until.format("%Y-%m-%d").to_string())
+        ));
+    }
     let where_clause = if conditions.is_empty() {
         String::new()
     } else {
         format!(" WHERE {}", conditions.join(" AND "))
     };
+    let limit = if filter.uncapped {
+        String::new()
+    } else {
+        format!(" LIMIT {LIST_CAP}")
+    };
     let sql = format!(
-        "SELECT a.id, a.title, u.username AS owner, a.due_on, a.priority, a.kind, a.state, i.number AS incident_number \
-         FROM action_items a JOIN users u ON u.id = a.owner_id LEFT JOIN incidents i ON i.id = a.incident_id\
-         {where_clause} ORDER BY a.due_on, a.priority, a.title LIMIT 500"
+        "SELECT {ITEM_COLUMNS} FROM action_items a {ITEM_JOINS}{where_clause} ORDER BY a.due_on, a.priority, a.title{limit}"
     );
-    let mut query = sqlx::query_as::<_, Row>(&sql);
+    let mut query = sqlx::query_as::<_, ItemRow>(&sql);
     for b in binds {
         query = query.bind(b);
     }
@@ -146,18 +179,23 @@ pub async fn list(pool: &AnyPool, filter: &ActionFilter) -> Result<Vec<ActionIte
         .fetch_all(pool)
         .await?
         .into_iter()
-        .map(|r| {
-            Ok(ActionItemView {
-                id: r.id.parse().map_err(|_| corrupt("id"))?,
-                title: r.title,
-                owner: r.owner,
-                due_on: NaiveDate::parse_from_str(&r.due_on, "%Y-%m-%d")
-                    .map_err(|_| corrupt("due_on"))?,
-                priority: r.priority.parse().map_err(|_| corrupt("priority"))?,
-                kind: r.kind.parse().map_err(|_| corrupt("kind"))?,
-                state: r.state.parse().map_err(|_| corrupt("state"))?,
-                incident: r.incident_number.map(IncidentNumber),
-            })
-        })
+        .map(ItemRow::into_view)
         .collect()
+}
+
+impl ItemRow {
+    /// The typed item; a malformed row is logged and reported as an internal error.
+    pub(crate) fn into_view(self) -> Result<ActionItemView, AppError> {
+        Ok(ActionItemView {
+            id: self.id.parse().map_err(|_| corrupt("id"))?,
+            title: self.title,
+            owner: self.owner,
+            due_on: NaiveDate::parse_from_str(&self.due_on, "%Y-%m-%d")
+                .map_err(|_| corrupt("due_on"))?,
+            priority: self.priority.parse().map_err(|_| corrupt("priority"))?,
+            kind: self.kind.parse().map_err(|_| corrupt("kind"))?,
+            state: self.state.parse().map_err(|_| corrupt("state"))?,
+            incident: self.incident_number.map(IncidentNumber),
+        })
+    }
 }

@@ -4,7 +4,7 @@ use sqlx::{AnyConnection, AnyPool};
 use uuid::Uuid;
 
 use crate::model::incident::IncidentNumber;
-use crate::model::postmortem::{Postmortem, PostmortemDoc, PostmortemState};
+use crate::model::postmortem::{Postmortem, PostmortemDoc, PostmortemState, UnsavedDraft};
 use crate::model::{AppError, UserId};
 
 fn corrupt(what: &str) -> AppError {
@@ -96,4 +96,73 @@ pub async fn save(
     .execute(conn)
     .await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// Keeps `doc`, which could not be saved, for `user` (replacing what was kept before).
+pub async fn keep_draft(
+    pool: &AnyPool,
+    number: IncidentNumber,
+    user: UserId,
+    draft: &UnsavedDraft,
+    now: i64,
+) -> Result<(), AppError> {
+    let json = serde_json::to_string(&draft.doc).map_err(|_| AppError::Internal)?;
+    sqlx::query(
+        "INSERT INTO postmortem_drafts (postmortem_id, user_id, doc, based_on, reason, created_at) \
+         SELECT p.id, $1, $2, $3, $4, $5 FROM postmortems p JOIN incidents i ON i.id = p.incident_id \
+         WHERE i.number = $6 \
+         ON CONFLICT (postmortem_id, user_id) DO UPDATE SET doc = excluded.doc, \
+         based_on = excluded.based_on, reason = excluded.reason, created_at = excluded.created_at",
+    )
+    .bind(user.to_string())
+    .bind(json)
+    .bind(draft.based_on)
+    .bind(&draft.reason)
+    .bind(now)
+    .bind(number.0)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// What `user` could not save on incident `number`'s postmortem, if anything.
+pub async fn find_draft(
+    pool: &AnyPool,
+    number: IncidentNumber,
+    user: UserId,
+) -> Result<Option<UnsavedDraft>, AppError> {
+    let row: Option<(String, i64, String)> = sqlx::query_as(
+        "SELECT d.doc, d.based_on, d.reason FROM postmortem_drafts d \
+         JOIN postmortems p ON p.id = d.postmortem_id JOIN incidents i ON i.id = p.incident_id \
+         WHERE i.number = $1 AND d.user_id = $2",
+    )
+    .bind(number.0)
+    .bind(user.to_string())
+    .fetch_optional(pool)
+    .await?;
+    row.map(|(doc, based_on, reason)| {
+        Ok(UnsavedDraft {
+            doc: serde_json::from_str(&doc).map_err(|_| corrupt("kept draft"))?,
+            based_on,
+            reason,
+        })
+    })
+    .transpose()
+}
+
+/// Forgets what `user` could not save (after a successful save, or when they discard it).
+pub async fn drop_draft(
+    conn: &mut AnyConnection,
+    number: IncidentNumber,
+    user: UserId,
+) -> Result<(), AppError> {
+    sqlx::query(
+        "DELETE FROM postmortem_drafts WHERE user_id = $1 AND postmortem_id = \
+         (SELECT p.id FROM postmortems p JOIN incidents i ON i.id = p.incident_id WHERE i.number = $2)",
+    )
+    .bind(user.to_string())
+    .bind(number.0)
+    .execute(conn)
+    .await?;
+    Ok(())
 }

@@ -6,7 +6,7 @@ use sqlx::AnyPool;
 
 use crate::model::AppError;
 use crate::model::incident::IncidentNumber;
-use crate::model::postmortem::{Postmortem, PostmortemDoc, PostmortemState};
+use crate::model::postmortem::{Postmortem, PostmortemDoc, PostmortemState, UnsavedDraft};
 use crate::model::timeline::EventData;
 use crate::server::db::to_millis;
 use crate::server::repo::incidents as incident_repo;
@@ -95,7 +95,9 @@ async fn stale(pool: &AnyPool, number: IncidentNumber) -> AppError {
     }
 }
 
-/// Saves the document if nobody saved since `based_on`.
+/// Saves the document if nobody saved since `based_on`. A save that cannot be stored (someone
+/// else saved first, or a section is too long) is kept for its author and answered with the
+/// reason: nothing is overwritten and nothing typed is lost.
 pub async fn save(
     pool: &AnyPool,
     actor: &UserRecord,
@@ -103,25 +105,54 @@ pub async fn save(
     doc: &PostmortemDoc,
     based_on: i64,
 ) -> Result<Postmortem, AppError> {
-    check_doc(doc)?;
     let current = repo::find(pool, number).await?.ok_or(AppError::NotFound)?;
-    let mut tx = pool.begin().await?;
-    let saved = repo::save(
-        &mut tx,
-        number,
-        doc,
-        current.state,
+    let refused = match check_doc(doc) {
+        Err(invalid) => Some(invalid),
+        Ok(()) => {
+            let mut tx = pool.begin().await?;
+            let now = to_millis(Utc::now());
+            if repo::save(&mut tx, number, doc, current.state, based_on, actor.id, now).await? {
+                repo::drop_draft(&mut tx, number, actor.id).await?;
+                tx.commit().await?;
+                None
+            } else {
+                drop(tx);
+                Some(stale(pool, number).await)
+            }
+        }
+    };
+    let Some(error) = refused else {
+        return repo::find(pool, number).await?.ok_or(AppError::Internal);
+    };
+    let draft = UnsavedDraft {
+        doc: doc.clone(),
         based_on,
-        actor.id,
-        to_millis(Utc::now()),
-    )
-    .await?;
-    if !saved {
-        drop(tx);
-        return Err(stale(pool, number).await);
+        reason: reason(&error),
+    };
+    repo::keep_draft(pool, number, actor.id, &draft, to_millis(Utc::now())).await?;
+    Err(error)
+}
+
+/// Why a save was refused, in one line.
+fn reason(error: &AppError) -> String {
+    match error {
+        AppError::Validation(fields) => fields
+            .iter()
+            .map(|f| format!("{}: {}", f.field.replace('_', " "), f.message))
+            .collect::<Vec<_>>()
+            .join("; "),
+        other => other.to_string(),
     }
-    tx.commit().await?;
-    repo::find(pool, number).await?.ok_or(AppError::Internal)
+}
+
+/// Forgets what `actor` could not save (they chose the stored version instead).
+pub async fn discard_draft(
+    pool: &AnyPool,
+    actor: &UserRecord,
+    number: IncidentNumber,
+) -> Result<(), AppError> {
+    let mut conn = pool.acquire().await?;
+    repo::drop_draft(&mut conn, number, actor.id).await
 }
 
 /// Moves the postmortem to `to` (if its review allows it and nobody saved since `based_on`).

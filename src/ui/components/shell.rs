@@ -4,6 +4,7 @@ use leptos::prelude::*;
 use leptos_router::components::{A, Outlet};
 
 use crate::api::auth::{Logout, current_user};
+use crate::api::reminders::reminder_count;
 use crate::model::{AppError, Role, UserView};
 
 /// The signed-in user, loaded once per page and shared with the pages below the shell.
@@ -14,6 +15,7 @@ pub struct CurrentUser(pub Resource<Result<Option<UserView>, AppError>>);
 #[component]
 pub fn AppShell() -> impl IntoView {
     let user = Resource::new(|| (), |_| current_user());
+    let reminders = Resource::new(|| (), |_| reminder_count());
     provide_context(CurrentUser(user));
     let logout = ServerAction::<Logout>::new();
     Effect::new(move |_| {
@@ -35,7 +37,20 @@ pub fn AppShell() -> impl IntoView {
                     <A href="/incidents">"Incidents"</A>
                     <A href="/plans">"Plans"</A>
                     <A href="/runs">"Runs"</A>
-                    <A href="/actions">"Action items"</A>
+                    <A href="/actions">
+                        "Action items"
+                        <Suspense>
+                            {move || Suspend::new(async move {
+                                let unread = reminders.await.unwrap_or(0);
+                                (unread > 0).then(|| view! {
+                                    <span class="badge count" title="Unread reminders">
+                                        {unread}
+                                        <span class="visually-hidden">" unread reminders"</span>
+                                    </span>
+                                })
+                            })}
+                        </Suspense>
+                    </A>
                     <A href="/board">"Metrics"</A>
                     <Suspense>
                         {move || Suspend::new(async move {

@@ -177,6 +177,13 @@ fn IncidentView(detail: IncidentDetail, role: Role) -> impl IntoView {
                     </section>
                 </div>
                 <aside class="incident-side">
+                    <section class="card" aria-labelledby="pm-link-title">
+                        <h2 id="pm-link-title">"Postmortem"</h2>
+                        <p class="muted small">
+                            {move || if state.with(|d| d.postmortem_published) { "Published." } else { "Impact, timeline, 5 whys, lessons and action items." }}
+                        </p>
+                        <a class="btn wide" href=format!("/incidents/{number}/postmortem")>"Open the postmortem"</a>
+                    </section>
                     <Facts state />
                     {role.allows(Role::Commander).then(|| view! {
                         <RolesPanel number=number.clone() assign state version />

@@ -1,0 +1,132 @@
+//! HTTP endpoints that are not server functions: the postmortem form's plain submit (JavaScript
+//! off: repeated and indexed fields that server functions' encodings do not read) and the
+//! postmortem's Markdown download.
+
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::{Form, Json};
+use tower_sessions::Session;
+
+use crate::model::incident::IncidentNumber;
+use crate::model::postmortem::ImpactDurations;
+use crate::model::postmortem_form::{PostmortemForm, WhyOp};
+use crate::model::{AppError, Role};
+use crate::server::AppState;
+use crate::server::auth::{check_role, session_user};
+use crate::server::repo::users::UserRecord;
+use crate::server::service::postmortems;
+use crate::server::{export, repo};
+
+fn error_response(error: AppError) -> Response {
+    let status =
+        StatusCode::from_u16(error.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    (status, Json(error)).into_response()
+}
+
+fn see_other(location: &str) -> Response {
+    (
+        StatusCode::SEE_OTHER,
+        [(header::LOCATION, location.to_owned())],
+    )
+        .into_response()
+}
+
+async fn caller(state: &AppState, session: &Session, role: Role) -> Result<UserRecord, AppError> {
+    check_role(session_user(&state.pool, session).await?, role)
+}
+
+fn number(raw: &str) -> Result<IncidentNumber, AppError> {
+    raw.parse().map_err(|_| AppError::NotFound)
+}
+
+/// `POST /incidents/{number}/postmortem/save`: the form without JavaScript. Saves the document
+/// (applying a 5-whys button's edit first) and sends the browser back to the form; a save that
+/// is refused is kept for its author, and the form shows it beside the stored version.
+pub async fn save_postmortem(
+    State(state): State<AppState>,
+    session: Session,
+    Path(raw): Path<String>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    let value = |name: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    let result = async {
+        let actor = caller(&state, &session, Role::Responder).await?;
+        let number = number(&raw)?;
+        let page = format!("/incidents/{number}/postmortem");
+        if value("intent") == Some("discard") {
+            postmortems::discard_draft(&state.pool, &actor, number).await?;
+            return Ok(page);
+        }
+        let based_on: i64 = value("version")
+            .and_then(|v| v.trim().parse().ok())
+            .ok_or_else(|| AppError::BadRequest("the form has no version".into()))?;
+        let mut form = PostmortemForm::from_pairs(&pairs);
+        let op = value("op").and_then(WhyOp::parse);
+        // A full chain refuses to grow; the save below still keeps the rest of the text.
+        let _ = op.map(|op| op.apply(&mut form.whys));
+        let doc = form.to_doc().map_err(|m| AppError::field("whys", m))?;
+        // A refused save is kept for the author and shown by the page: back to it either way.
+        let _ = postmortems::save(&state.pool, &actor, number, &doc, based_on).await;
+        Ok(if op.is_some() {
+            format!("{page}#whys")
+        } else {
+            format!("{page}?saved")
+        })
+    }
+    .await;
+    match result {
+        Ok(location) => see_other(&location),
+        Err(AppError::Unauthorized) => see_other("/login"),
+        Err(e) => error_response(e),
+    }
+}
+
+/// `GET /incidents/{number}/postmortem.md`: the report as a Markdown download (viewer+).
+pub async fn postmortem_markdown(
+    State(state): State<AppState>,
+    session: Session,
+    Path(raw): Path<String>,
+) -> Response {
+    let result = async {
+        caller(&state, &session, Role::Viewer).await?;
+        let number = number(raw.trim_end_matches(".md"))?;
+        let incident = repo::incidents::find_detail(&state.pool, number)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let postmortem = repo::postmortems::find(&state.pool, number)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let filter = repo::action_items::ActionFilter {
+            incident: Some(number),
+            ..Default::default()
+        };
+        let actions = repo::action_items::list(&state.pool, &filter).await?;
+        let durations = ImpactDurations::from_timestamps(&incident.timestamps);
+        let body = export::postmortem_markdown(&incident, &postmortem, &durations, &actions);
+        Ok::<_, AppError>((export::file_name(&incident), body))
+    }
+    .await;
+    match result {
+        Ok((name, body)) => (
+            [
+                (
+                    header::CONTENT_TYPE,
+                    "text/markdown; charset=utf-8".to_owned(),
+                ),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"{name}\""),
+                ),
+            ],
+            body,
+        )
+            .into_response(),
+        Err(e) => error_response(e),
+    }
+}

@@ -1,0 +1,192 @@
+//! The daily reminder job: at the configured time (UTC), every owner of an overdue or soon-due
+//! action item gets one reminder listing those items — whether or not the incident they came
+//! from is closed. The day is claimed in the database first, so with several instances on one
+//! PostgreSQL the reminders go out once. Delivery sits behind [`ReminderSender`]: today the
+//! reminders are recorded for the app's badge and list; webhooks plug in beside it later.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use chrono::{DateTime, Days, NaiveDate, NaiveTime, Utc};
+use sqlx::AnyPool;
+
+use crate::model::AppError;
+use crate::model::action_item::ActionItemView;
+use crate::model::reminder::{DUE_SOON_DAYS, ReminderReason, reminder_reason};
+use crate::server::db::to_millis;
+use crate::server::repo::action_items::{self as items, ActionFilter};
+use crate::server::repo::reminders as repo;
+
+/// The job's name in `job_runs`.
+pub const JOB: &str = "action_item_reminders";
+
+/// One owner's reminder for one day.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Digest {
+    /// The owner's username.
+    pub owner: String,
+    /// The day of the reminder.
+    pub on: NaiveDate,
+    /// The items, each with why it is included, soonest due first.
+    pub items: Vec<(ActionItemView, ReminderReason)>,
+}
+
+/// A boxed future, so senders can be kept as trait objects.
+pub type SendFuture<'a> = Pin<Box<dyn Future<Output = Result<(), AppError>> + Send + 'a>>;
+
+/// Delivers a digest to its owner. The one seam where outgoing notifications plug in.
+pub trait ReminderSender: Send + Sync {
+    /// Delivers `digest`; must be safe to call twice for the same day.
+    fn send<'a>(&'a self, digest: &'a Digest) -> SendFuture<'a>;
+}
+
+/// Records reminders in the database: the app shows them as a badge and a list to their owner.
+pub struct InAppSender {
+    pool: AnyPool,
+}
+
+impl InAppSender {
+    /// A sender writing to `pool`.
+    pub fn new(pool: AnyPool) -> Self {
+        Self { pool }
+    }
+}
+
+impl ReminderSender for InAppSender {
+    fn send<'a>(&'a self, digest: &'a Digest) -> SendFuture<'a> {
+        Box::pin(async move {
+            let now = to_millis(Utc::now());
+            for (item, reason) in &digest.items {
+                repo::record(
+                    &self.pool,
+                    &item.id.to_string(),
+                    &digest.owner,
+                    *reason,
+                    item.due_on,
+                    digest.on,
+                    now,
+                )
+                .await?;
+            }
+            Ok(())
+        })
+    }
+}
+
+/// The digests for `today`: every open item overdue or due within two days, grouped by owner.
+pub async fn digests(pool: &AnyPool, today: NaiveDate) -> Result<Vec<Digest>, AppError> {
+    let filter = ActionFilter {
+        state: "open".into(),
+        due_until: today.checked_add_days(Days::new(DUE_SOON_DAYS as u64)),
+        uncapped: true,
+        ..Default::default()
+    };
+    let mut by_owner: BTreeMap<String, Vec<(ActionItemView, ReminderReason)>> = BTreeMap::new();
+    for item in items::list(pool, &filter).await? {
+        if let Some(reason) = reminder_reason(item.due_on, item.state, today) {
+            by_owner
+                .entry(item.owner.clone())
+                .or_default()
+                .push((item, reason));
+        }
+    }
+    Ok(by_owner
+        .into_iter()
+        .map(|(owner, items)| Digest {
+            owner,
+            on: today,
+            items,
+        })
+        .collect())
+}
+
+/// Sends `today`'s digests through every sender; returns how many owners were reminded. A
+/// sender that fails is logged and does not stop the others.
+pub async fn send_day(
+    pool: &AnyPool,
+    senders: &[Arc<dyn ReminderSender>],
+    today: NaiveDate,
+) -> Result<usize, AppError> {
+    let digests = digests(pool, today).await?;
+    for digest in &digests {
+        for sender in senders {
+            if let Err(e) = sender.send(digest).await {
+                tracing::warn!(owner = %digest.owner, error = %e, "a reminder could not be sent");
+            }
+        }
+    }
+    Ok(digests.len())
+}
+
+/// The next time the job is due after `now`: today at `at` if that is still ahead, else tomorrow.
+pub fn next_run(now: DateTime<Utc>, at: NaiveTime) -> DateTime<Utc> {
+    let today = now.date_naive().and_time(at).and_utc();
+    if today > now {
+        today
+    } else {
+        today + chrono::Duration::days(1)
+    }
+}
+
+/// Runs today's reminders if their time has passed and no instance ran them yet.
+pub async fn run_if_due(
+    pool: &AnyPool,
+    senders: &[Arc<dyn ReminderSender>],
+    now: DateTime<Utc>,
+    at: NaiveTime,
+) -> Result<Option<usize>, AppError> {
+    let today = now.date_naive();
+    if now.time() < at || !repo::claim_day(pool, JOB, today, to_millis(now)).await? {
+        return Ok(None);
+    }
+    let owners = send_day(pool, senders, today).await?;
+    tracing::info!(%today, owners, "action item reminders sent");
+    Ok(Some(owners))
+}
+
+/// The job's loop: at start-up (catching up a day whose time has passed) and then daily.
+pub fn spawn(pool: AnyPool, at: NaiveTime) -> tokio::task::JoinHandle<()> {
+    let senders: Vec<Arc<dyn ReminderSender>> = vec![Arc::new(InAppSender::new(pool.clone()))];
+    tokio::spawn(async move {
+        loop {
+            let now = Utc::now();
+            if let Err(e) = run_if_due(&pool, &senders, now, at).await {
+                tracing::warn!(error = %e, "the reminder job failed; it tries again later");
+            }
+            // Wake at the next run time, and at least hourly (clock changes, failed runs).
+            let wait = (next_run(Utc::now(), at) - Utc::now())
+                .to_std()
+                .unwrap_or_default()
+                .min(std::time::Duration::from_secs(3600));
+            tokio::time::sleep(wait + std::time::Duration::from_secs(1)).await;
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    #[test]
+    fn the_next_run_is_today_if_still_ahead_else_tomorrow() {
+        let nine = NaiveTime::from_hms_opt(9, 0, 0).unwrap();
+        assert_eq!(
+            next_run(at("2026-11-23T08:00:00Z"), nine),
+            at("2026-11-23T09:00:00Z")
+        );
+        assert_eq!(
+            next_run(at("2026-11-23T09:00:00Z"), nine),
+            at("2026-11-24T09:00:00Z")
+        );
+        assert_eq!(
+            next_run(at("2026-11-23T23:59:00Z"), nine),
+            at("2026-11-24T09:00:00Z")
+        );
+    }
+}

@@ -1,0 +1,3 @@
+//! The action items page.
+
+pub mod actions_page;
