@@ -34,5 +34,6 @@ for _ in $(seq 1 100); do
 done
 curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null || { keep_log=1; echo "the server did not start" >&2; exit 1; }
 
+export NIGHTWATCH_BIN="$bin"
 export E2E_BASE_URL="http://127.0.0.1:$port"
 npx playwright test "$@" || { keep_log=1; exit 1; }

@@ -42,3 +42,29 @@ export async function freshPage(browser: Browser, testInfo: TestInfo): Promise<P
   });
   return context.newPage();
 }
+
+/** Declares an incident from the list page; returns its URL. */
+export async function declare(page: Page, testInfo: TestInfo, title: string): Promise<string> {
+  await page.goto("/incidents");
+  await ready(page, testInfo);
+  await page.getByRole("link", { name: "Declare incident" }).click();
+  await expect(page.getByRole("heading", { name: "Declare an incident" })).toBeVisible();
+  await ready(page, testInfo);
+  await page.getByLabel("Title").fill(title);
+  await page.getByLabel("Severity").selectOption("sev1");
+  await page.getByLabel("Affected services").fill("checkout, payments");
+  await page.getByLabel("Tags").fill("e2e");
+  await page.getByRole("button", { name: "Declare incident" }).click();
+  await expect(page).toHaveURL(/\/incidents\/INC-\d+$/);
+  await expect(page.getByRole("heading", { name: title })).toBeVisible();
+  return page.url();
+}
+
+/** Moves the incident on the current page with a note, and waits for the new status. */
+export async function move(page: Page, testInfo: TestInfo, note: string, button: string, status: string) {
+  await ready(page, testInfo);
+  await page.getByLabel("Note (required: say why)").fill(note);
+  await page.getByRole("button", { name: button, exact: true }).click();
+  await expect(page.getByLabel("Severity and status")).toContainText(status);
+  await expect(page.getByRole("list", { name: "Timeline" })).toContainText(note);
+}

@@ -1,31 +1,7 @@
 // Running an incident from the browser: declare, take command, move it with notes, reopen it,
 // and watch the timeline record every step — with JavaScript off and hydrated.
-import { Page, TestInfo, expect, test } from "@playwright/test";
-import { COMMANDER, VIEWER, freshPage, isHydrated, ready, signIn } from "./helpers";
-
-async function declare(page: Page, testInfo: TestInfo, title: string): Promise<string> {
-  await page.goto("/incidents");
-  await ready(page, testInfo);
-  await page.getByRole("link", { name: "Declare incident" }).click();
-  await expect(page.getByRole("heading", { name: "Declare an incident" })).toBeVisible();
-  await ready(page, testInfo);
-  await page.getByLabel("Title").fill(title);
-  await page.getByLabel("Severity").selectOption("sev1");
-  await page.getByLabel("Affected services").fill("checkout, payments");
-  await page.getByLabel("Tags").fill("e2e");
-  await page.getByRole("button", { name: "Declare incident" }).click();
-  await expect(page).toHaveURL(/\/incidents\/INC-\d+$/);
-  await expect(page.getByRole("heading", { name: title })).toBeVisible();
-  return page.url();
-}
-
-async function move(page: Page, testInfo: TestInfo, note: string, button: string, status: string) {
-  await ready(page, testInfo);
-  await page.getByLabel("Note (required: say why)").fill(note);
-  await page.getByRole("button", { name: button, exact: true }).click();
-  await expect(page.getByLabel("Severity and status")).toContainText(status);
-  await expect(page.getByRole("list", { name: "Timeline" })).toContainText(note);
-}
+import { expect, test } from "@playwright/test";
+import { COMMANDER, VIEWER, declare, freshPage, isHydrated, move, ready, signIn } from "./helpers";
 
 test("a commander declares, commands, mitigates, recovers and reopens an incident", async ({ page }, testInfo) => {
   const title = `Checkout fails (${testInfo.project.name})`;

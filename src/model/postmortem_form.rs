@@ -129,16 +129,10 @@ impl PostmortemForm {
         }
     }
 
-    /// The document to store: list sections split into entries, trailing rows of the chain that
-    /// are entirely empty dropped (blank rows in the middle keep their place).
+    /// The document to store: list sections split into entries; the chain's rows as laid out,
+    /// blank ones included (a row just added is kept; the report skips blank rows).
     pub fn to_doc(&self) -> Result<PostmortemDoc, String> {
-        let mut whys = self.whys.clone();
-        while whys
-            .last()
-            .is_some_and(|w| w.why.trim().is_empty() && w.because.trim().is_empty())
-        {
-            whys.pop();
-        }
+        let whys = self.whys.clone();
         Ok(PostmortemDoc {
             summary: self.summary.trim_end().to_owned(),
             impact: self.impact.trim_end().to_owned(),

@@ -46,6 +46,9 @@ pub enum Command {
         #[arg(long, default_value_t = 7)]
         seed: u64,
     },
+    /// Send today's action item reminders now (the server sends them daily by itself; an item
+    /// is reminded at most once a day, so running this again changes nothing).
+    Remind,
     /// Manage accounts.
     User {
         /// The account action.
@@ -101,6 +104,19 @@ pub async fn run(cli: Cli) -> Result<(), String> {
                     "demo users alice, carol (commanders), bob, dave (responders), erin (viewer); password: {password}"
                 );
             }
+            Ok(())
+        }
+        Command::Remind => {
+            use crate::server::jobs::reminders::{InAppSender, ReminderSender, send_day};
+            let pool = open(&config).await?;
+            let senders: Vec<std::sync::Arc<dyn ReminderSender>> =
+                vec![std::sync::Arc::new(InAppSender::new(pool.clone()))];
+            let today = chrono::Utc::now().date_naive();
+            let owners = send_day(&pool, &senders, today)
+                .await
+                .map_err(|e| describe(&e))?;
+            pool.close().await;
+            println!("reminded {owners} owner(s) of overdue or soon-due action items");
             Ok(())
         }
         Command::User {

@@ -94,6 +94,7 @@ pub async fn fill(pool: &AnyPool, count: usize, seed: u64) -> Result<DemoSummary
     for detected in detections {
         add_incident(pool, &mut rng, &people, detected, now).await?;
     }
+    add_postmortems(pool, &mut rng, &people, now).await?;
     Ok(DemoSummary {
         incidents: count,
         password,
@@ -351,5 +352,116 @@ async fn add_incident(
         .await?;
     }
     tx.commit().await?;
+    Ok(())
+}
+
+const ACTIONS: &[&str] = &[
+    "Alert on certificate expiry 30 days ahead",
+    "Add a canary stage to the deploy pipeline",
+    "Raise the connection pool limit and alert at 80 %",
+    "Write a runbook for cache warm-up",
+    "Load-test the new query plan before rollout",
+    "Add a circuit breaker around the payment provider",
+];
+
+/// Postmortems for most incidents recovered more than a week ago (published, with action items
+/// due around today — some overdue — and the incident then marked reviewed), and drafts for a
+/// few recent ones. Written through the services, as users would.
+async fn add_postmortems(
+    pool: &AnyPool,
+    rng: &mut StdRng,
+    people: &[UserRecord],
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    use crate::model::action_item::NewActionItem;
+    use crate::model::incident::IncidentNumber;
+    use crate::model::postmortem::{PostmortemDoc, PostmortemState, Why, WhyChain};
+    use crate::server::service::{action_items, incidents, postmortems};
+
+    let recovered: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT number, resolved_at FROM incidents WHERE status = 'recovered' ORDER BY number",
+    )
+    .fetch_all(pool)
+    .await?;
+    let Some(author) = people.iter().find(|p| p.role.allows(Role::Commander)) else {
+        return Ok(());
+    };
+    for (number, resolved_at) in recovered {
+        let number = IncidentNumber(number);
+        let old = resolved_at < to_millis(now - Duration::days(7));
+        if !rng.gen_bool(if old { 0.7 } else { 0.3 }) {
+            continue;
+        }
+        let pm = postmortems::open(pool, author, number).await?;
+        let doc = PostmortemDoc {
+            summary: "Customers saw errors until the change was rolled back.".into(),
+            impact: "Part of the traffic of the affected service failed; no data was lost.".into(),
+            root_causes: vec!["A configuration change went out to every region at once".into()],
+            contributing_factors: vec!["No canary stage for configuration changes".into()],
+            whys: WhyChain::new(vec![
+                Why {
+                    why: "Why did requests fail?".into(),
+                    because: "The service could not reach its dependency.".into(),
+                },
+                Why {
+                    why: "Why could it not reach it?".into(),
+                    because: "A configuration change pointed it at the wrong address.".into(),
+                },
+                Why {
+                    why: "Why did the change reach production?".into(),
+                    because: "Configuration is not tested before rollout.".into(),
+                },
+            ])
+            .map_err(|_| AppError::Internal)?,
+            went_well: vec!["The on-call engineer was paged within two minutes".into()],
+            went_wrong: vec!["The rollback took longer than it should have".into()],
+            got_lucky: vec!["It happened outside peak hours".into()],
+            ..Default::default()
+        };
+        let saved = postmortems::save(pool, author, number, &doc, pm.version).await?;
+        for _ in 0..rng.gen_range(1..3) {
+            let owner = people.choose(rng).ok_or(AppError::Internal)?;
+            let due = (now + Duration::days(rng.gen_range(-10..20))).format("%Y-%m-%d");
+            let priority = *["p1", "p2", "p3"].choose(rng).unwrap_or(&"p2");
+            let kind = *["corrective", "preventive"]
+                .choose(rng)
+                .unwrap_or(&"preventive");
+            let title = *ACTIONS.choose(rng).unwrap_or(&ACTIONS[0]);
+            let new =
+                NewActionItem::parse(title, &owner.username, &due.to_string(), priority, kind)?;
+            action_items::create(pool, author, number, &new).await?;
+        }
+        if !old {
+            continue;
+        }
+        let review = postmortems::change_state(
+            pool,
+            author,
+            number,
+            PostmortemState::InReview,
+            saved.version,
+        )
+        .await?;
+        postmortems::change_state(
+            pool,
+            author,
+            number,
+            PostmortemState::Published,
+            review.version,
+        )
+        .await?;
+        let version = repo::version(pool, number)
+            .await?
+            .ok_or(AppError::Internal)?;
+        incidents::transition(
+            pool,
+            author,
+            number,
+            IncidentStatus::Reviewed,
+            "Postmortem reviewed with the team",
+            version,
+        )
+        .await?;
+    }
     Ok(())
 }

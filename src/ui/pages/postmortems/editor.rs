@@ -98,7 +98,7 @@ pub fn PostmortemEditor(
     if theirs.with_untracked(Option::is_some) {
         status.set(SaveStatus::Conflict);
     }
-    // Bumped to re-render the inputs from `form` (after a 5-whys edit or taking their version).
+    // Bumped to render the inputs afresh from `form` (after a 5-whys edit or taking their version).
     let layout = RwSignal::new(0u64);
     let edits = RwSignal::new(0u64);
     let errors = RwSignal::new(None::<AppError>);
@@ -286,8 +286,7 @@ pub fn PostmortemEditor(
 
     let timeline = data.incident.timeline.clone();
     let data_for_figures = data.clone();
-    let body = move || {
-        layout.track();
+    let body = move |_generation: u64| {
         let whys = form.with_untracked(|f| f.whys.clone());
         let count = whys.len();
         view! {
@@ -429,7 +428,9 @@ pub fn PostmortemEditor(
         })}
         <form id="postmortem-form" class="postmortem-form" method="post" action=action on:submit=on_submit>
             <input type="hidden" name="version" value=move || base.get().to_string() />
-            {body}
+            // Keyed by `layout`: an edit of the chain renders fresh inputs, so no textarea keeps
+            // the text a user typed into it before the rows moved.
+            <For each=move || std::iter::once(layout.get()) key=|generation| *generation children=body />
             <div class="save-bar">
                 <button type="submit" class="btn primary">"Save"</button>
                 <p class="save-status" role="status" aria-live="polite"

@@ -113,7 +113,9 @@ fn Written(
     let status = RwSignal::new(SaveStatus::Saved(pm.version));
     let editable = role.allows(Role::Responder) && pm.state != PostmortemState::Published;
     let query = use_query_map();
-    let saved_plain = move || query.read().get("saved").is_some();
+    // Back from a plain-form save: say so, unless the save was refused (the editor shows why).
+    let refused = data.unsaved.is_some();
+    let saved_plain = move || !refused && query.read().get("saved").is_some();
     let actions = RwSignal::new(data.actions.clone());
     let as_of = data.incident.as_of;
     let create = ServerAction::<CreateActionItem>::new();
