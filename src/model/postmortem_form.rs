@@ -281,7 +281,7 @@ mod tests {
     }
 
     #[test]
-    fn empty_trailing_rows_are_dropped_but_gaps_keep_their_place() {
+    fn blank_rows_keep_their_place_and_an_empty_chain_shows_five() {
         let mut form = PostmortemForm::from_doc(&PostmortemDoc::default());
         assert_eq!(
             form.whys.len(),
@@ -289,8 +289,9 @@ mod tests {
             "an empty chain shows five rows"
         );
         form.whys[2].why = "third".into();
+        WhyOp::Add.apply(&mut form.whys).unwrap();
         let doc = form.to_doc().unwrap();
-        assert_eq!(doc.whys.links().len(), 3);
+        assert_eq!(doc.whys.links().len(), DEFAULT_WHYS + 1, "a row just added is kept");
         assert_eq!(PostmortemForm::from_doc(&doc).whys[2].why, "third");
     }
 
