@@ -144,7 +144,12 @@ fn Written(
         }
         .into_any()
     } else {
-        view! { <PostmortemReport data=data.clone() postmortem=pm.clone() /> }.into_any()
+        view! {
+            <section class="card" aria-label="Report">
+                <PostmortemReport data=data.clone() postmortem=pm.clone() with_actions=false />
+            </section>
+        }
+        .into_any()
     };
     let people = data.people.clone();
     view! {
@@ -195,7 +200,13 @@ fn ReviewPanel(
         view! {
             <section class="card review-panel no-print" aria-labelledby="review-title">
                 <h2 id="review-title">"Review"</h2>
-                <p class="muted">{format!("This postmortem is {}.", state.label().to_lowercase())}</p>
+                <p class="muted">
+                    {match state {
+                        PostmortemState::Draft => "This postmortem is a draft.",
+                        PostmortemState::InReview => "This postmortem is in review.",
+                        PostmortemState::Published => "This postmortem is published.",
+                    }}
+                </p>
                 <ActionForm action=review>
                     <input type="hidden" name="number" value=number />
                     <input type="hidden" name="version" value=move || base.get().to_string() />

@@ -46,7 +46,13 @@ pub fn ImpactFigures(data: PostmortemPage) -> impl IntoView {
 
 /// The report body for `postmortem` of `data`'s incident.
 #[component]
-pub fn PostmortemReport(data: PostmortemPage, postmortem: Postmortem) -> impl IntoView {
+pub fn PostmortemReport(
+    data: PostmortemPage,
+    postmortem: Postmortem,
+    /// Whether to list the action items (the postmortem page lists them in their own card).
+    #[prop(default = true)]
+    with_actions: bool,
+) -> impl IntoView {
     let doc = postmortem.doc.clone();
     let incident = data.incident.clone();
     let picked = doc.key_moments.clone();
@@ -119,7 +125,7 @@ pub fn PostmortemReport(data: PostmortemPage, postmortem: Postmortem) -> impl In
                 <h3>"What went wrong"</h3>{entries(&doc.went_wrong)}
                 <h3>"Where we got lucky"</h3>{entries(&doc.got_lucky)}
             </section>
-            <section aria-labelledby="r-actions">
+            {with_actions.then(|| view! { <section aria-labelledby="r-actions">
                 <h2 id="r-actions">"Corrective and preventive actions"</h2>
                 {if data.actions.is_empty() {
                     view! { <p class="muted">"None recorded."</p> }.into_any()
@@ -142,7 +148,7 @@ pub fn PostmortemReport(data: PostmortemPage, postmortem: Postmortem) -> impl In
                         </table>
                     }.into_any()
                 }}
-            </section>
+            </section> })}
         </div>
     }
 }
