@@ -10,7 +10,7 @@ test("pages hydrate without console errors", async ({ page }, testInfo) => {
     if (m.type() === "error" || m.type() === "warning") errors.push(`${m.type()}: ${m.text()}`);
   });
   await signIn(page, testInfo, ADMIN);
-  for (const path of ["/", "/incidents", "/admin/users", "/account"]) {
+  for (const path of ["/", "/incidents", "/actions", "/actions?mine=1&overdue=1", "/admin/users", "/account"]) {
     await page.goto(path);
     await ready(page, testInfo);
   }

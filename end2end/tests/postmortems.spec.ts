@@ -48,6 +48,11 @@ async function addAction(page: Page, testInfo: TestInfo, title: string, due: str
 }
 
 test("a postmortem with 5 whys and two actions is published, the incident reviewed, the Markdown complete", async ({ page }, testInfo) => {
+  const errors: string[] = [];
+  page.on("pageerror", (e) => errors.push(`pageerror: ${e.message}`));
+  page.on("console", (m) => {
+    if (m.type() === "error") errors.push(`${m.type()}: ${m.text()}`);
+  });
   const title = `Card payments fail (${testInfo.project.name})`;
   const url = await startPostmortem(page, testInfo, title);
   await expect(page.getByText("Detected → recovered")).toBeVisible();
@@ -113,6 +118,7 @@ test("a postmortem with 5 whys and two actions is published, the incident review
   await expect(page.getByRole("list", { name: "Timeline" })).toContainText("Postmortem published");
   await expect(page.getByRole("list", { name: "Timeline" })).toContainText("Action item for e2e-commander");
   expect(url).toContain("/postmortem");
+  expect(errors).toEqual([]);
 });
 
 test("two people edit at once: the second is told, sees both versions and keeps their text", async ({ page, browser }, testInfo) => {
@@ -148,6 +154,31 @@ test("two people edit at once: the second is told, sees both versions and keeps 
   await expect(warning).toHaveCount(0);
   await page.reload();
   await expect(page.getByLabel("What happened")).toHaveValue("A slow query saturated the search cluster.");
+  await other.context().close();
+});
+
+test("after a conflict the author may take the stored version instead", async ({ page, browser }, testInfo) => {
+  const url = await startPostmortem(page, testInfo, `Login loops (${testInfo.project.name})`);
+  const other = await freshPage(browser, testInfo);
+  await signIn(other, testInfo, ADMIN);
+  await other.goto(url);
+  await ready(other, testInfo);
+  await page.getByLabel("Root causes").fill("Session cookie set for the wrong domain");
+  await save(page, testInfo);
+  await other.getByLabel("Root causes").fill("A stale CDN rule");
+  if (!isHydrated(testInfo)) {
+    await other.getByRole("button", { name: "Save", exact: true }).click();
+  }
+  const warning = other.getByRole("alert").filter({ hasText: "Your changes are not saved" });
+  await expect(warning).toBeVisible();
+  await ready(other, testInfo);
+  await other.getByRole("button", { name: "Use the stored version" }).click();
+  await expect(warning).toHaveCount(0);
+  await expect(other.getByLabel("Root causes")).toHaveValue("Session cookie set for the wrong domain");
+  // Nothing of theirs is kept any more: a reload shows no warning.
+  await other.reload();
+  await expect(other.getByLabel("Root causes")).toHaveValue("Session cookie set for the wrong domain");
+  await expect(warning).toHaveCount(0);
   await other.context().close();
 });
 
