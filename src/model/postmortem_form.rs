@@ -291,7 +291,11 @@ mod tests {
         form.whys[2].why = "third".into();
         WhyOp::Add.apply(&mut form.whys).unwrap();
         let doc = form.to_doc().unwrap();
-        assert_eq!(doc.whys.links().len(), DEFAULT_WHYS + 1, "a row just added is kept");
+        assert_eq!(
+            doc.whys.links().len(),
+            DEFAULT_WHYS + 1,
+            "a row just added is kept"
+        );
         assert_eq!(PostmortemForm::from_doc(&doc).whys[2].why, "third");
     }
 
