@@ -177,6 +177,9 @@ impl ActionState {
     }
 }
 
+/// Most items one list shows (narrow the filters to see the rest).
+pub const LIST_CAP: usize = 500;
+
 /// A list of action items and the moment it was read (overdue is judged at that moment, so the
 /// server's page and the hydrated one agree).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -179,3 +179,28 @@ db_test! {
         assert!(html.contains("No action items match."));
     }
 }
+
+db_test! {
+    async fn text_refused_because_the_postmortem_was_published_stays_visible_until_dismissed(db) {
+        user(&db.pool, "cora", Role::Commander, PASSWORD).await;
+        let app = TestApp::new(&db);
+        let cora = app.sign_in("cora", PASSWORD).await;
+        app.call("declare_incident", &[("title", "DNS outage"), ("description", ""), ("severity", "sev1"), ("services", "edge"), ("tags", ""), ("detected_at", "")], Some(&cora)).await;
+        app.call("open_postmortem", &[("number", "INC-1")], Some(&cora)).await;
+        for (to, version) in [("in_review", "1"), ("published", "2")] {
+            let res = app.call("change_postmortem_state", &[("number", "INC-1"), ("to", to), ("version", version)], Some(&cora)).await;
+            assert_eq!(res.status(), StatusCode::OK);
+        }
+        let late = [("version", "1"), ("summary", "Typed in a tab left open")];
+        let res = post_form(&app, "/incidents/INC-1/postmortem/save", &late, &cora).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let html = text(app.get("/incidents/INC-1/postmortem", Some(&cora)).await).await;
+        assert!(html.contains("Your changes were not saved"));
+        assert!(html.contains("Typed in a tab left open"), "the refused text is shown");
+        assert!(html.contains("published and can no longer change"));
+
+        post_form(&app, "/incidents/INC-1/postmortem/save", &[("intent", "discard")], &cora).await;
+        let html = text(app.get("/incidents/INC-1/postmortem", Some(&cora)).await).await;
+        assert!(!html.contains("Your changes were not saved"));
+    }
+}

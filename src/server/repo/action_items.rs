@@ -27,8 +27,7 @@ pub struct ActionFilter {
     pub uncapped: bool,
 }
 
-/// Most items a page lists.
-pub const LIST_CAP: usize = 500;
+pub use crate::model::action_item::LIST_CAP;
 
 fn corrupt(what: &str) -> AppError {
     tracing::error!("corrupt {what} in an action_items row");

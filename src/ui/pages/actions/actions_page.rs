@@ -12,7 +12,7 @@ use crate::api::action_items::{SetActionItemState, list_action_items};
 use crate::api::incidents::list_responders;
 use crate::api::reminders::{MarkRemindersRead, my_reminders};
 use crate::model::Role;
-use crate::model::action_item::{ActionItemView, ActionState, Priority, is_overdue};
+use crate::model::action_item::{ActionItemView, ActionState, LIST_CAP, Priority, is_overdue};
 use crate::model::reminder::{ReminderReason, ReminderView};
 use crate::ui::components::action_items::ActionItemsTable;
 use crate::ui::components::form::{FormMessage, form_error};
@@ -111,7 +111,13 @@ pub fn ActionsPage() -> impl IntoView {
                         let count = list.items.len();
                         view! {
                             <section class="card flush" aria-label="Action items">
-                                <p class="list-count muted">{format!("{count} item{}", if count == 1 { "" } else { "s" })}</p>
+                                <p class="list-count muted">
+                                    {if count >= LIST_CAP {
+                                        format!("The first {LIST_CAP} items, soonest due first: narrow the filters to see the rest.")
+                                    } else {
+                                        format!("{count} item{}", if count == 1 { "" } else { "s" })
+                                    }}
+                                </p>
                                 <ActionItemsTable
                                     items=Signal::derive(move || list.items.clone())
                                     as_of=Signal::derive(move || as_of)

@@ -11,6 +11,7 @@ use crate::api::postmortems::{
     ChangePostmortemState, OpenPostmortem, PostmortemPage, get_postmortem,
 };
 use crate::model::postmortem::{Postmortem, PostmortemState};
+use crate::model::postmortem_form::differences;
 use crate::model::{AppError, Role};
 use crate::ui::components::action_items::{ActionItemsTable, NewActionItemForm};
 use crate::ui::components::form::{FormMessage, form_error};
@@ -151,8 +152,33 @@ fn Written(
         }
         .into_any()
     };
+    // Text that could not be saved because the postmortem was published meanwhile: still shown,
+    // so its author can carry it elsewhere (a note, a follow-up).
+    let stranded_number = number.clone();
+    let stranded = data
+        .unsaved
+        .clone()
+        .filter(|_| pm.state == PostmortemState::Published)
+        .map(|draft| {
+            let sections = differences(&draft.doc, &pm.doc);
+            view! {
+                <section class="card conflict" role="alert" aria-labelledby="stranded-title">
+                    <h2 id="stranded-title">"Your changes were not saved"</h2>
+                    <p>{draft.reason.clone()}</p>
+                    {sections.into_iter().map(|(section, _, yours)| view! {
+                        <h3>{section}</h3>
+                        <p class="prose">{yours}</p>
+                    }).collect_view()}
+                    <form method="post" action=format!("/incidents/{stranded_number}/postmortem/save")>
+                        <input type="hidden" name="intent" value="discard" />
+                        <button type="submit" class="btn">"Dismiss"</button>
+                    </form>
+                </section>
+            }
+        });
     let people = data.people.clone();
     view! {
+        {stranded}
         {role.allows(Role::Commander).then(|| view! { <ReviewPanel number=number.clone() state=pm.state base status review /> })}
         {(pm.state == PostmortemState::Published).then(|| view! {
             <p class="alert success" role="status">
