@@ -10,6 +10,7 @@ use crate::api::action_items::{CreateActionItem, SetActionItemState};
 use crate::api::postmortems::{
     ChangePostmortemState, OpenPostmortem, PostmortemPage, get_postmortem,
 };
+use crate::model::incident::IncidentStatus;
 use crate::model::postmortem::{Postmortem, PostmortemState};
 use crate::model::postmortem_form::differences;
 use crate::model::{AppError, Role};
@@ -180,11 +181,18 @@ fn Written(
     view! {
         {stranded}
         {role.allows(Role::Commander).then(|| view! { <ReviewPanel number=number.clone() state=pm.state base status review /> })}
-        {(pm.state == PostmortemState::Published).then(|| view! {
-            <p class="alert success" role="status">
-                "Published. "
-                <a href=format!("/incidents/{number}")>"The incident can now be marked reviewed."</a>
-            </p>
+        {(pm.state == PostmortemState::Published).then(|| {
+            let reviewed = data.incident.summary.status == IncidentStatus::Reviewed;
+            view! {
+                <p class="alert success" role="status">
+                    "Published. "
+                    {if reviewed {
+                        view! { <a href=format!("/incidents/{number}")>"The incident is reviewed."</a> }.into_any()
+                    } else {
+                        view! { <a href=format!("/incidents/{number}")>"The incident can now be marked reviewed."</a> }.into_any()
+                    }}
+                </p>
+            }
         })}
         {content}
         <section class="card pm-section" aria-labelledby="pm-actions-title">
