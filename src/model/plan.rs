@@ -1,0 +1,486 @@
+//! Plans: drills, emergency, self-recovery and disaster-recovery plans as ordered steps of catalog
+//! actions. Validation (shared by the step editor and the server) and the run-time parameter
+//! merge, which answers a plan's open parameters for one run without ever touching the plan.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::catalog::{ActionCode, ParamKind, Scene, check_value};
+use super::error::{FieldError, Validator};
+
+/// The three fixed phases of a disaster-recovery plan, in the order they always run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    /// Switch-over (容灾切换).
+    SwitchOver,
+    /// Recovery (容灾恢复).
+    Recovery,
+    /// Traffic switch-back (流量回切).
+    SwitchBack,
+}
+
+impl Phase {
+    /// Every phase, in run order.
+    pub const ALL: [Phase; 3] = [Phase::SwitchOver, Phase::Recovery, Phase::SwitchBack];
+
+    /// The displayed name.
+    pub fn label(self) -> &'static str {
+        match self {
+            Phase::SwitchOver => "Switch-over",
+            Phase::Recovery => "Recovery",
+            Phase::SwitchBack => "Traffic switch-back",
+        }
+    }
+}
+
+/// What a failed step does to its run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OnFailure {
+    /// Stop the run.
+    #[default]
+    Abort,
+    /// Go on with the next step.
+    Continue,
+}
+
+/// A parameter as the plan holds it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ParamValue {
+    /// A value fixed in the plan.
+    Set(String),
+    /// Left open: asked for when the plan runs (待确认参数).
+    AskAtRun,
+}
+
+/// One step of a plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Step {
+    /// The catalog action's code (kept as text: an action removed from the code stays readable).
+    pub action: String,
+    /// What the step is called in the plan.
+    pub name: String,
+    /// Parameter values by name.
+    pub params: BTreeMap<String, ParamValue>,
+    /// Longest the step may take, in seconds.
+    pub timeout_secs: u32,
+    /// A person must confirm before it runs.
+    pub pre_confirm: bool,
+    /// What a failure does to the run.
+    pub on_failure: OnFailure,
+    /// Its weight in the run's score.
+    pub weight: u32,
+    /// Its phase (disaster-recovery plans only).
+    pub phase: Option<Phase>,
+}
+
+/// Longest timeout a step may have: one day.
+pub const MAX_TIMEOUT_SECS: u32 = 86_400;
+/// Most steps in one plan.
+pub const MAX_STEPS: usize = 100;
+
+impl Step {
+    /// A new step of `action` with the catalog's defaults.
+    pub fn new(action: ActionCode, phase: Option<Phase>) -> Self {
+        let spec = action.spec();
+        Self {
+            action: action.as_str().to_owned(),
+            name: action.label().to_owned(),
+            params: spec
+                .params
+                .iter()
+                .filter_map(|p| {
+                    p.default
+                        .map(|d| (p.name.to_owned(), ParamValue::Set(d.to_owned())))
+                })
+                .collect(),
+            timeout_secs: 300,
+            pre_confirm: false,
+            on_failure: OnFailure::Abort,
+            weight: 20,
+            phase,
+        }
+    }
+}
+
+/// A plan's description and steps, as written in the composer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanDraft {
+    /// Name.
+    pub name: String,
+    /// What it is for.
+    pub description: String,
+    /// Drill, emergency, self-recovery or disaster recovery.
+    pub scene: Scene,
+    /// The service it targets.
+    pub service: String,
+    /// The scenario it rehearses or answers.
+    pub scenario: String,
+    /// Recovery time objective, in seconds.
+    pub rto_secs: Option<u32>,
+    /// Recovery point objective, in seconds.
+    pub rpo_secs: Option<u32>,
+    /// Whether it may run.
+    pub enabled: bool,
+    /// The steps, in run order.
+    pub steps: Vec<Step>,
+}
+
+/// The form field of a step's property, as validation names it: `steps.2.url`.
+pub fn step_field(index: usize, name: &str) -> String {
+    format!("steps.{index}.{name}")
+}
+
+impl PlanDraft {
+    /// Checks everything the composer can get wrong, naming the field of each problem.
+    pub fn validate(&self) -> Result<(), super::AppError> {
+        let mut v = Validator::default();
+        v.check(
+            "name",
+            super::incident_input::parse_title(&self.name).map(|_| ()),
+        );
+        if self.description.chars().count() > 5_000 {
+            v.check::<()>("description", Err("At most 5,000 characters.".into()));
+        }
+        if self.steps.is_empty() {
+            v.check::<()>("steps", Err("Add at least one step.".into()));
+        }
+        if self.steps.len() > MAX_STEPS {
+            v.check::<()>("steps", Err(format!("At most {MAX_STEPS} steps.")));
+        }
+        for error in self.phase_errors() {
+            v.check::<()>(&error.field, Err(error.message));
+        }
+        for (i, step) in self.steps.iter().enumerate() {
+            for error in step_errors(i, step, self.scene) {
+                v.check::<()>(&error.field, Err(error.message));
+            }
+        }
+        v.finish()
+    }
+
+    /// A disaster-recovery plan runs switch-over, recovery, switch-back in that order, each with
+    /// at least one step; other plans have no phases.
+    fn phase_errors(&self) -> Vec<FieldError> {
+        let mut errors = Vec::new();
+        let error = |field: String, message: &str| FieldError {
+            field,
+            message: message.to_owned(),
+        };
+        if self.scene != Scene::DisasterRecovery {
+            for (i, s) in self.steps.iter().enumerate() {
+                if s.phase.is_some() {
+                    errors.push(error(
+                        step_field(i, "phase"),
+                        "Only disaster-recovery plans have phases.",
+                    ));
+                }
+            }
+            return errors;
+        }
+        let mut last = None;
+        for (i, s) in self.steps.iter().enumerate() {
+            match s.phase {
+                None => errors.push(error(step_field(i, "phase"), "Put the step in a phase.")),
+                Some(p) if last.is_some_and(|l| p < l) => errors.push(error(
+                    step_field(i, "phase"),
+                    "Phases run switch-over, recovery, then switch-back: move this step.",
+                )),
+                Some(p) => last = Some(p),
+            }
+        }
+        for phase in Phase::ALL {
+            if !self.steps.iter().any(|s| s.phase == Some(phase)) {
+                errors.push(error(
+                    "steps".to_owned(),
+                    &format!(
+                        "The {} phase needs at least one step.",
+                        phase.label().to_lowercase()
+                    ),
+                ));
+            }
+        }
+        errors
+    }
+
+    /// The parameters left open for run time, as (step index, parameter name).
+    pub fn open_params(&self) -> Vec<(usize, String)> {
+        self.steps
+            .iter()
+            .enumerate()
+            .flat_map(|(i, s)| {
+                s.params
+                    .iter()
+                    .filter(|(_, v)| **v == ParamValue::AskAtRun)
+                    .map(move |(name, _)| (i, name.clone()))
+            })
+            .collect()
+    }
+
+    /// The parameter values one run uses: the plan's, with its open ones answered by `answers`
+    /// (keyed by [`step_field`]). The plan itself is not changed. Every open parameter must be
+    /// answered with a valid value.
+    pub fn resolve(
+        &self,
+        answers: &BTreeMap<String, String>,
+    ) -> Result<Vec<BTreeMap<String, String>>, super::AppError> {
+        let mut v = Validator::default();
+        let mut resolved = Vec::with_capacity(self.steps.len());
+        for (i, step) in self.steps.iter().enumerate() {
+            let spec = step.action.parse::<ActionCode>().ok().map(ActionCode::spec);
+            let mut values = BTreeMap::new();
+            for (name, value) in &step.params {
+                let text = match value {
+                    ParamValue::Set(text) => text.clone(),
+                    ParamValue::AskAtRun => {
+                        let field = step_field(i, name);
+                        let answer = answers.get(&field).cloned().unwrap_or_default();
+                        if let Some(p) = spec.and_then(|s| s.param(name)) {
+                            let required = crate::model::catalog::ParamSpec {
+                                required: true,
+                                ..*p
+                            };
+                            v.check(&field, check_value(&required, &answer));
+                        }
+                        answer
+                    }
+                };
+                values.insert(name.clone(), text);
+            }
+            resolved.push(values);
+        }
+        v.finish()?;
+        Ok(resolved)
+    }
+}
+
+/// The problems of one step, each named by its field.
+fn step_errors(index: usize, step: &Step, scene: Scene) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    let mut push = |name: &str, message: String| {
+        errors.push(FieldError {
+            field: step_field(index, name),
+            message,
+        })
+    };
+    if step.name.trim().is_empty() {
+        push("name", "Name the step.".into());
+    } else if step.name.chars().count() > 200 {
+        push("name", "At most 200 characters.".into());
+    }
+    if step.timeout_secs == 0 || step.timeout_secs > MAX_TIMEOUT_SECS {
+        push(
+            "timeout_secs",
+            format!("From 1 to {MAX_TIMEOUT_SECS} seconds."),
+        );
+    }
+    if step.weight > 100 {
+        push("weight", "From 0 to 100.".into());
+    }
+    let Ok(code) = step.action.parse::<ActionCode>() else {
+        push(
+            "action",
+            format!(
+                "The action {:?} no longer exists: replace this step.",
+                step.action
+            ),
+        );
+        return errors;
+    };
+    let spec = code.spec();
+    if !spec.scenes.contains(&scene) {
+        push(
+            "action",
+            format!("{} cannot be used in this kind of plan.", code.label()),
+        );
+    }
+    for p in spec.params {
+        match step.params.get(p.name) {
+            Some(ParamValue::AskAtRun) => {}
+            Some(ParamValue::Set(value)) => {
+                if let Err(m) = check_value(p, value) {
+                    push(p.name, m);
+                }
+            }
+            None if p.required => push(
+                p.name,
+                format!("{} is required (or ask for it at run time).", p.label),
+            ),
+            None => {}
+        }
+    }
+    for name in step.params.keys() {
+        if spec.param(name).is_none() {
+            push(name, format!("{} has no parameter {name:?}.", code.label()));
+        }
+    }
+    errors
+}
+
+/// Whether the parameter `name` of `action` is a secret (stored, never shown back, masked).
+pub fn is_secret(action: &str, name: &str) -> bool {
+    action
+        .parse::<ActionCode>()
+        .ok()
+        .and_then(|c| c.spec().param(name))
+        .is_some_and(|p| p.kind == ParamKind::Secret)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(scene: Scene, steps: Vec<Step>) -> PlanDraft {
+        PlanDraft {
+            name: "Checkout failover".into(),
+            description: String::new(),
+            scene,
+            service: "checkout".into(),
+            scenario: "primary region lost".into(),
+            rto_secs: Some(600),
+            rpo_secs: None,
+            enabled: true,
+            steps,
+        }
+    }
+
+    fn http(url: &str) -> Step {
+        let mut s = Step::new(ActionCode::HttpRequest, None);
+        s.params.insert("url".into(), ParamValue::Set(url.into()));
+        s
+    }
+
+    fn fields(plan: &PlanDraft) -> Vec<String> {
+        match plan.validate() {
+            Ok(()) => vec![],
+            Err(crate::model::AppError::Validation(errors)) => {
+                errors.into_iter().map(|e| e.field).collect()
+            }
+            Err(e) => panic!("{e:?}"),
+        }
+    }
+
+    #[test]
+    fn a_plan_of_valid_steps_passes() {
+        let p = plan(
+            Scene::Drill,
+            vec![
+                http("https://shop.example/health"),
+                Step::new(ActionCode::Wait, None),
+            ],
+        );
+        assert_eq!(fields(&p), Vec::<String>::new());
+    }
+
+    #[test]
+    fn missing_required_parameters_and_bad_urls_are_named_by_field() {
+        let mut missing = Step::new(ActionCode::HttpRequest, None);
+        missing.params.remove("expect_status");
+        let p = plan(Scene::Drill, vec![http("ftp://nope"), missing]);
+        assert_eq!(
+            fields(&p),
+            ["steps.0.url", "steps.1.url", "steps.1.expect_status"],
+            "in the catalog's order"
+        );
+    }
+
+    #[test]
+    fn an_open_parameter_is_valid_at_design_time() {
+        let mut s = http("");
+        s.params.insert("url".into(), ParamValue::AskAtRun);
+        assert!(plan(Scene::Drill, vec![s]).validate().is_ok());
+    }
+
+    #[test]
+    fn an_empty_plan_and_unknown_actions_are_refused() {
+        assert_eq!(fields(&plan(Scene::Drill, vec![])), ["steps"]);
+        let mut gone = Step::new(ActionCode::Wait, None);
+        gone.action = "teleport".into();
+        assert_eq!(fields(&plan(Scene::Drill, vec![gone])), ["steps.0.action"]);
+    }
+
+    #[test]
+    fn disaster_recovery_phases_run_in_their_fixed_order() {
+        let step = |phase| Step::new(ActionCode::Wait, Some(phase));
+        let ok = plan(
+            Scene::DisasterRecovery,
+            vec![
+                step(Phase::SwitchOver),
+                step(Phase::Recovery),
+                step(Phase::Recovery),
+                step(Phase::SwitchBack),
+            ],
+        );
+        assert!(ok.validate().is_ok());
+        let backwards = plan(
+            Scene::DisasterRecovery,
+            vec![
+                step(Phase::SwitchOver),
+                step(Phase::SwitchBack),
+                step(Phase::Recovery),
+            ],
+        );
+        assert_eq!(fields(&backwards), ["steps.2.phase"]);
+        let missing_phase = plan(
+            Scene::DisasterRecovery,
+            vec![step(Phase::SwitchOver), step(Phase::Recovery)],
+        );
+        assert_eq!(fields(&missing_phase), ["steps"]);
+        let phase_in_drill = plan(Scene::Drill, vec![step(Phase::Recovery)]);
+        assert_eq!(fields(&phase_in_drill), ["steps.0.phase"]);
+    }
+
+    #[test]
+    fn run_time_answers_fill_open_parameters_without_touching_the_plan() {
+        let mut s = http("");
+        s.params.insert("url".into(), ParamValue::AskAtRun);
+        let p = plan(Scene::Drill, vec![Step::new(ActionCode::Wait, None), s]);
+        let before = p.clone();
+        assert_eq!(p.open_params(), [(1, "url".to_owned())]);
+
+        let err = p.resolve(&BTreeMap::new()).unwrap_err();
+        assert!(
+            err.field_message("steps.1.url").is_some(),
+            "an open parameter must be answered"
+        );
+        let bad = BTreeMap::from([("steps.1.url".to_owned(), "not a url".to_owned())]);
+        assert!(
+            p.resolve(&bad)
+                .unwrap_err()
+                .field_message("steps.1.url")
+                .is_some()
+        );
+
+        let answers =
+            BTreeMap::from([("steps.1.url".to_owned(), "https://shop.example".to_owned())]);
+        let resolved = p.resolve(&answers).unwrap();
+        assert_eq!(resolved[1]["url"], "https://shop.example");
+        assert_eq!(
+            resolved[1]["method"], "GET",
+            "fixed values come from the plan"
+        );
+        assert_eq!(p, before, "the plan is never changed by a run's answers");
+    }
+
+    #[test]
+    fn step_limits_are_checked() {
+        let mut s = Step::new(ActionCode::Wait, None);
+        s.timeout_secs = 0;
+        s.weight = 101;
+        s.name = " ".into();
+        assert_eq!(
+            fields(&plan(Scene::Drill, vec![s])),
+            ["steps.0.name", "steps.0.timeout_secs", "steps.0.weight"]
+        );
+    }
+
+    #[test]
+    fn secrets_are_known_by_their_catalog_type() {
+        assert!(is_secret("webhook", "secret"));
+        assert!(!is_secret("webhook", "url"));
+        assert!(!is_secret("removed_action", "secret"));
+    }
+}
