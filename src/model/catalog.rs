@@ -187,6 +187,30 @@ const fn param(
 }
 
 const STATUS: ParamKind = ParamKind::Number { min: 100, max: 599 };
+const URL_PARAM: ParamSpec = param(
+    "url",
+    "URL",
+    "http:// or https://",
+    ParamKind::Url,
+    true,
+    None,
+);
+const EXPECT_STATUS: ParamSpec = param(
+    "expect_status",
+    "Expected status",
+    "The step fails on any other status.",
+    STATUS,
+    true,
+    Some("200"),
+);
+const BODY_CONTAINS: ParamSpec = param(
+    "body_contains",
+    "Body contains",
+    "Optional: text the answer must contain.",
+    ParamKind::Text,
+    false,
+    None,
+);
 
 const MANUAL_CHECK: ActionSpec = ActionSpec {
     code: ActionCode::ManualCheck,
@@ -220,14 +244,7 @@ const HTTP_REQUEST: ActionSpec = ActionSpec {
             true,
             Some("GET"),
         ),
-        param(
-            "url",
-            "URL",
-            "http:// or https://",
-            ParamKind::Url,
-            true,
-            None,
-        ),
+        URL_PARAM,
         param(
             "headers",
             "Headers",
@@ -244,22 +261,8 @@ const HTTP_REQUEST: ActionSpec = ActionSpec {
             false,
             None,
         ),
-        param(
-            "expect_status",
-            "Expected status",
-            "The step fails on any other status.",
-            STATUS,
-            true,
-            Some("200"),
-        ),
-        param(
-            "body_contains",
-            "Body contains",
-            "Optional: text the answer must contain.",
-            ParamKind::Text,
-            false,
-            None,
-        ),
+        EXPECT_STATUS,
+        BODY_CONTAINS,
         param(
             "max_latency",
             "Latency bound",
@@ -279,14 +282,7 @@ const WEBHOOK: ActionSpec = ActionSpec {
     scenes: ALL_SCENES,
     order: 30,
     params: &[
-        param(
-            "url",
-            "URL",
-            "http:// or https://",
-            ParamKind::Url,
-            true,
-            None,
-        ),
+        URL_PARAM,
         param(
             "payload",
             "JSON payload",
@@ -303,14 +299,7 @@ const WEBHOOK: ActionSpec = ActionSpec {
             false,
             None,
         ),
-        param(
-            "expect_status",
-            "Expected status",
-            "The step fails on any other status.",
-            STATUS,
-            true,
-            Some("200"),
-        ),
+        EXPECT_STATUS,
     ],
     settings: &[],
 };
@@ -339,14 +328,7 @@ const POLL_UNTIL: ActionSpec = ActionSpec {
     scenes: ALL_SCENES,
     order: 50,
     params: &[
-        param(
-            "url",
-            "URL",
-            "http:// or https://",
-            ParamKind::Url,
-            true,
-            None,
-        ),
+        URL_PARAM,
         param(
             "interval",
             "Every",
@@ -363,22 +345,8 @@ const POLL_UNTIL: ActionSpec = ActionSpec {
             true,
             Some("5m"),
         ),
-        param(
-            "expect_status",
-            "Expected status",
-            "",
-            STATUS,
-            true,
-            Some("200"),
-        ),
-        param(
-            "body_contains",
-            "Body contains",
-            "Optional: text the answer must contain.",
-            ParamKind::Text,
-            false,
-            None,
-        ),
+        EXPECT_STATUS,
+        BODY_CONTAINS,
     ],
     settings: &[],
 };
