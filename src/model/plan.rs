@@ -54,11 +54,15 @@ pub enum ParamValue {
     Set(String),
     /// Left open: asked for when the plan runs (待确认参数).
     AskAtRun,
+    /// A secret the plan holds but never shows: sent back unchanged, it keeps the stored value.
+    StoredSecret,
 }
 
 /// One step of a plan.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Step {
+    /// Stable across edits and moves (secrets and editor state follow it).
+    pub id: String,
     /// The catalog action's code (kept as text: an action removed from the code stays readable).
     pub action: String,
     /// What the step is called in the plan.
@@ -84,9 +88,10 @@ pub const MAX_STEPS: usize = 100;
 
 impl Step {
     /// A new step of `action` with the catalog's defaults.
-    pub fn new(action: ActionCode, phase: Option<Phase>) -> Self {
+    pub fn new(id: String, action: ActionCode, phase: Option<Phase>) -> Self {
         let spec = action.spec();
         Self {
+            id,
             action: action.as_str().to_owned(),
             name: action.label().to_owned(),
             params: spec
@@ -235,6 +240,15 @@ impl PlanDraft {
             for (name, value) in &step.params {
                 let text = match value {
                     ParamValue::Set(text) => text.clone(),
+                    // Only the browser's copy of a plan carries the marker; the stored plan
+                    // has the value. Reaching here is a bug: refuse rather than run without it.
+                    ParamValue::StoredSecret => {
+                        v.check::<()>(
+                            &step_field(i, name),
+                            Err("This secret was not stored.".into()),
+                        );
+                        String::new()
+                    }
                     ParamValue::AskAtRun => {
                         let field = step_field(i, name);
                         let answer = answers.get(&field).cloned().unwrap_or_default();
@@ -299,7 +313,7 @@ fn step_errors(index: usize, step: &Step, scene: Scene) -> Vec<FieldError> {
     }
     for p in spec.params {
         match step.params.get(p.name) {
-            Some(ParamValue::AskAtRun) => {}
+            Some(ParamValue::AskAtRun | ParamValue::StoredSecret) => {}
             Some(ParamValue::Set(value)) => {
                 if let Err(m) = check_value(p, value) {
                     push(p.name, m);
@@ -318,6 +332,39 @@ fn step_errors(index: usize, step: &Step, scene: Scene) -> Vec<FieldError> {
         }
     }
     errors
+}
+
+impl PlanDraft {
+    /// The plan as the browser may see it: every stored secret replaced by the marker.
+    pub fn masked(&self) -> Self {
+        let mut plan = self.clone();
+        for step in &mut plan.steps {
+            for (name, value) in step.params.iter_mut() {
+                if matches!(value, ParamValue::Set(_)) && is_secret(&step.action, name) {
+                    *value = ParamValue::StoredSecret;
+                }
+            }
+        }
+        plan
+    }
+
+    /// Puts back the secrets the browser left unchanged, from the stored plan `previous` (by step
+    /// id and parameter name); a marker with nothing behind it becomes an empty value.
+    pub fn with_secrets_from(mut self, previous: Option<&PlanDraft>) -> Self {
+        for step in &mut self.steps {
+            let before = previous.and_then(|p| p.steps.iter().find(|s| s.id == step.id));
+            for (name, value) in step.params.iter_mut() {
+                if *value == ParamValue::StoredSecret {
+                    *value = before
+                        .and_then(|b| b.params.get(name))
+                        .filter(|v| matches!(v, ParamValue::Set(_)))
+                        .cloned()
+                        .unwrap_or(ParamValue::Set(String::new()));
+                }
+            }
+        }
+        self
+    }
 }
 
 /// Whether the parameter `name` of `action` is a secret (stored, never shown back, masked).
@@ -348,9 +395,13 @@ mod tests {
     }
 
     fn http(url: &str) -> Step {
-        let mut s = Step::new(ActionCode::HttpRequest, None);
+        let mut s = Step::new(format!("http-{url}"), ActionCode::HttpRequest, None);
         s.params.insert("url".into(), ParamValue::Set(url.into()));
         s
+    }
+
+    fn wait(phase: Option<Phase>) -> Step {
+        Step::new("wait".into(), ActionCode::Wait, phase)
     }
 
     fn fields(plan: &PlanDraft) -> Vec<String> {
@@ -367,17 +418,14 @@ mod tests {
     fn a_plan_of_valid_steps_passes() {
         let p = plan(
             Scene::Drill,
-            vec![
-                http("https://shop.example/health"),
-                Step::new(ActionCode::Wait, None),
-            ],
+            vec![http("https://shop.example/health"), wait(None)],
         );
         assert_eq!(fields(&p), Vec::<String>::new());
     }
 
     #[test]
     fn missing_required_parameters_and_bad_urls_are_named_by_field() {
-        let mut missing = Step::new(ActionCode::HttpRequest, None);
+        let mut missing = Step::new("m".into(), ActionCode::HttpRequest, None);
         missing.params.remove("expect_status");
         let p = plan(Scene::Drill, vec![http("ftp://nope"), missing]);
         assert_eq!(
@@ -397,14 +445,14 @@ mod tests {
     #[test]
     fn an_empty_plan_and_unknown_actions_are_refused() {
         assert_eq!(fields(&plan(Scene::Drill, vec![])), ["steps"]);
-        let mut gone = Step::new(ActionCode::Wait, None);
+        let mut gone = wait(None);
         gone.action = "teleport".into();
         assert_eq!(fields(&plan(Scene::Drill, vec![gone])), ["steps.0.action"]);
     }
 
     #[test]
     fn disaster_recovery_phases_run_in_their_fixed_order() {
-        let step = |phase| Step::new(ActionCode::Wait, Some(phase));
+        let step = |phase| wait(Some(phase));
         let ok = plan(
             Scene::DisasterRecovery,
             vec![
@@ -437,7 +485,7 @@ mod tests {
     fn run_time_answers_fill_open_parameters_without_touching_the_plan() {
         let mut s = http("");
         s.params.insert("url".into(), ParamValue::AskAtRun);
-        let p = plan(Scene::Drill, vec![Step::new(ActionCode::Wait, None), s]);
+        let p = plan(Scene::Drill, vec![wait(None), s]);
         let before = p.clone();
         assert_eq!(p.open_params(), [(1, "url".to_owned())]);
 
@@ -467,13 +515,45 @@ mod tests {
 
     #[test]
     fn step_limits_are_checked() {
-        let mut s = Step::new(ActionCode::Wait, None);
+        let mut s = wait(None);
         s.timeout_secs = 0;
         s.weight = 101;
         s.name = " ".into();
         assert_eq!(
             fields(&plan(Scene::Drill, vec![s])),
             ["steps.0.name", "steps.0.timeout_secs", "steps.0.weight"]
+        );
+    }
+
+    #[test]
+    fn secrets_never_leave_the_server_and_survive_an_edit_and_a_move() {
+        let mut hook = Step::new("hook".into(), ActionCode::Webhook, None);
+        hook.params.insert(
+            "url".into(),
+            ParamValue::Set("https://chaos.example/faults".into()),
+        );
+        hook.params
+            .insert("secret".into(), ParamValue::Set("s3cret".into()));
+        let stored = plan(Scene::Drill, vec![wait(None), hook]);
+
+        let mut edited = stored.masked();
+        assert_eq!(edited.steps[1].params["secret"], ParamValue::StoredSecret);
+        assert!(!serde_json::to_string(&edited).unwrap().contains("s3cret"));
+        edited.steps.swap(0, 1);
+        edited.steps[0].name = "Start the fault".into();
+        let saved = edited.with_secrets_from(Some(&stored));
+        assert_eq!(
+            saved.steps[0].params["secret"],
+            ParamValue::Set("s3cret".into()),
+            "followed its step"
+        );
+        assert_eq!(saved.steps[0].name, "Start the fault");
+        assert!(saved.validate().is_ok());
+
+        let orphan = stored.masked().with_secrets_from(None);
+        assert_eq!(
+            orphan.steps[1].params["secret"],
+            ParamValue::Set(String::new())
         );
     }
 
