@@ -367,6 +367,36 @@ impl PlanDraft {
     }
 }
 
+/// A plan in a list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanSummary {
+    /// Its number (`/plans/3`).
+    pub number: i64,
+    /// Name.
+    pub name: String,
+    /// Scene.
+    pub scene: Scene,
+    /// Target service.
+    pub service: String,
+    /// Whether it may run.
+    pub enabled: bool,
+    /// Current version.
+    pub version: i64,
+}
+
+/// A plan at one version, as the browser sees it (secrets masked).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanView {
+    /// Its number.
+    pub number: i64,
+    /// The version shown.
+    pub version: i64,
+    /// The plan's newest version (edits are based on it).
+    pub current_version: i64,
+    /// The content, secrets masked.
+    pub plan: PlanDraft,
+}
+
 /// Whether the parameter `name` of `action` is a secret (stored, never shown back, masked).
 pub fn is_secret(action: &str, name: &str) -> bool {
     action

@@ -1,7 +1,9 @@
 //! SQL, one file per table group. Functions take an executor and return model types or records.
 
 pub mod action_items;
+pub mod catalog;
 pub mod incidents;
+pub mod plans;
 pub mod postmortems;
 pub mod reminders;
 pub mod users;

@@ -3,4 +3,5 @@
 pub mod accounts;
 pub mod action_items;
 pub mod incidents;
+pub mod plans;
 pub mod postmortems;

@@ -35,6 +35,7 @@ mod http_incidents;
 mod http_postmortems;
 mod incidents;
 mod migrations;
+mod plans;
 mod postmortems;
 mod reminders;
 mod sessions;

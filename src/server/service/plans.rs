@@ -1,0 +1,69 @@
+//! Plan workflows: create and edit (every edit a new version, by compare-and-set; secrets kept
+//! when the browser sends them back masked), read (masked) and list.
+
+use chrono::Utc;
+use sqlx::AnyPool;
+
+use crate::model::AppError;
+use crate::model::plan::{PlanDraft, PlanView};
+use crate::server::db::to_millis;
+use crate::server::repo::plans as repo;
+use crate::server::repo::users::UserRecord;
+
+/// Creates a plan after validating it; returns its number.
+pub async fn create(pool: &AnyPool, actor: &UserRecord, plan: PlanDraft) -> Result<i64, AppError> {
+    let plan = plan.with_secrets_from(None);
+    plan.validate()?;
+    let mut tx = pool.begin().await?;
+    let number = repo::insert(&mut tx, &plan, actor.id, to_millis(Utc::now())).await?;
+    tx.commit().await?;
+    tracing::info!(number, by = %actor.username, "plan created");
+    Ok(number)
+}
+
+/// Saves `plan` as the next version of plan `number` if nobody saved since `based_on`.
+pub async fn update(
+    pool: &AnyPool,
+    actor: &UserRecord,
+    number: i64,
+    plan: PlanDraft,
+    based_on: i64,
+) -> Result<i64, AppError> {
+    let current = repo::find(pool, number, None)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let plan = plan.with_secrets_from(Some(&current.plan));
+    plan.validate()?;
+    let mut tx = pool.begin().await?;
+    let saved = repo::save_version(
+        &mut tx,
+        number,
+        &plan,
+        based_on,
+        actor.id,
+        to_millis(Utc::now()),
+    )
+    .await?;
+    if !saved {
+        return Err(AppError::Conflict(format!(
+            "Someone else saved this plan after you opened it (it is now at version {}). \
+             Your changes are still in the editor: reload to see theirs, then apply yours again.",
+            current.current_version
+        )));
+    }
+    tx.commit().await?;
+    Ok(based_on + 1)
+}
+
+/// Plan `number` at `version` (newest when `None`), secrets masked.
+pub async fn view(pool: &AnyPool, number: i64, version: Option<i64>) -> Result<PlanView, AppError> {
+    let stored = repo::find(pool, number, version)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(PlanView {
+        number,
+        version: stored.version,
+        current_version: stored.current_version,
+        plan: stored.plan.masked(),
+    })
+}
