@@ -4,6 +4,7 @@
 pub mod action_items;
 pub mod auth;
 pub mod incidents;
+pub mod plans;
 pub mod postmortems;
 pub mod reminders;
 pub mod users;

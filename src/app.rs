@@ -16,6 +16,8 @@ use crate::ui::pages::home::upcoming_page::UpcomingPage;
 use crate::ui::pages::incidents::declare_page::DeclarePage;
 use crate::ui::pages::incidents::incident_page::IncidentPage;
 use crate::ui::pages::incidents::incidents_page::IncidentsPage;
+use crate::ui::pages::plans::plan_page::PlanPage;
+use crate::ui::pages::plans::plans_page::PlansPage;
 use crate::ui::pages::postmortems::postmortem_page::PostmortemPage;
 use crate::ui::pages::postmortems::report_page::PostmortemReportPage;
 
@@ -72,11 +74,8 @@ pub fn App() -> impl IntoView {
                         view=PostmortemReportPage
                         ssr=SsrMode::Async
                     />
-                    <Route
-                        path=path!("/plans")
-                        view=|| view! { <UpcomingPage title="Plans" issue=5 /> }
-                        ssr=SsrMode::Async
-                    />
+                    <Route path=path!("/plans") view=PlansPage ssr=SsrMode::Async />
+                    <Route path=path!("/plans/:number") view=PlanPage ssr=SsrMode::Async />
                     <Route
                         path=path!("/runs")
                         view=|| view! { <UpcomingPage title="Runs" issue=5 /> }

@@ -95,6 +95,7 @@ pub async fn fill(pool: &AnyPool, count: usize, seed: u64) -> Result<DemoSummary
         add_incident(pool, &mut rng, &people, detected, now).await?;
     }
     add_postmortems(pool, &mut rng, &people, now).await?;
+    add_plans(pool, &people).await?;
     Ok(DemoSummary {
         incidents: count,
         password,
@@ -463,5 +464,111 @@ async fn add_postmortems(
         )
         .await?;
     }
+    Ok(())
+}
+
+/// Two plans to read: a drill (fault by webhook, wait, watch the recovery) and a
+/// disaster-recovery plan in its three phases, with a parameter asked at run time.
+async fn add_plans(pool: &AnyPool, people: &[UserRecord]) -> Result<(), AppError> {
+    use crate::model::catalog::{ActionCode, Scene};
+    use crate::model::plan::{ParamValue, Phase, PlanDraft, Step};
+    use crate::server::service::plans;
+
+    let Some(author) = people.iter().find(|p| p.role.allows(Role::Commander)) else {
+        return Ok(());
+    };
+    let step = |id: &str,
+                action: ActionCode,
+                name: &str,
+                phase: Option<Phase>,
+                params: &[(&str, ParamValue)]| {
+        let mut s = Step::new(id.to_owned(), action, phase);
+        s.name = name.to_owned();
+        for (k, v) in params {
+            s.params.insert((*k).to_owned(), v.clone());
+        }
+        s
+    };
+    let set = |v: &str| ParamValue::Set(v.to_owned());
+    let mut kill = step(
+        "kill",
+        ActionCode::Webhook,
+        "Kill one checkout pod",
+        None,
+        &[
+            ("url", set("https://chaos.example.internal/api/faults")),
+            (
+                "payload",
+                set(r#"{"target": "checkout", "fault": "pod-kill", "count": 1}"#),
+            ),
+        ],
+    );
+    kill.pre_confirm = true;
+    let drill = PlanDraft {
+        name: "Checkout survives losing a pod".into(),
+        description: "Kills one checkout pod and checks that traffic is served throughout and the pod comes back.".into(),
+        scene: Scene::Drill,
+        service: "checkout".into(),
+        scenario: "A pod is lost".into(),
+        rto_secs: Some(120),
+        rpo_secs: None,
+        enabled: true,
+        steps: vec![
+            kill,
+            step("settle", ActionCode::Wait, "Let the fault take effect", None, &[("duration", set("30s"))]),
+            step("watch", ActionCode::PollUntil, "Wait for all replicas to be ready", None, &[
+                ("url", set("https://checkout.example.internal/ready")),
+            ]),
+            step("check", ActionCode::HttpRequest, "Checkout answers", None, &[
+                ("url", set("https://checkout.example.internal/health")),
+                ("max_latency", set("500ms")),
+            ]),
+        ],
+    };
+    plans::create(pool, author, drill).await?;
+    let dr = PlanDraft {
+        name: "Fail the orders database over to the second region".into(),
+        description: "The yearly disaster-recovery exercise for orders-db.".into(),
+        scene: Scene::DisasterRecovery,
+        service: "orders-db".into(),
+        scenario: "Primary region lost".into(),
+        rto_secs: Some(900),
+        rpo_secs: Some(60),
+        enabled: true,
+        steps: vec![
+            step(
+                "promote",
+                ActionCode::ManualCheck,
+                "Promote the replica in region B",
+                Some(Phase::SwitchOver),
+                &[(
+                    "instructions",
+                    set("Run the promote runbook; confirm the replica accepts writes."),
+                )],
+            ),
+            step(
+                "writes",
+                ActionCode::HttpRequest,
+                "Orders accept writes",
+                Some(Phase::Recovery),
+                &[
+                    ("url", ParamValue::AskAtRun),
+                    ("method", set("POST")),
+                    ("expect_status", set("201")),
+                ],
+            ),
+            step(
+                "back",
+                ActionCode::ManualCheck,
+                "Switch traffic back to region A",
+                Some(Phase::SwitchBack),
+                &[(
+                    "instructions",
+                    set("Move traffic back once region A has caught up; confirm lag is zero."),
+                )],
+            ),
+        ],
+    };
+    plans::create(pool, author, dr).await?;
     Ok(())
 }

@@ -6,4 +6,5 @@ pub mod admin;
 pub mod auth;
 pub mod home;
 pub mod incidents;
+pub mod plans;
 pub mod postmortems;

@@ -5,25 +5,7 @@ use axum::http::{Request, StatusCode, header};
 use nightwatch::model::Role;
 use nightwatch::model::postmortem::{Postmortem, PostmortemState};
 
-use crate::support::{PASSWORD, TestApp, text, user};
-
-/// A JSON call to a server function declared with `input = Json`.
-async fn call_json(
-    app: &TestApp,
-    endpoint: &str,
-    body: serde_json::Value,
-    cookie: &str,
-) -> (StatusCode, String) {
-    let req = Request::post(format!("/api/{endpoint}"))
-        .header(header::HOST, "localhost")
-        .header(header::CONTENT_TYPE, "application/json")
-        .header(header::ACCEPT, "application/json")
-        .header(header::COOKIE, cookie)
-        .body(Body::from(body.to_string()))
-        .unwrap();
-    let res = app.send(req).await;
-    (res.status(), text(res).await)
-}
+use crate::support::{PASSWORD, TestApp, call_json, text, user};
 
 db_test! {
     async fn authors_save_by_version_and_commanders_publish(db) {

@@ -32,6 +32,7 @@ mod cli;
 mod http;
 mod http_action_items;
 mod http_incidents;
+mod http_plans;
 mod http_postmortems;
 mod incidents;
 mod migrations;

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use axum::Router;
 use axum::body::Body;
-use axum::http::{Request, Response, header};
+use axum::http::{Request, Response, StatusCode, header};
 use http_body_util::BodyExt;
 use leptos::config::LeptosOptions;
 use nightwatch::model::{NewUser, Password, Role, Username};
@@ -250,4 +250,22 @@ pub fn session_set_cookie(res: &Response<Body>) -> Option<String> {
 pub async fn text(res: Response<Body>) -> String {
     let bytes = res.into_body().collect().await.unwrap().to_bytes();
     String::from_utf8_lossy(&bytes).into_owned()
+}
+
+/// A JSON call to a server function declared with `input = Json`.
+pub async fn call_json(
+    app: &TestApp,
+    endpoint: &str,
+    body: serde_json::Value,
+    cookie: &str,
+) -> (StatusCode, String) {
+    let req = Request::post(format!("/api/{endpoint}"))
+        .header(header::HOST, "localhost")
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(header::ACCEPT, "application/json")
+        .header(header::COOKIE, cookie)
+        .body(Body::from(body.to_string()))
+        .unwrap();
+    let res = app.send(req).await;
+    (res.status(), text(res).await)
 }
