@@ -6,48 +6,6 @@
 
 use serde::{Deserialize, Serialize};
 
-macro_rules! code_enum {
-    ($(#[$meta:meta])* $ty:ident { $($(#[$vmeta:meta])* $variant:ident => $code:literal, $label:literal),+ $(,)? }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-        #[serde(rename_all = "snake_case")]
-        pub enum $ty {
-            $($(#[$vmeta])* $variant),+
-        }
-
-        impl $ty {
-            /// Every value, in display order.
-            pub const ALL: &'static [$ty] = &[$($ty::$variant),+];
-
-            /// The stable stored code.
-            pub fn as_str(self) -> &'static str {
-                match self {
-                    $($ty::$variant => $code),+
-                }
-            }
-
-            /// The displayed name.
-            pub fn label(self) -> &'static str {
-                match self {
-                    $($ty::$variant => $label),+
-                }
-            }
-        }
-
-        impl std::str::FromStr for $ty {
-            type Err = String;
-
-            fn from_str(s: &str) -> Result<Self, Self::Err> {
-                $ty::ALL
-                    .iter()
-                    .copied()
-                    .find(|v| v.as_str() == s.trim())
-                    .ok_or_else(|| format!("{:?} is not a known {}", s, stringify!($ty).to_lowercase()))
-            }
-        }
-    };
-}
-
 code_enum!(
     /// Where in the stack an action works (the palette groups by it).
     Category {

@@ -25,6 +25,15 @@ impl Phase {
     /// Every phase, in run order.
     pub const ALL: [Phase; 3] = [Phase::SwitchOver, Phase::Recovery, Phase::SwitchBack];
 
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::SwitchOver => "switch_over",
+            Phase::Recovery => "recovery",
+            Phase::SwitchBack => "switch_back",
+        }
+    }
+
     /// The displayed name.
     pub fn label(self) -> &'static str {
         match self {
@@ -32,6 +41,17 @@ impl Phase {
             Phase::Recovery => "Recovery",
             Phase::SwitchBack => "Traffic switch-back",
         }
+    }
+}
+
+impl std::str::FromStr for Phase {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Phase::ALL
+            .into_iter()
+            .find(|p| p.as_str() == s)
+            .ok_or_else(|| format!("{s:?} is not a phase"))
     }
 }
 
@@ -585,6 +605,14 @@ mod tests {
             orphan.steps[1].params["secret"],
             ParamValue::Set(String::new())
         );
+    }
+
+    #[test]
+    fn phases_are_stored_by_the_name_serde_uses() {
+        for p in Phase::ALL {
+            assert_eq!(serde_json::to_value(p).unwrap(), p.as_str());
+            assert_eq!(p.as_str().parse::<Phase>(), Ok(p));
+        }
     }
 
     #[test]

@@ -221,6 +221,9 @@ async fn serve(config: Config, addr: Option<SocketAddr>) -> Result<(), String> {
     crate::server::repo::catalog::sync(&pool, crate::server::db::to_millis(chrono::Utc::now()))
         .await
         .map_err(|e| describe(&e))?;
+    crate::server::service::runs::interrupt_leftovers(&pool)
+        .await
+        .map_err(|e| describe(&e))?;
     crate::server::jobs::reminders::spawn(pool.clone(), config.reminder_time);
 
     let app = build_router(AppState::new(pool.clone(), options, config));

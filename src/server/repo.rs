@@ -6,6 +6,7 @@ pub mod incidents;
 pub mod plans;
 pub mod postmortems;
 pub mod reminders;
+pub mod runs;
 pub mod users;
 
 /// Whether `error` is a unique-constraint violation (on either database), by error kind — never

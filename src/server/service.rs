@@ -5,3 +5,4 @@ pub mod action_items;
 pub mod incidents;
 pub mod plans;
 pub mod postmortems;
+pub mod runs;

@@ -4,8 +4,13 @@
 use nightwatch::model::catalog::{ActionCode, Scene};
 use nightwatch::model::plan::{ParamValue, PlanDraft, Step};
 use nightwatch::model::{AppError, Role};
+use std::collections::BTreeMap;
+
+use chrono::Utc;
+use nightwatch::model::run::{RunStatus, StepStatus, Trigger};
 use nightwatch::server::repo::catalog;
-use nightwatch::server::service::plans;
+use nightwatch::server::repo::runs::{self as run_repo, StepUpdate};
+use nightwatch::server::service::{plans, runs};
 
 use crate::support::{PASSWORD, user};
 
@@ -86,5 +91,56 @@ db_test! {
         let err = plans::create(&db.pool, &eve, bad).await.unwrap_err();
         assert!(err.field_message("steps.0.url").is_some(), "{err:?}");
         assert!(nightwatch::server::repo::plans::list(&db.pool).await.unwrap().is_empty());
+    }
+}
+
+db_test! {
+    async fn a_run_records_every_step_uses_answers_without_touching_the_plan_and_masks_secrets(db) {
+        let eve = user(&db.pool, "eve", Role::Commander, PASSWORD).await;
+        let number = plans::create(&db.pool, &eve, drill("Pod loss")).await.unwrap();
+        let missing = runs::create(&db.pool, Some(&eve), number, Trigger::Manual, &BTreeMap::new()).await.unwrap_err();
+        assert!(missing.field_message("steps.2.url").is_some(), "the open parameter must be answered");
+
+        let answers = BTreeMap::from([("steps.2.url".to_owned(), "https://checkout.example/health".to_owned())]);
+        let prepared = runs::create(&db.pool, Some(&eve), number, Trigger::Manual, &answers).await.unwrap();
+        assert_eq!(prepared.params[0]["secret"], "s3cret", "the executor gets the secret");
+        assert_eq!(prepared.params[2]["url"], "https://checkout.example/health");
+
+        let run = run_repo::find(&db.pool, prepared.number).await.unwrap().unwrap();
+        assert_eq!((run.summary.status, run.summary.plan_version, run.steps.len()), (RunStatus::Pending, 1, 3));
+        assert!(run.steps.iter().all(|s| s.status == StepStatus::Pending));
+        let stored: String = sqlx::query_scalar("SELECT params FROM runs").fetch_one(&db.pool).await.unwrap();
+        assert!(!stored.contains("s3cret") && stored.contains("checkout.example/health"), "{stored}");
+        let plan = nightwatch::server::repo::plans::find(&db.pool, number, None).await.unwrap().unwrap();
+        assert_eq!(plan.plan.steps[2].params["url"], ParamValue::AskAtRun, "the plan keeps its open parameter");
+    }
+}
+
+db_test! {
+    async fn runs_a_crash_left_unfinished_become_interrupted_and_keep_their_completed_steps(db) {
+        let eve = user(&db.pool, "eve", Role::Commander, PASSWORD).await;
+        let number = plans::create(&db.pool, &eve, drill("Pod loss")).await.unwrap();
+        let answers = BTreeMap::from([("steps.2.url".to_owned(), "https://checkout.example/health".to_owned())]);
+        let done = runs::create(&db.pool, Some(&eve), number, Trigger::Manual, &answers).await.unwrap().number;
+        let cut = runs::create(&db.pool, Some(&eve), number, Trigger::Manual, &answers).await.unwrap().number;
+        let now = Utc::now();
+        run_repo::set_status(&db.pool, done, RunStatus::Passed, now).await.unwrap();
+        run_repo::set_status(&db.pool, cut, RunStatus::Running, now).await.unwrap();
+        let passed = StepUpdate { status: StepStatus::Passed, output: "202 Accepted".into(), error: None };
+        run_repo::set_step(&db.pool, cut, 0, &passed, now).await.unwrap();
+        let running = StepUpdate { status: StepStatus::Running, output: String::new(), error: None };
+        run_repo::set_step(&db.pool, cut, 1, &running, now).await.unwrap();
+
+        assert_eq!(runs::interrupt_leftovers(&db.pool).await.unwrap(), 1);
+        let run = run_repo::find(&db.pool, cut).await.unwrap().unwrap();
+        assert_eq!(run.summary.status, RunStatus::Interrupted);
+        assert!(run.summary.started_at.is_some() && run.summary.finished_at.is_some());
+        let statuses: Vec<_> = run.steps.iter().map(|s| s.status).collect();
+        assert_eq!(statuses, [StepStatus::Passed, StepStatus::Interrupted, StepStatus::Pending]);
+        assert_eq!(run.steps[0].output, "202 Accepted", "completed steps are kept");
+        assert_eq!(run_repo::find(&db.pool, done).await.unwrap().unwrap().summary.status, RunStatus::Passed);
+        assert_eq!(runs::interrupt_leftovers(&db.pool).await.unwrap(), 0, "nothing twice");
+        let list = run_repo::list(&db.pool, Some(number), 10).await.unwrap();
+        assert_eq!(list.iter().map(|r| r.number).collect::<Vec<_>>(), [cut, done], "newest first");
     }
 }

@@ -1,0 +1,240 @@
+//! Runs of a plan (执行单) and their step records (执行节点): statuses, what a run shows, and the
+//! care taken with step output — truncated sensibly, secrets masked.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::catalog::ActionCode;
+use super::plan::Phase;
+
+code_enum!(
+    /// Where a run is.
+    RunStatus {
+        /// Created, waiting for a worker.
+        Pending => "pending", "Pending",
+        /// A step is running.
+        Running => "running", "Running",
+        /// A gated step waits for a person.
+        WaitingForConfirmation => "waiting_for_confirmation", "Waiting for confirmation",
+        /// Every step passed (or failed with "continue").
+        Passed => "passed", "Passed",
+        /// A step failed and stopped the run.
+        Failed => "failed", "Failed",
+        /// A person aborted it.
+        Aborted => "aborted", "Aborted",
+        /// The server stopped under it (a crash or restart); completed steps are kept.
+        Interrupted => "interrupted", "Interrupted",
+    }
+);
+
+code_enum!(
+    /// Where a step of a run is.
+    StepStatus {
+        /// Not reached yet.
+        Pending => "pending", "Pending",
+        /// Executing.
+        Running => "running", "Running",
+        /// Waits for a person to confirm it.
+        WaitingForConfirmation => "waiting_for_confirmation", "Waiting for confirmation",
+        /// Its checks held.
+        Passed => "passed", "Passed",
+        /// Its checks failed, or it errored or timed out.
+        Failed => "failed", "Failed",
+        /// A person skipped it.
+        Skipped => "skipped", "Skipped",
+        /// The run was aborted before or while it ran.
+        Aborted => "aborted", "Aborted",
+        /// The server stopped while it ran.
+        Interrupted => "interrupted", "Interrupted",
+    }
+);
+
+code_enum!(
+    /// What started a run.
+    Trigger {
+        /// A person pressed "Run now".
+        Manual => "manual", "Manual",
+        /// The plan's schedule.
+        Schedule => "schedule", "Schedule",
+        /// An incoming alert.
+        Alert => "alert", "Alert",
+        /// Run from an incident's page.
+        Incident => "incident", "Incident",
+    }
+);
+
+impl RunStatus {
+    /// Whether the run has ended (nothing more will happen to it).
+    pub fn is_finished(self) -> bool {
+        matches!(
+            self,
+            RunStatus::Passed | RunStatus::Failed | RunStatus::Aborted | RunStatus::Interrupted
+        )
+    }
+}
+
+impl StepStatus {
+    /// Whether the step has ended.
+    pub fn is_finished(self) -> bool {
+        matches!(
+            self,
+            StepStatus::Passed
+                | StepStatus::Failed
+                | StepStatus::Skipped
+                | StepStatus::Aborted
+                | StepStatus::Interrupted
+        )
+    }
+}
+
+/// Most output kept per step.
+pub const OUTPUT_MAX: usize = 16 * 1024;
+
+/// `text` cut to at most about `max` bytes, keeping its beginning and its end (where errors
+/// usually are) and saying how much was cut. Cuts fall on character boundaries.
+pub fn truncate_output(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_owned();
+    }
+    let half = max / 2;
+    let mut head = half;
+    while !text.is_char_boundary(head) {
+        head -= 1;
+    }
+    let mut tail = text.len() - half;
+    while !text.is_char_boundary(tail) {
+        tail += 1;
+    }
+    format!(
+        "{}\n… {} bytes cut …\n{}",
+        &text[..head],
+        tail - head,
+        &text[tail..]
+    )
+}
+
+/// `text` with every secret value replaced by `******` (longest first, so a secret that contains
+/// another is masked whole). Empty secrets are ignored.
+pub fn mask_secrets(text: &str, secrets: &[&str]) -> String {
+    let mut secrets: Vec<&str> = secrets.iter().copied().filter(|s| !s.is_empty()).collect();
+    secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    secrets
+        .into_iter()
+        .fold(text.to_owned(), |out, secret| out.replace(secret, "******"))
+}
+
+/// A run in a list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunSummary {
+    /// Its number (`/runs/7`).
+    pub number: i64,
+    /// The plan's number.
+    pub plan_number: i64,
+    /// The plan version it ran.
+    pub plan_version: i64,
+    /// The plan's name at that version.
+    pub plan_name: String,
+    /// Where it is.
+    pub status: RunStatus,
+    /// What started it.
+    pub trigger: Trigger,
+    /// Who started it (none for the schedule).
+    pub triggered_by: Option<String>,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+    /// When its first step started.
+    pub started_at: Option<DateTime<Utc>>,
+    /// When it ended.
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+/// One step record of a run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunStep {
+    /// Position in the run, from 0.
+    pub index: usize,
+    /// The step's name at the plan version run.
+    pub name: String,
+    /// Its action's code.
+    pub action: String,
+    /// Its phase (disaster-recovery plans).
+    pub phase: Option<Phase>,
+    /// Where it is.
+    pub status: StepStatus,
+    /// When it started.
+    pub started_at: Option<DateTime<Utc>>,
+    /// When it ended.
+    pub finished_at: Option<DateTime<Utc>>,
+    /// What it printed (truncated, secrets masked).
+    pub output: String,
+    /// Why it failed, if it did.
+    pub error: Option<String>,
+}
+
+impl RunStep {
+    /// How long it took (or has taken so far, at `now`).
+    pub fn duration(&self, now: DateTime<Utc>) -> Option<chrono::Duration> {
+        let start = self.started_at?;
+        Some(self.finished_at.unwrap_or(now) - start)
+    }
+
+    /// The action's name, or its code when the catalog no longer has it.
+    pub fn action_label(&self) -> String {
+        self.action
+            .parse::<ActionCode>()
+            .map_or_else(|_| self.action.clone(), |c| c.label().to_owned())
+    }
+}
+
+/// A run with its steps.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunView {
+    /// The run.
+    pub summary: RunSummary,
+    /// Its steps, in order.
+    pub steps: Vec<RunStep>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn statuses_round_trip_and_know_when_they_are_final() {
+        for s in RunStatus::ALL {
+            assert_eq!(s.as_str().parse::<RunStatus>(), Ok(*s));
+        }
+        for s in StepStatus::ALL {
+            assert_eq!(s.as_str().parse::<StepStatus>(), Ok(*s));
+        }
+        assert!(RunStatus::Interrupted.is_finished());
+        assert!(!RunStatus::WaitingForConfirmation.is_finished());
+        assert!(StepStatus::Skipped.is_finished());
+        assert!(!StepStatus::Running.is_finished());
+    }
+
+    #[test]
+    fn short_output_is_kept_whole_and_long_output_keeps_both_ends() {
+        assert_eq!(truncate_output("ok", 10), "ok");
+        let long = format!("START{}END", "x".repeat(1000));
+        let cut = truncate_output(&long, 100);
+        assert!(cut.starts_with("START") && cut.ends_with("END"), "{cut}");
+        assert!(cut.contains("bytes cut"));
+        assert!(cut.len() < 150);
+    }
+
+    #[test]
+    fn secrets_are_masked_longest_first() {
+        let out = mask_secrets("token=abc123 and abc", &["abc", "abc123", ""]);
+        assert_eq!(out, "token=****** and ******");
+    }
+
+    proptest! {
+        #[test]
+        fn truncation_never_splits_a_character(text in "\\PC{0,300}", max in 4usize..200) {
+            let cut = truncate_output(&text, max);
+            prop_assert!(cut.len() <= text.len().max(max + 40));
+        }
+    }
+}

@@ -1,0 +1,275 @@
+//! The `runs` and `run_steps` tables.
+
+use chrono::{DateTime, Utc};
+use sqlx::{AnyConnection, AnyPool, FromRow};
+use uuid::Uuid;
+
+use crate::model::AppError;
+use crate::model::UserId;
+use crate::model::run::{RunStatus, RunStep, RunSummary, RunView, StepStatus, Trigger};
+use crate::server::db::{from_millis, to_millis};
+use crate::server::repo::plans::StoredPlan;
+
+fn corrupt(what: &str) -> AppError {
+    tracing::error!("corrupt {what} in a runs row");
+    AppError::Internal
+}
+
+fn instant(ms: Option<i64>) -> Option<DateTime<Utc>> {
+    ms.map(from_millis)
+}
+
+/// Creates run n+1 of `plan` (at its version) with every step pending; returns its number.
+/// `params` are the values used, secrets already masked.
+pub async fn insert(
+    conn: &mut AnyConnection,
+    plan: &StoredPlan,
+    trigger: Trigger,
+    by: Option<UserId>,
+    incident_id: Option<&str>,
+    params: &serde_json::Value,
+    now: DateTime<Utc>,
+) -> Result<i64, AppError> {
+    let number: i64 = sqlx::query_scalar(
+        "UPDATE counters SET value = value + 1 WHERE name = 'run_number' RETURNING value",
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    let id = Uuid::new_v4().to_string();
+    sqlx::query(
+        "INSERT INTO runs (id, number, plan_id, plan_version, status, run_trigger, triggered_by, incident_id, params, created_at) \
+         VALUES ($1, $2, $3, $4, 'pending', $5, $6, $7, $8, $9)",
+    )
+    .bind(&id)
+    .bind(number)
+    .bind(&plan.id)
+    .bind(plan.version)
+    .bind(trigger.as_str())
+    .bind(by.map(|u| u.to_string()))
+    .bind(incident_id.map(str::to_owned))
+    .bind(params.to_string())
+    .bind(to_millis(now))
+    .execute(&mut *conn)
+    .await?;
+    for (i, step) in plan.plan.steps.iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO run_steps (run_id, idx, step_id, name, action, phase, status, output) \
+             VALUES ($1, $2, $3, $4, $5, $6, 'pending', '')",
+        )
+        .bind(&id)
+        .bind(i as i64)
+        .bind(&step.id)
+        .bind(&step.name)
+        .bind(&step.action)
+        .bind(step.phase.map(|p| p.as_str()))
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(number)
+}
+
+/// Moves run `number` to `status` (stamping its start and end as they happen).
+pub async fn set_status(
+    pool: &AnyPool,
+    number: i64,
+    status: RunStatus,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let ms = to_millis(now);
+    sqlx::query(
+        "UPDATE runs SET status = $1, \
+         started_at = CASE WHEN started_at IS NULL AND $2 = 'running' THEN $3 ELSE started_at END, \
+         finished_at = CASE WHEN $4 THEN $5 ELSE finished_at END WHERE number = $6",
+    )
+    .bind(status.as_str())
+    .bind(status.as_str())
+    .bind(ms)
+    .bind(status.is_finished())
+    .bind(ms)
+    .bind(number)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// What a step record becomes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepUpdate {
+    /// New status.
+    pub status: StepStatus,
+    /// Output so far (already truncated and masked).
+    pub output: String,
+    /// Why it failed.
+    pub error: Option<String>,
+}
+
+/// Writes step `index` of run `number`: started when it starts running, finished when it ends.
+pub async fn set_step(
+    pool: &AnyPool,
+    number: i64,
+    index: usize,
+    update: &StepUpdate,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let ms = to_millis(now);
+    let starts = matches!(
+        update.status,
+        StepStatus::Running | StepStatus::WaitingForConfirmation
+    );
+    sqlx::query(
+        "UPDATE run_steps SET status = $1, output = $2, error = $3, \
+         started_at = CASE WHEN started_at IS NULL AND $4 THEN $5 ELSE started_at END, \
+         finished_at = CASE WHEN $6 THEN $7 ELSE finished_at END \
+         WHERE run_id = (SELECT id FROM runs WHERE number = $8) AND idx = $9",
+    )
+    .bind(update.status.as_str())
+    .bind(&update.output)
+    .bind(update.error.clone())
+    .bind(starts)
+    .bind(ms)
+    .bind(update.status.is_finished())
+    .bind(ms)
+    .bind(number)
+    .bind(index as i64)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Marks every unfinished run (and its unfinished steps) interrupted: what a crash left behind.
+/// Returns the numbers of the runs it marked.
+pub async fn interrupt_unfinished(
+    pool: &AnyPool,
+    now: DateTime<Utc>,
+) -> Result<Vec<i64>, AppError> {
+    let ms = to_millis(now);
+    let mut tx = pool.begin().await?;
+    let numbers: Vec<i64> = sqlx::query_scalar(
+        "UPDATE runs SET status = 'interrupted', finished_at = $1 \
+         WHERE status IN ('pending', 'running', 'waiting_for_confirmation') RETURNING number",
+    )
+    .bind(ms)
+    .fetch_all(&mut *tx)
+    .await?;
+    sqlx::query(
+        "UPDATE run_steps SET status = 'interrupted', finished_at = $1 \
+         WHERE status IN ('running', 'waiting_for_confirmation') \
+         AND run_id IN (SELECT id FROM runs WHERE status = 'interrupted')",
+    )
+    .bind(ms)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(numbers)
+}
+
+#[derive(FromRow)]
+struct SummaryRow {
+    number: i64,
+    plan_number: i64,
+    plan_version: i64,
+    doc: String,
+    status: String,
+    run_trigger: String,
+    triggered_by: Option<String>,
+    created_at: i64,
+    started_at: Option<i64>,
+    finished_at: Option<i64>,
+}
+
+impl SummaryRow {
+    fn into_summary(self) -> Result<RunSummary, AppError> {
+        let plan: crate::model::plan::PlanDraft =
+            serde_json::from_str(&self.doc).map_err(|_| corrupt("plan doc"))?;
+        Ok(RunSummary {
+            number: self.number,
+            plan_number: self.plan_number,
+            plan_version: self.plan_version,
+            plan_name: plan.name,
+            status: self.status.parse().map_err(|_| corrupt("status"))?,
+            trigger: self.run_trigger.parse().map_err(|_| corrupt("trigger"))?,
+            triggered_by: self.triggered_by,
+            created_at: from_millis(self.created_at),
+            started_at: instant(self.started_at),
+            finished_at: instant(self.finished_at),
+        })
+    }
+}
+
+const SUMMARY: &str = "SELECT r.number, p.number AS plan_number, r.plan_version, v.doc, r.status, r.run_trigger, \
+     u.username AS triggered_by, r.created_at, r.started_at, r.finished_at \
+     FROM runs r JOIN plans p ON p.id = r.plan_id \
+     JOIN plan_versions v ON v.plan_id = r.plan_id AND v.version = r.plan_version \
+     LEFT JOIN users u ON u.id = r.triggered_by";
+
+#[derive(FromRow)]
+struct StepRow {
+    idx: i64,
+    name: String,
+    action: String,
+    phase: Option<String>,
+    status: String,
+    started_at: Option<i64>,
+    finished_at: Option<i64>,
+    output: String,
+    error: Option<String>,
+}
+
+/// Run `number` with its steps.
+pub async fn find(pool: &AnyPool, number: i64) -> Result<Option<RunView>, AppError> {
+    let row: Option<SummaryRow> = sqlx::query_as(&format!("{SUMMARY} WHERE r.number = $1"))
+        .bind(number)
+        .fetch_optional(pool)
+        .await?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let steps: Vec<StepRow> = sqlx::query_as(
+        "SELECT s.idx, s.name, s.action, s.phase, s.status, s.started_at, s.finished_at, s.output, s.error \
+         FROM run_steps s JOIN runs r ON r.id = s.run_id WHERE r.number = $1 ORDER BY s.idx",
+    )
+    .bind(number)
+    .fetch_all(pool)
+    .await?;
+    let steps = steps
+        .into_iter()
+        .map(|s| {
+            Ok(RunStep {
+                index: usize::try_from(s.idx).map_err(|_| corrupt("idx"))?,
+                name: s.name,
+                action: s.action,
+                phase: s
+                    .phase
+                    .map(|p| p.parse())
+                    .transpose()
+                    .map_err(|_: String| corrupt("phase"))?,
+                status: s.status.parse().map_err(|_| corrupt("step status"))?,
+                started_at: instant(s.started_at),
+                finished_at: instant(s.finished_at),
+                output: s.output,
+                error: s.error,
+            })
+        })
+        .collect::<Result<_, AppError>>()?;
+    Ok(Some(RunView {
+        summary: row.into_summary()?,
+        steps,
+    }))
+}
+
+/// The newest runs of plan `plan_number` (all plans when `None`), newest first.
+pub async fn list(
+    pool: &AnyPool,
+    plan_number: Option<i64>,
+    limit: i64,
+) -> Result<Vec<RunSummary>, AppError> {
+    let rows: Vec<SummaryRow> = sqlx::query_as(&format!(
+        "{SUMMARY} WHERE ($1 IS NULL OR p.number = $2) ORDER BY r.number DESC LIMIT $3"
+    ))
+    .bind(plan_number)
+    .bind(plan_number)
+    .bind(limit)
+    .fetch_all(pool)
+    .await?;
+    rows.into_iter().map(SummaryRow::into_summary).collect()
+}
