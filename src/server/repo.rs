@@ -14,3 +14,17 @@ pub mod users;
 pub fn is_unique_violation(error: &sqlx::Error) -> bool {
     matches!(error, sqlx::Error::Database(db) if db.is_unique_violation())
 }
+
+/// The next value of the named counter (`incident_number`, `plan_number`, `run_number`), taken
+/// in the caller's transaction: numbers are never reused, and concurrent callers never share one.
+pub(crate) async fn next_value(
+    conn: &mut sqlx::AnyConnection,
+    counter: &str,
+) -> Result<i64, crate::model::AppError> {
+    Ok(
+        sqlx::query_scalar("UPDATE counters SET value = value + 1 WHERE name = $1 RETURNING value")
+            .bind(counter)
+            .fetch_one(conn)
+            .await?,
+    )
+}

@@ -90,12 +90,9 @@ fn split(list: &str) -> Vec<String> {
 
 /// Takes the next incident number (atomic on both databases).
 pub async fn next_number(conn: &mut AnyConnection) -> Result<IncidentNumber, AppError> {
-    let n: i64 = sqlx::query_scalar(
-        "UPDATE counters SET value = value + 1 WHERE name = 'incident_number' RETURNING value",
-    )
-    .fetch_one(conn)
-    .await?;
-    Ok(IncidentNumber(n))
+    Ok(IncidentNumber(
+        super::next_value(conn, "incident_number").await?,
+    ))
 }
 
 /// Inserts a declared incident (version 1) with its services and tags.

@@ -38,11 +38,7 @@ pub async fn insert(
     author: UserId,
     now: i64,
 ) -> Result<i64, AppError> {
-    let number: i64 = sqlx::query_scalar(
-        "UPDATE counters SET value = value + 1 WHERE name = 'plan_number' RETURNING value",
-    )
-    .fetch_one(&mut *conn)
-    .await?;
+    let number = super::next_value(conn, "plan_number").await?;
     let id = Uuid::new_v4().to_string();
     sqlx::query(
         "INSERT INTO plans (id, number, name, scene, service, enabled, current_version, created_by, created_at, updated_at) \

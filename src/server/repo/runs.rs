@@ -30,11 +30,7 @@ pub async fn insert(
     params: &serde_json::Value,
     now: DateTime<Utc>,
 ) -> Result<i64, AppError> {
-    let number: i64 = sqlx::query_scalar(
-        "UPDATE counters SET value = value + 1 WHERE name = 'run_number' RETURNING value",
-    )
-    .fetch_one(&mut *conn)
-    .await?;
+    let number = super::next_value(conn, "run_number").await?;
     let id = Uuid::new_v4().to_string();
     sqlx::query(
         "INSERT INTO runs (id, number, plan_id, plan_version, status, run_trigger, triggered_by, incident_id, params, created_at) \
