@@ -40,4 +40,5 @@ mod plans;
 mod postmortems;
 mod reminders;
 mod sessions;
+mod steps;
 mod support;

@@ -1,0 +1,205 @@
+//! Executing the HTTP kind of step (HTTP request with assertions; the webhook and poll-until
+//! steps build on it): the request with connect and total timeouts, the answer read up to a size
+//! cap, and the step's assertions — status, body contains, latency bound — judged on it.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use crate::model::catalog::parse_duration;
+use crate::model::run::{OUTPUT_MAX, truncate_output};
+
+/// Bounds on every outgoing request a step makes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HttpLimits {
+    /// Longest wait for the connection.
+    pub connect: Duration,
+    /// Longest wait for the whole answer (the step's own timeout may be shorter).
+    pub total: Duration,
+    /// Most bytes of the answer read.
+    pub max_body: usize,
+}
+
+impl Default for HttpLimits {
+    fn default() -> Self {
+        Self {
+            connect: Duration::from_secs(5),
+            total: Duration::from_secs(30),
+            max_body: 1 << 20,
+        }
+    }
+}
+
+/// What a step's execution found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    /// Whether its checks held.
+    pub passed: bool,
+    /// What to show (status, timing, the start of the body).
+    pub output: String,
+    /// Why it failed.
+    pub error: Option<String>,
+}
+
+/// An HTTP request and the checks on its answer, read from a step's parameter values.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpCheck {
+    /// Method.
+    pub method: reqwest::Method,
+    /// URL.
+    pub url: String,
+    /// Extra headers.
+    pub headers: Vec<(String, String)>,
+    /// Body to send.
+    pub body: Option<String>,
+    /// Status the answer must have.
+    pub expect_status: u16,
+    /// Text the answer must contain.
+    pub body_contains: Option<String>,
+    /// Longest the answer may take.
+    pub max_latency: Option<Duration>,
+}
+
+impl HttpCheck {
+    /// Reads the check from parameter values (already validated by the plan).
+    pub fn from_params(params: &BTreeMap<String, String>) -> Result<Self, String> {
+        let get = |name: &str| params.get(name).map(|v| v.trim()).filter(|v| !v.is_empty());
+        let method = get("method")
+            .unwrap_or("GET")
+            .parse::<reqwest::Method>()
+            .map_err(|_| "bad method".to_owned())?;
+        let url = get("url").ok_or("no URL")?.to_owned();
+        let headers = get("headers")
+            .map(|text| {
+                text.lines()
+                    .filter(|l| !l.trim().is_empty())
+                    .map(|l| {
+                        l.split_once(':')
+                            .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+                            .ok_or_else(|| format!("header line {l:?} has no ':'"))
+                    })
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .transpose()?
+            .unwrap_or_default();
+        Ok(Self {
+            method,
+            url,
+            headers,
+            body: params
+                .get("body")
+                .or(params.get("payload"))
+                .filter(|b| !b.is_empty())
+                .cloned(),
+            expect_status: get("expect_status")
+                .unwrap_or("200")
+                .parse()
+                .map_err(|_| "bad expected status")?,
+            body_contains: get("body_contains").map(str::to_owned),
+            max_latency: get("max_latency").map(parse_duration).transpose()?,
+        })
+    }
+}
+
+/// The client steps use: bounded connect time, no redirects followed (a check sees what the
+/// server answered), no cookies kept.
+pub fn client(limits: &HttpLimits) -> reqwest::Client {
+    reqwest::Client::builder()
+        .connect_timeout(limits.connect)
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("nightwatch/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .unwrap_or_default()
+}
+
+/// Sends the request and judges the answer. Never panics and never waits past `limits.total`.
+pub async fn run_http_check(
+    client: &reqwest::Client,
+    check: &HttpCheck,
+    limits: &HttpLimits,
+) -> Outcome {
+    let failed = |output: String, error: String| Outcome {
+        passed: false,
+        output,
+        error: Some(error),
+    };
+    let mut request = client.request(check.method.clone(), &check.url);
+    for (name, value) in &check.headers {
+        request = request.header(name, value);
+    }
+    if let Some(body) = &check.body {
+        request = request.body(body.clone());
+    }
+    let started = Instant::now();
+    let exchange = async {
+        let mut response = request.send().await?;
+        let status = response.status();
+        let mut body = Vec::new();
+        let mut cut = false;
+        while let Some(chunk) = response.chunk().await? {
+            let room = limits.max_body.saturating_sub(body.len());
+            body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+            if chunk.len() > room {
+                cut = true;
+                break;
+            }
+        }
+        Ok::<_, reqwest::Error>((status, body, cut))
+    };
+    let (status, body, cut) = match tokio::time::timeout(limits.total, exchange).await {
+        Err(_) => {
+            return failed(
+                String::new(),
+                format!("no complete answer within {} s", limits.total.as_secs_f64()),
+            );
+        }
+        Ok(Err(e)) => return failed(String::new(), format!("request failed: {e}")),
+        Ok(Ok(answer)) => answer,
+    };
+    let latency = started.elapsed();
+    let text = String::from_utf8_lossy(&body);
+    let mut output = format!(
+        "{} {} → {} in {} ms{}\n{}",
+        check.method,
+        check.url,
+        status,
+        latency.as_millis(),
+        if cut {
+            format!(" (body cut at {} bytes)", limits.max_body)
+        } else {
+            String::new()
+        },
+        text
+    );
+    output = truncate_output(&output, OUTPUT_MAX);
+    let mut problems = Vec::new();
+    if status.as_u16() != check.expect_status {
+        problems.push(format!(
+            "expected status {}, got {}",
+            check.expect_status,
+            status.as_u16()
+        ));
+    }
+    if let Some(needle) = &check.body_contains
+        && !text.contains(needle.as_str())
+    {
+        problems.push(format!("the body does not contain {needle:?}"));
+    }
+    if let Some(bound) = check.max_latency
+        && latency > bound
+    {
+        problems.push(format!(
+            "took {} ms, more than {} ms",
+            latency.as_millis(),
+            bound.as_millis()
+        ));
+    }
+    if problems.is_empty() {
+        Outcome {
+            passed: true,
+            output,
+            error: None,
+        }
+    } else {
+        failed(output, problems.join("; "))
+    }
+}
