@@ -195,6 +195,16 @@ pub fn local_date(now: DateTime<Utc>, offset: FixedOffset) -> NaiveDate {
     now.with_timezone(&offset).date_naive()
 }
 
+/// Overdue on the calendar day `today`: not done, and due before it.
+pub fn overdue_on(due: NaiveDate, state: ActionState, today: NaiveDate) -> bool {
+    state != ActionState::Done && today > due
+}
+
+/// Due soon on the calendar day `today`: not done, due today or within `days` days after it.
+pub fn due_within_on(due: NaiveDate, state: ActionState, today: NaiveDate, days: i64) -> bool {
+    state != ActionState::Done && due >= today && (due - today).num_days() <= days
+}
+
 /// Overdue: not done, and the due date has passed on the owner's calendar (an item due today is
 /// not overdue until the owner's day ends).
 pub fn is_overdue(
@@ -203,7 +213,7 @@ pub fn is_overdue(
     now: DateTime<Utc>,
     offset: FixedOffset,
 ) -> bool {
-    state != ActionState::Done && local_date(now, offset) > due
+    overdue_on(due, state, local_date(now, offset))
 }
 
 /// Due soon: not done, not overdue, and due within `days` days of the owner's today.
@@ -214,8 +224,7 @@ pub fn is_due_within(
     offset: FixedOffset,
     days: i64,
 ) -> bool {
-    let today = local_date(now, offset);
-    state != ActionState::Done && due >= today && (due - today).num_days() <= days
+    due_within_on(due, state, local_date(now, offset), days)
 }
 
 #[cfg(test)]

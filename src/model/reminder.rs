@@ -4,7 +4,7 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use super::action_item::{ActionItemView, ActionState};
+use super::action_item::{ActionItemView, ActionState, due_within_on, overdue_on};
 
 /// Items due within this many days of today (today included) are "due soon".
 pub const DUE_SOON_DAYS: i64 = 2;
@@ -55,11 +55,9 @@ pub fn reminder_reason(
     state: ActionState,
     today: NaiveDate,
 ) -> Option<ReminderReason> {
-    if state == ActionState::Done {
-        None
-    } else if due < today {
+    if overdue_on(due, state, today) {
         Some(ReminderReason::Overdue)
-    } else if (due - today).num_days() <= DUE_SOON_DAYS {
+    } else if due_within_on(due, state, today, DUE_SOON_DAYS) {
         Some(ReminderReason::DueSoon)
     } else {
         None
