@@ -190,6 +190,11 @@ pub struct ActionItemList {
     pub as_of: DateTime<Utc>,
 }
 
+/// The UTC offset, the calendar used until users carry a time zone.
+pub fn utc() -> FixedOffset {
+    FixedOffset::east_opt(0).expect("zero is a valid offset")
+}
+
 /// The owner's calendar date at `now`, in their UTC offset.
 pub fn local_date(now: DateTime<Utc>, offset: FixedOffset) -> NaiveDate {
     now.with_timezone(&offset).date_naive()

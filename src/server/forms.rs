@@ -15,6 +15,7 @@ use crate::model::{AppError, Role};
 use crate::server::AppState;
 use crate::server::auth::{check_role, session_user};
 use crate::server::repo::users::UserRecord;
+use crate::server::router::see_other;
 use crate::server::service::postmortems;
 use crate::server::{export, repo};
 
@@ -22,14 +23,6 @@ fn error_response(error: AppError) -> Response {
     let status =
         StatusCode::from_u16(error.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     (status, Json(error)).into_response()
-}
-
-fn see_other(location: &str) -> Response {
-    (
-        StatusCode::SEE_OTHER,
-        [(header::LOCATION, location.to_owned())],
-    )
-        .into_response()
 }
 
 async fn caller(state: &AppState, session: &Session, role: Role) -> Result<UserRecord, AppError> {

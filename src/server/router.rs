@@ -188,7 +188,8 @@ async fn require_sign_in(
     }
 }
 
-fn see_other(location: &str) -> Response {
+/// A 303 to `location` (after a form post, or to the sign-in page).
+pub(crate) fn see_other(location: &str) -> Response {
     (
         StatusCode::SEE_OTHER,
         [(header::LOCATION, location.to_owned())],

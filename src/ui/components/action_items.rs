@@ -1,18 +1,18 @@
 //! Action items as a table (with their state change beside each row) and the form that creates
 //! one on an incident: shared by the action items page and the postmortem.
 
-use chrono::{DateTime, FixedOffset, Utc};
+use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 
 use crate::api::action_items::{CreateActionItem, SetActionItemState};
 use crate::model::action_item::{
-    ActionItemView, ActionKind, ActionState, Priority, is_due_within, is_overdue,
+    ActionItemView, ActionKind, ActionState, Priority, is_due_within, is_overdue, utc,
 };
 use crate::ui::components::form::{FormMessage, field_signal, form_error};
 
 /// Overdue / due soon, judged on the UTC calendar at `as_of` (users carry no time zone yet).
 fn due_badge(item: &ActionItemView, as_of: DateTime<Utc>) -> Option<(&'static str, &'static str)> {
-    let utc = FixedOffset::east_opt(0).expect("zero offset");
+    let utc = utc();
     if is_overdue(item.due_on, item.state, as_of, utc) {
         Some(("badge overdue", "Overdue"))
     } else if is_due_within(item.due_on, item.state, as_of, utc, 2) {

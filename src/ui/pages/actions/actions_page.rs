@@ -12,7 +12,7 @@ use crate::api::action_items::{SetActionItemState, list_action_items};
 use crate::api::incidents::list_responders;
 use crate::api::reminders::{MarkRemindersRead, my_reminders};
 use crate::model::Role;
-use crate::model::action_item::{ActionItemView, ActionState, LIST_CAP, Priority, is_overdue};
+use crate::model::action_item::{ActionItemView, ActionState, LIST_CAP, Priority, is_overdue, utc};
 use crate::model::reminder::{ReminderReason, ReminderView};
 use crate::ui::components::action_items::ActionItemsTable;
 use crate::ui::components::form::{FormMessage, form_error};
@@ -154,7 +154,7 @@ fn by_owner(
     items: &[ActionItemView],
     as_of: chrono::DateTime<chrono::Utc>,
 ) -> BTreeMap<String, (usize, usize)> {
-    let utc = chrono::FixedOffset::east_opt(0).expect("zero offset");
+    let utc = utc();
     let mut counts: BTreeMap<String, (usize, usize)> = BTreeMap::new();
     for item in items.iter().filter(|i| i.state != ActionState::Done) {
         let entry = counts.entry(item.owner.clone()).or_default();
