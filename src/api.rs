@@ -7,6 +7,7 @@ pub mod incidents;
 pub mod plans;
 pub mod postmortems;
 pub mod reminders;
+pub mod runs;
 pub mod users;
 
 #[cfg(feature = "ssr")]

@@ -16,10 +16,13 @@ use crate::ui::pages::home::upcoming_page::UpcomingPage;
 use crate::ui::pages::incidents::declare_page::DeclarePage;
 use crate::ui::pages::incidents::incident_page::IncidentPage;
 use crate::ui::pages::incidents::incidents_page::IncidentsPage;
+use crate::ui::pages::plans::editor_page::{EditPlanPage, NewPlanPage};
 use crate::ui::pages::plans::plan_page::PlanPage;
 use crate::ui::pages::plans::plans_page::PlansPage;
 use crate::ui::pages::postmortems::postmortem_page::PostmortemPage;
 use crate::ui::pages::postmortems::report_page::PostmortemReportPage;
+use crate::ui::pages::runs::run_page::RunPage;
+use crate::ui::pages::runs::runs_page::RunsPage;
 
 /// The document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -75,12 +78,11 @@ pub fn App() -> impl IntoView {
                         ssr=SsrMode::Async
                     />
                     <Route path=path!("/plans") view=PlansPage ssr=SsrMode::Async />
+                    <Route path=path!("/plans/new") view=NewPlanPage ssr=SsrMode::Async />
                     <Route path=path!("/plans/:number") view=PlanPage ssr=SsrMode::Async />
-                    <Route
-                        path=path!("/runs")
-                        view=|| view! { <UpcomingPage title="Runs" issue=5 /> }
-                        ssr=SsrMode::Async
-                    />
+                    <Route path=path!("/plans/:number/edit") view=EditPlanPage ssr=SsrMode::Async />
+                    <Route path=path!("/runs") view=RunsPage ssr=SsrMode::Async />
+                    <Route path=path!("/runs/:number") view=RunPage ssr=SsrMode::Async />
                     <Route path=path!("/actions") view=ActionsPage ssr=SsrMode::Async />
                     <Route
                         path=path!("/board")

@@ -50,6 +50,7 @@ pub mod incident;
 pub mod incident_input;
 pub mod incident_views;
 pub mod plan;
+pub mod plan_edit;
 pub mod postmortem;
 pub mod postmortem_form;
 pub mod reminder;

@@ -78,14 +78,14 @@ pub async fn get_incident(number: String) -> Result<IncidentDetail, AppError> {
         .ok_or(AppError::NotFound)
 }
 
-/// The incident's current version, polled by open pages to notice changes (viewer+).
+/// A stamp that moves whenever the incident or its timeline changes, polled by open pages (viewer+).
 #[server(endpoint = "incident_version")]
 pub async fn incident_version(number: String) -> Result<i64, AppError> {
     use crate::model::Role;
     use crate::server::{auth, repo::incidents};
     auth::require_role(Role::Viewer).await?;
     let state = auth::app_state()?;
-    incidents::version(&state.pool, parse_number(&number)?)
+    incidents::change_stamp(&state.pool, parse_number(&number)?)
         .await?
         .ok_or(AppError::NotFound)
 }

@@ -63,6 +63,44 @@ code_enum!(
     }
 );
 
+code_enum!(
+    /// What a waiting step waits for.
+    Awaiting {
+        /// A gate: a person confirms before the step runs (or skips it).
+        Confirmation => "confirmation", "Confirmation",
+        /// A manual check: a person marks it passed or failed.
+        Verdict => "verdict", "Verdict",
+    }
+);
+
+code_enum!(
+    /// A person's answer to a waiting step.
+    Decision {
+        /// Run the gated step.
+        Confirm => "confirm", "Confirm",
+        /// Do not run it; the run goes on.
+        Skip => "skip", "Skip",
+        /// The manual check passed.
+        Pass => "pass", "Pass",
+        /// The manual check failed.
+        Fail => "fail", "Fail",
+    }
+);
+
+impl Decision {
+    /// Whether this answers a step waiting for `awaiting` (skip answers both).
+    pub fn answers(self, awaiting: Awaiting) -> bool {
+        match self {
+            Decision::Skip => true,
+            Decision::Confirm => awaiting == Awaiting::Confirmation,
+            Decision::Pass | Decision::Fail => awaiting == Awaiting::Verdict,
+        }
+    }
+}
+
+/// Longest comment on a decision.
+pub const NOTE_MAX: usize = 2_000;
+
 impl RunStatus {
     /// Whether the run has ended (nothing more will happen to it).
     pub fn is_finished(self) -> bool {
@@ -146,6 +184,18 @@ pub struct RunSummary {
     pub started_at: Option<DateTime<Utc>>,
     /// When it ended.
     pub finished_at: Option<DateTime<Utc>>,
+    /// The incident it was run for (`INC-7`), if any.
+    pub incident: Option<String>,
+    /// Who asked to abort it, once someone did.
+    pub aborted_by: Option<String>,
+}
+
+impl RunSummary {
+    /// How long it took (or has taken so far, at `now`).
+    pub fn duration(&self, now: DateTime<Utc>) -> Option<chrono::Duration> {
+        let start = self.started_at?;
+        Some(self.finished_at.unwrap_or(now) - start)
+    }
 }
 
 /// One step record of a run.
@@ -169,6 +219,14 @@ pub struct RunStep {
     pub output: String,
     /// Why it failed, if it did.
     pub error: Option<String>,
+    /// What it waits for, while it waits.
+    pub awaiting: Option<Awaiting>,
+    /// A person's answer, once given.
+    pub decision: Option<Decision>,
+    /// Their comment.
+    pub decision_note: Option<String>,
+    /// Who answered.
+    pub decided_by: Option<String>,
 }
 
 impl RunStep {
@@ -193,6 +251,17 @@ pub struct RunView {
     pub summary: RunSummary,
     /// Its steps, in order.
     pub steps: Vec<RunStep>,
+    /// The parameter values it used, per step (secrets masked).
+    pub params: Vec<std::collections::BTreeMap<String, String>>,
+}
+
+impl RunView {
+    /// The step waiting for a person, if one is.
+    pub fn waiting_step(&self) -> Option<&RunStep> {
+        self.steps
+            .iter()
+            .find(|s| s.status == StepStatus::WaitingForConfirmation)
+    }
 }
 
 #[cfg(test)]
@@ -212,6 +281,18 @@ mod tests {
         assert!(!RunStatus::WaitingForConfirmation.is_finished());
         assert!(StepStatus::Skipped.is_finished());
         assert!(!StepStatus::Running.is_finished());
+    }
+
+    #[test]
+    fn decisions_answer_only_what_a_step_waits_for() {
+        assert!(Decision::Confirm.answers(Awaiting::Confirmation));
+        assert!(!Decision::Confirm.answers(Awaiting::Verdict));
+        assert!(Decision::Pass.answers(Awaiting::Verdict));
+        assert!(!Decision::Fail.answers(Awaiting::Confirmation));
+        assert!(
+            Decision::Skip.answers(Awaiting::Confirmation)
+                && Decision::Skip.answers(Awaiting::Verdict)
+        );
     }
 
     #[test]

@@ -89,6 +89,33 @@ pub enum EventData {
         /// Due date (YYYY-MM-DD).
         due_on: String,
     },
+    /// A plan was run for this incident (an emergency plan, say).
+    RunStarted {
+        /// The run's number.
+        run: i64,
+        /// The plan's name.
+        plan: String,
+    },
+    /// A step of such a run ended.
+    RunStepEnded {
+        /// The run's number.
+        run: i64,
+        /// The step's name.
+        step: String,
+        /// How it ended.
+        status: crate::model::run::StepStatus,
+        /// Its error, the person's comment, or how long it took.
+        detail: String,
+    },
+    /// Such a run ended.
+    RunEnded {
+        /// The run's number.
+        run: i64,
+        /// The plan's name.
+        plan: String,
+        /// How it ended.
+        status: crate::model::run::RunStatus,
+    },
 }
 
 impl EventData {
@@ -103,6 +130,9 @@ impl EventData {
             EventData::NoteAdded { .. } => "note_added",
             EventData::PostmortemPublished => "postmortem_published",
             EventData::ActionItemCreated { .. } => "action_item_created",
+            EventData::RunStarted { .. } => "run_started",
+            EventData::RunStepEnded { .. } => "run_step_ended",
+            EventData::RunEnded { .. } => "run_ended",
         }
     }
 
@@ -150,6 +180,18 @@ impl EventData {
             } => {
                 format!("Action item for {owner}, due {due_on}: {title}")
             }
+            EventData::RunStarted { run, plan } => format!("Run #{run} of “{plan}” started"),
+            EventData::RunStepEnded {
+                run, step, status, ..
+            } => {
+                format!(
+                    "Run #{run}: step “{step}” {}",
+                    status.label().to_lowercase()
+                )
+            }
+            EventData::RunEnded { run, plan, status } => {
+                format!("Run #{run} of “{plan}” {}", status.label().to_lowercase())
+            }
         }
     }
 
@@ -160,10 +202,24 @@ impl EventData {
             | EventData::SeverityChanged { note, .. }
             | EventData::Mitigated { note } => Some(note),
             EventData::NoteAdded { body } => Some(body),
+            EventData::RunStepEnded { detail, .. } if !detail.is_empty() => Some(detail),
             EventData::Declared { .. }
             | EventData::RoleAssigned { .. }
             | EventData::PostmortemPublished
-            | EventData::ActionItemCreated { .. } => None,
+            | EventData::ActionItemCreated { .. }
+            | EventData::RunStarted { .. }
+            | EventData::RunStepEnded { .. }
+            | EventData::RunEnded { .. } => None,
+        }
+    }
+
+    /// The plan run this event is about, if any (the timeline links to it).
+    pub fn run(&self) -> Option<i64> {
+        match self {
+            EventData::RunStarted { run, .. }
+            | EventData::RunStepEnded { run, .. }
+            | EventData::RunEnded { run, .. } => Some(*run),
+            _ => None,
         }
     }
 }

@@ -221,16 +221,18 @@ async fn serve(config: Config, addr: Option<SocketAddr>) -> Result<(), String> {
     crate::server::repo::catalog::sync(&pool, crate::server::db::to_millis(chrono::Utc::now()))
         .await
         .map_err(|e| describe(&e))?;
-    crate::server::service::runs::interrupt_leftovers(&pool)
-        .await
-        .map_err(|e| describe(&e))?;
     crate::server::jobs::reminders::spawn(pool.clone(), config.reminder_time);
 
-    let app = build_router(AppState::new(pool.clone(), options, config));
+    let state = AppState::new(pool.clone(), options, config);
+    let executor = state.executor.clone();
+    let app = build_router(state);
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
     let addr = listener.local_addr().unwrap_or(addr);
+    executor.set_own_addrs(vec![addr]);
+    // Runs a crash left behind are marked interrupted once their heartbeat is stale.
+    executor.spawn_housekeeping();
     // Listen for SIGTERM before announcing the address: a stop sent right after start-up must
     // still be a graceful one, not the default kill.
     #[cfg(unix)]
@@ -246,6 +248,14 @@ async fn serve(config: Config, addr: Option<SocketAddr>) -> Result<(), String> {
     .with_graceful_shutdown(shutdown_signal(terminate))
     .await
     .map_err(|e| format!("server error: {e}"))?;
+    match executor.interrupt_active().await {
+        Ok(0) => {}
+        Ok(n) => tracing::warn!(
+            runs = n,
+            "runs still executing at shutdown are marked interrupted"
+        ),
+        Err(e) => tracing::warn!(error = %e, "could not mark the runs executing at shutdown"),
+    }
     pool.close().await;
     tracing::info!("stopped");
     Ok(())

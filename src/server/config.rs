@@ -19,6 +19,11 @@ pub struct Config {
     /// `NIGHTWATCH_REMINDER_TIME`: when the daily action item reminders go out, `HH:MM` in UTC
     /// (default 09:00).
     pub reminder_time: chrono::NaiveTime,
+    /// `NIGHTWATCH_RUN_WORKERS`: how many plan runs execute at once (default 4); more wait.
+    pub run_workers: usize,
+    /// `NIGHTWATCH_ALLOW_SELF_TARGET`: let plan steps call this Nightwatch server itself (default
+    /// false: a plan that points at Nightwatch is refused at run time).
+    pub allow_self_target: bool,
 }
 
 impl Config {
@@ -32,6 +37,11 @@ impl Config {
                 parse_env::<u64>("NIGHTWATCH_SESSION_HOURS", 12)? * 3600,
             ),
             reminder_time: parse_time("NIGHTWATCH_REMINDER_TIME")?,
+            run_workers: match parse_env("NIGHTWATCH_RUN_WORKERS", 4usize)? {
+                0 => return Err("NIGHTWATCH_RUN_WORKERS must be at least 1".into()),
+                n => n,
+            },
+            allow_self_target: parse_env("NIGHTWATCH_ALLOW_SELF_TARGET", false)?,
         })
     }
 
@@ -43,6 +53,8 @@ impl Config {
             secure_cookies: false,
             session_inactivity: Duration::from_secs(12 * 3600),
             reminder_time: DEFAULT_REMINDER_TIME,
+            run_workers: 4,
+            allow_self_target: false,
         }
     }
 }

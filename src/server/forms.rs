@@ -29,6 +29,14 @@ async fn caller(state: &AppState, session: &Session, role: Role) -> Result<UserR
     check_role(session_user(&state.pool, session).await?, role)
 }
 
+/// The first value of field `name` in a posted form.
+fn first_value<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    pairs
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
 fn number(raw: &str) -> Result<IncidentNumber, AppError> {
     raw.parse().map_err(|_| AppError::NotFound)
 }
@@ -42,12 +50,7 @@ pub async fn save_postmortem(
     Path(raw): Path<String>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Response {
-    let value = |name: &str| {
-        pairs
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    };
+    let value = |name: &str| first_value(&pairs, name);
     let result = async {
         let actor = caller(&state, &session, Role::Responder).await?;
         let number = number(&raw)?;
@@ -121,5 +124,73 @@ pub async fn postmortem_markdown(
         )
             .into_response(),
         Err(e) => error_response(e),
+    }
+}
+
+/// `POST /plans/{number}/run`: "Run now" (responder+). Every `steps.N.name` field answers an open
+/// parameter, `incident` names the incident it runs for. Goes to the new run's page; refused
+/// answers go back to the plan's form with each message beside its field and the values typed
+/// kept (secrets excepted: they are never put in a URL).
+pub async fn run_plan(
+    State(state): State<AppState>,
+    session: Session,
+    Path(plan): Path<i64>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    let answers: std::collections::BTreeMap<String, String> = pairs
+        .iter()
+        .filter(|(k, _)| k.starts_with("steps."))
+        .cloned()
+        .collect();
+    let incident = first_value(&pairs, "incident")
+        .filter(|v| !v.trim().is_empty())
+        .map(str::to_owned);
+    let result = async {
+        let actor = caller(&state, &session, Role::Responder).await?;
+        crate::server::service::runs::start(&state, &actor, plan, &answers, incident.as_deref())
+            .await
+    }
+    .await;
+    let back = |extra: Vec<(String, String)>| {
+        let mut query = url::form_urlencoded::Serializer::new(String::new());
+        if let Some(i) = &incident {
+            query.append_pair("incident", i);
+        }
+        for (k, v) in extra {
+            query.append_pair(&k, &v);
+        }
+        see_other(&format!("/plans/{plan}?{}#run", query.finish()))
+    };
+    match result {
+        Ok(run) => see_other(&format!("/runs/{run}")),
+        Err(AppError::Unauthorized) => see_other("/login"),
+        Err(AppError::NotFound) => error_response(AppError::NotFound),
+        Err(AppError::Validation(errors)) => {
+            // Conservative: a name that is a secret in any action is never put in a URL.
+            let secret = |field: &str| {
+                let name = field.rsplit('.').next().unwrap_or(field);
+                crate::model::catalog::ActionCode::ALL.iter().any(|c| {
+                    c.spec()
+                        .param(name)
+                        .is_some_and(|p| p.kind == crate::model::catalog::ParamKind::Secret)
+                })
+            };
+            let mut extra: Vec<(String, String)> = errors
+                .into_iter()
+                .map(|e| (format!("e.{}", e.field), e.message))
+                .collect();
+            extra.extend(
+                answers
+                    .iter()
+                    .filter(|(k, v)| !v.is_empty() && !secret(k))
+                    .map(|(k, v)| (format!("v.{k}"), v.clone())),
+            );
+            back(extra)
+        }
+        Err(AppError::Forbidden) => back(vec![(
+            "run_error".into(),
+            "Running a plan needs the responder role.".into(),
+        )]),
+        Err(e) => back(vec![("run_error".into(), e.to_string())]),
     }
 }

@@ -1,4 +1,5 @@
 //! Background jobs that run inside the server process.
 
+pub mod executor;
 pub mod reminders;
 pub mod steps;

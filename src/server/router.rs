@@ -47,6 +47,7 @@ pub fn build_router(state: AppState) -> Router {
             "/incidents/{number}/postmortem.md",
             get(forms::postmortem_markdown),
         )
+        .route("/plans/{number}/run", post(forms::run_plan))
         .leptos_routes(&state, routes, {
             let options = state.leptos_options.clone();
             move || shell(options.clone())

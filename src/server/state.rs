@@ -7,6 +7,7 @@ use leptos::config::LeptosOptions;
 use sqlx::AnyPool;
 
 use crate::server::config::Config;
+use crate::server::jobs::executor::{Executor, ExecutorSettings};
 use crate::server::throttle::LoginThrottle;
 
 /// Shared by the router, the pages and the server functions (through the Leptos context).
@@ -20,15 +21,18 @@ pub struct AppState {
     pub throttle: Arc<LoginThrottle>,
     /// Run-time configuration.
     pub config: Arc<Config>,
+    /// Executes plan runs in the background.
+    pub executor: Executor,
 }
 
 impl AppState {
     /// State over an open pool.
     pub fn new(pool: AnyPool, leptos_options: LeptosOptions, config: Config) -> Self {
         Self {
-            pool,
+            pool: pool.clone(),
             leptos_options,
             throttle: Arc::new(LoginThrottle::default()),
+            executor: Executor::new(pool.clone(), ExecutorSettings::from_config(&config)),
             config: Arc::new(config),
         }
     }

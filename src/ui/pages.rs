@@ -8,3 +8,16 @@ pub mod home;
 pub mod incidents;
 pub mod plans;
 pub mod postmortems;
+pub mod runs;
+
+/// The `:number` of the current route (`/plans/7`), if it is a number.
+pub fn number_param() -> impl Fn() -> Option<i64> + Copy + Send + Sync + 'static {
+    let params = leptos_router::hooks::use_params_map();
+    move || {
+        use leptos::prelude::Read;
+        params
+            .read()
+            .get("number")
+            .and_then(|n| n.parse::<i64>().ok())
+    }
+}

@@ -39,6 +39,7 @@ mod migrations;
 mod plans;
 mod postmortems;
 mod reminders;
+mod runs;
 mod sessions;
 mod steps;
 mod support;

@@ -98,11 +98,11 @@ db_test! {
     async fn a_run_records_every_step_uses_answers_without_touching_the_plan_and_masks_secrets(db) {
         let eve = user(&db.pool, "eve", Role::Commander, PASSWORD).await;
         let number = plans::create(&db.pool, &eve, drill("Pod loss")).await.unwrap();
-        let missing = runs::create(&db.pool, Some(&eve), number, Trigger::Manual, &BTreeMap::new()).await.unwrap_err();
+        let missing = runs::create(&db.pool, Some(&eve), number, Trigger::Manual, &BTreeMap::new(), None).await.unwrap_err();
         assert!(missing.field_message("steps.2.url").is_some(), "the open parameter must be answered");
 
         let answers = BTreeMap::from([("steps.2.url".to_owned(), "https://checkout.example/health".to_owned())]);
-        let prepared = runs::create(&db.pool, Some(&eve), number, Trigger::Manual, &answers).await.unwrap();
+        let prepared = runs::create(&db.pool, Some(&eve), number, Trigger::Manual, &answers, None).await.unwrap();
         assert_eq!(prepared.params[0]["secret"], "s3cret", "the executor gets the secret");
         assert_eq!(prepared.params[2]["url"], "https://checkout.example/health");
 
@@ -121,17 +121,19 @@ db_test! {
         let eve = user(&db.pool, "eve", Role::Commander, PASSWORD).await;
         let number = plans::create(&db.pool, &eve, drill("Pod loss")).await.unwrap();
         let answers = BTreeMap::from([("steps.2.url".to_owned(), "https://checkout.example/health".to_owned())]);
-        let done = runs::create(&db.pool, Some(&eve), number, Trigger::Manual, &answers).await.unwrap().number;
-        let cut = runs::create(&db.pool, Some(&eve), number, Trigger::Manual, &answers).await.unwrap().number;
+        let done = runs::create(&db.pool, Some(&eve), number, Trigger::Manual, &answers, None).await.unwrap().number;
+        let cut = runs::create(&db.pool, Some(&eve), number, Trigger::Manual, &answers, None).await.unwrap().number;
         let now = Utc::now();
         run_repo::set_status(&db.pool, done, RunStatus::Passed, now).await.unwrap();
         run_repo::set_status(&db.pool, cut, RunStatus::Running, now).await.unwrap();
-        let passed = StepUpdate { status: StepStatus::Passed, output: "202 Accepted".into(), error: None };
+        let passed = StepUpdate { output: "202 Accepted".into(), ..StepUpdate::status(StepStatus::Passed) };
         run_repo::set_step(&db.pool, cut, 0, &passed, now).await.unwrap();
-        let running = StepUpdate { status: StepStatus::Running, output: String::new(), error: None };
+        let running = StepUpdate::status(StepStatus::Running);
         run_repo::set_step(&db.pool, cut, 1, &running, now).await.unwrap();
 
-        assert_eq!(runs::interrupt_leftovers(&db.pool).await.unwrap(), 1);
+        assert_eq!(runs::interrupt_stale(&db.pool, now - runs::STALE_AFTER).await.unwrap(), 0, "a live run is left alone");
+        let later = now + chrono::Duration::seconds(1);
+        assert_eq!(runs::interrupt_stale(&db.pool, later).await.unwrap(), 1);
         let run = run_repo::find(&db.pool, cut).await.unwrap().unwrap();
         assert_eq!(run.summary.status, RunStatus::Interrupted);
         assert!(run.summary.started_at.is_some() && run.summary.finished_at.is_some());
@@ -139,7 +141,7 @@ db_test! {
         assert_eq!(statuses, [StepStatus::Passed, StepStatus::Interrupted, StepStatus::Pending]);
         assert_eq!(run.steps[0].output, "202 Accepted", "completed steps are kept");
         assert_eq!(run_repo::find(&db.pool, done).await.unwrap().unwrap().summary.status, RunStatus::Passed);
-        assert_eq!(runs::interrupt_leftovers(&db.pool).await.unwrap(), 0, "nothing twice");
+        assert_eq!(runs::interrupt_stale(&db.pool, later).await.unwrap(), 0, "nothing twice");
         let list = run_repo::list(&db.pool, Some(number), 10).await.unwrap();
         assert_eq!(list.iter().map(|r| r.number).collect::<Vec<_>>(), [cut, done], "newest first");
     }

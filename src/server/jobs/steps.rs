@@ -203,3 +203,130 @@ pub async fn run_http_check(
         failed(output, problems.join("; "))
     }
 }
+
+/// The header carrying a signed webhook's HMAC-SHA256.
+pub const SIGNATURE_HEADER: &str = "X-Nightwatch-Signature";
+
+/// `sha256=` and the hex HMAC-SHA256 of `body` keyed with `secret`: what a receiver recomputes to
+/// know the call came from us, unchanged.
+pub fn signature(secret: &str, body: &[u8]) -> String {
+    use hmac::{Hmac, Mac};
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes())
+        .expect("HMAC takes a key of any length");
+    mac.update(body);
+    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+}
+
+/// The outgoing webhook step: its JSON payload POSTed, signed when it has a secret.
+pub fn webhook_check(params: &BTreeMap<String, String>) -> Result<HttpCheck, String> {
+    let mut check = HttpCheck::from_params(params)?;
+    check.method = reqwest::Method::POST;
+    let body = check.body.clone().unwrap_or_else(|| "{}".to_owned());
+    check
+        .headers
+        .push(("Content-Type".to_owned(), "application/json".to_owned()));
+    if let Some(secret) = params.get("secret").filter(|s| !s.is_empty()) {
+        check.headers.push((
+            SIGNATURE_HEADER.to_owned(),
+            signature(secret, body.as_bytes()),
+        ));
+    }
+    check.body = Some(body);
+    Ok(check)
+}
+
+/// A poll-until step: a check repeated every `interval` until it holds or `deadline` passes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Poll {
+    /// The request and what must hold.
+    pub check: HttpCheck,
+    /// Time between calls.
+    pub interval: Duration,
+    /// When to give up, from the first call.
+    pub deadline: Duration,
+}
+
+impl Poll {
+    /// Reads the poll from parameter values.
+    pub fn from_params(params: &BTreeMap<String, String>) -> Result<Self, String> {
+        let duration = |name: &str| {
+            parse_duration(params.get(name).map_or("", String::as_str))
+                .map_err(|e| format!("{name}: {e}"))
+        };
+        Ok(Self {
+            check: HttpCheck::from_params(params)?,
+            interval: duration("interval")?.max(Duration::from_millis(100)),
+            deadline: duration("deadline")?,
+        })
+    }
+}
+
+/// Calls until the check holds (passed) or the deadline passes (failed, with the last answer).
+pub async fn run_poll(client: &reqwest::Client, poll: &Poll, limits: &HttpLimits) -> Outcome {
+    let started = Instant::now();
+    let mut attempt = 0u32;
+    loop {
+        attempt += 1;
+        let left = poll.deadline.saturating_sub(started.elapsed());
+        let bounded = HttpLimits {
+            total: limits.total.min(left.max(Duration::from_millis(100))),
+            ..*limits
+        };
+        let outcome = run_http_check(client, &poll.check, &bounded).await;
+        let elapsed = started.elapsed();
+        if outcome.passed {
+            return Outcome {
+                output: format!(
+                    "held on call {attempt} after {:.1} s\n{}",
+                    elapsed.as_secs_f64(),
+                    outcome.output
+                ),
+                ..outcome
+            };
+        }
+        if elapsed + poll.interval > poll.deadline {
+            return Outcome {
+                passed: false,
+                output: format!("last answer (call {attempt}):\n{}", outcome.output),
+                error: Some(format!(
+                    "did not hold within {} after {attempt} calls; last: {}",
+                    spoken(poll.deadline),
+                    outcome.error.unwrap_or_default()
+                )),
+            };
+        }
+        tokio::time::sleep(poll.interval).await;
+    }
+}
+
+/// Whether `url` points at this Nightwatch server, listening on `own`: same port and an
+/// address of ours (a loopback name when we listen on loopback or on every address).
+pub async fn targets_self(url: &str, own: &[std::net::SocketAddr]) -> bool {
+    let Ok(parsed) = url::Url::parse(url) else {
+        return false;
+    };
+    let (Some(host), Some(port)) = (parsed.host_str(), parsed.port_or_known_default()) else {
+        return false;
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let Ok(resolved) = tokio::net::lookup_host((host, port)).await else {
+        return false;
+    };
+    let resolved: Vec<_> = resolved.collect();
+    own.iter().any(|o| {
+        resolved.iter().any(|r| {
+            r.port() == o.port()
+                && (r.ip() == o.ip()
+                    || (r.ip().is_loopback() && (o.ip().is_loopback() || o.ip().is_unspecified())))
+        })
+    })
+}
+
+/// A duration as people say it: `400 ms`, `30 s`, `5 min`.
+fn spoken(d: Duration) -> String {
+    match d.as_millis() {
+        ms if ms < 1_000 => format!("{ms} ms"),
+        ms if ms < 120_000 => format!("{} s", ms / 1_000),
+        ms => format!("{} min", ms / 60_000),
+    }
+}

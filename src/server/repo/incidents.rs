@@ -457,6 +457,18 @@ pub async fn version(pool: &AnyPool, number: IncidentNumber) -> Result<Option<i6
     )
 }
 
+/// A stamp that moves whenever incident `number` or its timeline changes (runs for the incident
+/// add timeline entries without changing its version): what an open page polls.
+pub async fn change_stamp(pool: &AnyPool, number: IncidentNumber) -> Result<Option<i64>, AppError> {
+    Ok(sqlx::query_scalar(
+        "SELECT i.version + COALESCE((SELECT MAX(e.seq) FROM incident_events e WHERE e.incident_id = i.id), 0) \
+         FROM incidents i WHERE i.number = $1",
+    )
+    .bind(number.0)
+    .fetch_optional(pool)
+    .await?)
+}
+
 /// A list query's `FROM` and `WHERE`, with numbered placeholders. With a service filter the
 /// query is driven by `incident_services` (alias `k`), whose copies of status, detection instant
 /// and number make that filter one index range; otherwise by `incidents` itself (alias `i`, and
@@ -659,4 +671,17 @@ pub async fn user_id_by_name(pool: &AnyPool, username: &str) -> Result<Option<St
             .fetch_optional(pool)
             .await?,
     )
+}
+
+/// The id of incident `number`.
+pub async fn id_by_number(
+    pool: &AnyPool,
+    number: IncidentNumber,
+) -> Result<Option<crate::model::incident::IncidentId>, AppError> {
+    let id: Option<String> = sqlx::query_scalar("SELECT id FROM incidents WHERE number = $1")
+        .bind(number.0)
+        .fetch_optional(pool)
+        .await?;
+    id.map(|id| id.parse().map_err(|_| AppError::Internal))
+        .transpose()
 }

@@ -6,7 +6,9 @@ use uuid::Uuid;
 
 use crate::model::AppError;
 use crate::model::UserId;
-use crate::model::run::{RunStatus, RunStep, RunSummary, RunView, StepStatus, Trigger};
+use crate::model::run::{
+    Awaiting, Decision, RunStatus, RunStep, RunSummary, RunView, StepStatus, Trigger,
+};
 use crate::server::db::{from_millis, to_millis};
 use crate::server::repo::plans::StoredPlan;
 
@@ -97,6 +99,28 @@ pub struct StepUpdate {
     pub output: String,
     /// Why it failed.
     pub error: Option<String>,
+    /// What it now waits for (with status waiting for confirmation).
+    pub awaiting: Option<Awaiting>,
+}
+
+impl StepUpdate {
+    /// A step that starts or ends with no output.
+    pub fn status(status: StepStatus) -> Self {
+        Self {
+            status,
+            output: String::new(),
+            error: None,
+            awaiting: None,
+        }
+    }
+
+    /// A step waiting for a person.
+    pub fn waiting(awaiting: Awaiting) -> Self {
+        Self {
+            awaiting: Some(awaiting),
+            ..Self::status(StepStatus::WaitingForConfirmation)
+        }
+    }
 }
 
 /// Writes step `index` of run `number`: started when it starts running, finished when it ends.
@@ -113,14 +137,18 @@ pub async fn set_step(
         StepStatus::Running | StepStatus::WaitingForConfirmation
     );
     sqlx::query(
-        "UPDATE run_steps SET status = $1, output = $2, error = $3, \
-         started_at = CASE WHEN started_at IS NULL AND $4 THEN $5 ELSE started_at END, \
-         finished_at = CASE WHEN $6 THEN $7 ELSE finished_at END \
-         WHERE run_id = (SELECT id FROM runs WHERE number = $8) AND idx = $9",
+        "UPDATE run_steps SET status = $1, output = $2, error = $3, awaiting = $4, \
+         decision = CASE WHEN $5 THEN NULL ELSE decision END, \
+         started_at = CASE WHEN started_at IS NULL AND $6 THEN $7 ELSE started_at END, \
+         finished_at = CASE WHEN $8 THEN $9 ELSE finished_at END \
+         WHERE run_id = (SELECT id FROM runs WHERE number = $10) AND idx = $11",
     )
     .bind(update.status.as_str())
     .bind(&update.output)
     .bind(update.error.clone())
+    .bind(update.awaiting.map(|a| a.as_str()))
+    // A new wait starts with no answer (a gate's "confirm" must not answer the check after it).
+    .bind(update.awaiting.is_some())
     .bind(starts)
     .bind(ms)
     .bind(update.status.is_finished())
@@ -132,31 +160,151 @@ pub async fn set_step(
     Ok(())
 }
 
-/// Marks every unfinished run (and its unfinished steps) interrupted: what a crash left behind.
-/// Returns the numbers of the runs it marked.
-pub async fn interrupt_unfinished(
+/// Marks interrupted every unfinished run whose executor has not shown a sign of life since
+/// `stale_before` (a crash or a kill), with its unfinished steps; completed steps are kept.
+/// Returns the numbers of the runs it marked, with their incident ids.
+pub async fn interrupt_stale(
     pool: &AnyPool,
+    stale_before: DateTime<Utc>,
     now: DateTime<Utc>,
-) -> Result<Vec<i64>, AppError> {
-    let ms = to_millis(now);
+) -> Result<Vec<(i64, Option<String>)>, AppError> {
     let mut tx = pool.begin().await?;
-    let numbers: Vec<i64> = sqlx::query_scalar(
+    let marked: Vec<(i64, Option<String>)> = sqlx::query_as(
         "UPDATE runs SET status = 'interrupted', finished_at = $1 \
-         WHERE status IN ('pending', 'running', 'waiting_for_confirmation') RETURNING number",
+         WHERE status IN ('pending', 'running', 'waiting_for_confirmation') \
+         AND COALESCE(heartbeat_at, created_at) < $2 RETURNING number, incident_id",
     )
-    .bind(ms)
+    .bind(to_millis(now))
+    .bind(to_millis(stale_before))
     .fetch_all(&mut *tx)
     .await?;
     sqlx::query(
-        "UPDATE run_steps SET status = 'interrupted', finished_at = $1 \
+        "UPDATE run_steps SET status = 'interrupted', awaiting = NULL, finished_at = $1 \
          WHERE status IN ('running', 'waiting_for_confirmation') \
          AND run_id IN (SELECT id FROM runs WHERE status = 'interrupted')",
     )
-    .bind(ms)
+    .bind(to_millis(now))
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
-    Ok(numbers)
+    Ok(marked)
+}
+
+/// Records that the executor of runs `numbers` is alive.
+pub async fn heartbeat(
+    pool: &AnyPool,
+    numbers: &[i64],
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    for number in numbers {
+        sqlx::query("UPDATE runs SET heartbeat_at = $1 WHERE number = $2")
+            .bind(to_millis(now))
+            .bind(number)
+            .execute(pool)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Records `decision` on step `index` of run `number` if that step still waits for what the
+/// decision answers and nobody answered first. Returns whether it was recorded.
+pub async fn decide(
+    pool: &AnyPool,
+    number: i64,
+    index: usize,
+    decision: Decision,
+    note: &str,
+    by: &str,
+) -> Result<bool, AppError> {
+    let awaiting: Vec<&str> = Awaiting::ALL
+        .iter()
+        .filter(|a| decision.answers(**a))
+        .map(|a| a.as_str())
+        .collect();
+    let done = sqlx::query(
+        "UPDATE run_steps SET decision = $1, decision_note = $2, decided_by = $3 \
+         WHERE run_id = (SELECT id FROM runs WHERE number = $4) AND idx = $5 \
+         AND status = 'waiting_for_confirmation' AND decision IS NULL AND awaiting IN ($6, $7)",
+    )
+    .bind(decision.as_str())
+    .bind(note)
+    .bind(by)
+    .bind(number)
+    .bind(index as i64)
+    .bind(awaiting[0])
+    .bind(awaiting.last().copied().unwrap_or(awaiting[0]))
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// The answer recorded on a waiting step, if any.
+pub async fn decision(
+    pool: &AnyPool,
+    number: i64,
+    index: usize,
+) -> Result<Option<(Decision, String, String)>, AppError> {
+    let row: Option<(Option<String>, Option<String>, Option<String>)> = sqlx::query_as(
+        "SELECT s.decision, s.decision_note, s.decided_by FROM run_steps s JOIN runs r ON r.id = s.run_id \
+         WHERE r.number = $1 AND s.idx = $2",
+    )
+    .bind(number)
+    .bind(index as i64)
+    .fetch_optional(pool)
+    .await?;
+    match row {
+        Some((Some(d), note, by)) => Ok(Some((
+            d.parse().map_err(|_| corrupt("decision"))?,
+            note.unwrap_or_default(),
+            by.unwrap_or_default(),
+        ))),
+        _ => Ok(None),
+    }
+}
+
+/// Asks run `number` to stop. Returns false when it has already ended.
+pub async fn request_abort(pool: &AnyPool, number: i64, by: &str) -> Result<bool, AppError> {
+    let done = sqlx::query(
+        "UPDATE runs SET abort_requested = 1, aborted_by = COALESCE(aborted_by, $1) WHERE number = $2 \
+         AND status IN ('pending', 'running', 'waiting_for_confirmation')",
+    )
+    .bind(by)
+    .bind(number)
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Whether someone asked run `number` to stop.
+pub async fn abort_requested(pool: &AnyPool, number: i64) -> Result<bool, AppError> {
+    let flag: Option<i64> =
+        sqlx::query_scalar("SELECT abort_requested FROM runs WHERE number = $1")
+            .bind(number)
+            .fetch_optional(pool)
+            .await?;
+    Ok(flag.unwrap_or(0) != 0)
+}
+
+/// Marks every step of run `number` not yet ended as `status` (the run was aborted or cut off).
+pub async fn end_open_steps(
+    pool: &AnyPool,
+    number: i64,
+    from_index: usize,
+    status: StepStatus,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    sqlx::query(
+        "UPDATE run_steps SET status = $1, awaiting = NULL, finished_at = CASE WHEN started_at IS NULL THEN NULL ELSE $2 END \
+         WHERE run_id = (SELECT id FROM runs WHERE number = $3) AND idx >= $4 \
+         AND status IN ('pending', 'running', 'waiting_for_confirmation')",
+    )
+    .bind(status.as_str())
+    .bind(to_millis(now))
+    .bind(number)
+    .bind(from_index as i64)
+    .execute(pool)
+    .await?;
+    Ok(())
 }
 
 #[derive(FromRow)]
@@ -171,6 +319,8 @@ struct SummaryRow {
     created_at: i64,
     started_at: Option<i64>,
     finished_at: Option<i64>,
+    incident_number: Option<i64>,
+    aborted_by: Option<String>,
 }
 
 impl SummaryRow {
@@ -188,15 +338,21 @@ impl SummaryRow {
             created_at: from_millis(self.created_at),
             started_at: instant(self.started_at),
             finished_at: instant(self.finished_at),
+            incident: self
+                .incident_number
+                .map(|n| crate::model::incident::IncidentNumber(n).to_string()),
+            aborted_by: self.aborted_by,
         })
     }
 }
 
 const SUMMARY: &str = "SELECT r.number, p.number AS plan_number, r.plan_version, v.doc, r.status, r.run_trigger, \
-     u.username AS triggered_by, r.created_at, r.started_at, r.finished_at \
+     u.username AS triggered_by, r.created_at, r.started_at, r.finished_at, \
+     i.number AS incident_number, r.aborted_by \
      FROM runs r JOIN plans p ON p.id = r.plan_id \
      JOIN plan_versions v ON v.plan_id = r.plan_id AND v.version = r.plan_version \
-     LEFT JOIN users u ON u.id = r.triggered_by";
+     LEFT JOIN users u ON u.id = r.triggered_by \
+     LEFT JOIN incidents i ON i.id = r.incident_id";
 
 #[derive(FromRow)]
 struct StepRow {
@@ -209,6 +365,10 @@ struct StepRow {
     finished_at: Option<i64>,
     output: String,
     error: Option<String>,
+    awaiting: Option<String>,
+    decision: Option<String>,
+    decision_note: Option<String>,
+    decided_by: Option<String>,
 }
 
 /// Run `number` with its steps.
@@ -221,7 +381,8 @@ pub async fn find(pool: &AnyPool, number: i64) -> Result<Option<RunView>, AppErr
         return Ok(None);
     };
     let steps: Vec<StepRow> = sqlx::query_as(
-        "SELECT s.idx, s.name, s.action, s.phase, s.status, s.started_at, s.finished_at, s.output, s.error \
+        "SELECT s.idx, s.name, s.action, s.phase, s.status, s.started_at, s.finished_at, s.output, s.error, \
+         s.awaiting, s.decision, s.decision_note, s.decided_by \
          FROM run_steps s JOIN runs r ON r.id = s.run_id WHERE r.number = $1 ORDER BY s.idx",
     )
     .bind(number)
@@ -244,12 +405,29 @@ pub async fn find(pool: &AnyPool, number: i64) -> Result<Option<RunView>, AppErr
                 finished_at: instant(s.finished_at),
                 output: s.output,
                 error: s.error,
+                awaiting: s
+                    .awaiting
+                    .map(|a| a.parse())
+                    .transpose()
+                    .map_err(|_: String| corrupt("awaiting"))?,
+                decision: s
+                    .decision
+                    .map(|d| d.parse())
+                    .transpose()
+                    .map_err(|_: String| corrupt("decision"))?,
+                decision_note: s.decision_note,
+                decided_by: s.decided_by,
             })
         })
         .collect::<Result<_, AppError>>()?;
+    let params: String = sqlx::query_scalar("SELECT params FROM runs WHERE number = $1")
+        .bind(number)
+        .fetch_one(pool)
+        .await?;
     Ok(Some(RunView {
         summary: row.into_summary()?,
         steps,
+        params: serde_json::from_str(&params).map_err(|_| corrupt("params"))?,
     }))
 }
 

@@ -1,35 +1,64 @@
 //! Run workflows: create a run of a plan's newest version with the run-time answers (which never
-//! touch the plan), and mark what a crash left unfinished as interrupted at start-up.
+//! touch the plan), a person's decisions on waiting steps and abort requests (commander+; a
+//! manual check's verdict responder+), the incident timeline of runs made for an incident, and
+//! runs whose executor died marked interrupted.
 
 use std::collections::BTreeMap;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use sqlx::AnyPool;
 
-use crate::model::AppError;
-use crate::model::plan::is_secret;
-use crate::model::run::Trigger;
+use crate::model::incident::{IncidentId, IncidentNumber};
+use crate::model::plan::{Step, is_secret};
+use crate::model::run::{Decision, NOTE_MAX, RunStatus, Trigger};
+use crate::model::timeline::EventData;
+use crate::model::{AppError, Role};
+use crate::server::db::to_millis;
+use crate::server::repo::incidents as incident_repo;
 use crate::server::repo::plans as plan_repo;
 use crate::server::repo::runs as repo;
 use crate::server::repo::users::UserRecord;
 
-/// A run ready to execute: its number and the parameter values of every step (secrets in clear,
-/// kept in memory only).
+/// A run ready to execute: what the executor needs, secrets in clear (kept in memory only).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Prepared {
     /// The run's number.
     pub number: i64,
+    /// The plan's name at the version run.
+    pub plan_name: String,
+    /// The steps of that version.
+    pub steps: Vec<Step>,
     /// Values per step, in order.
     pub params: Vec<BTreeMap<String, String>>,
+    /// The incident it runs for, whose timeline records it.
+    pub incident: Option<IncidentId>,
 }
 
-/// Creates a pending run of plan `plan_number` with `answers` for its open parameters.
+impl Prepared {
+    /// Every secret value of the run (masked wherever output is shown).
+    pub fn secrets(&self) -> Vec<&str> {
+        self.steps
+            .iter()
+            .zip(&self.params)
+            .flat_map(|(step, values)| {
+                values
+                    .iter()
+                    .filter(|(k, _)| is_secret(&step.action, k))
+                    .map(|(_, v)| v.as_str())
+            })
+            .collect()
+    }
+}
+
+/// Creates a pending run of plan `plan_number` with `answers` for its open parameters (keyed
+/// `steps.N.name`), for incident `incident` when given.
 pub async fn create(
     pool: &AnyPool,
     actor: Option<&UserRecord>,
     plan_number: i64,
     trigger: Trigger,
     answers: &BTreeMap<String, String>,
+    incident: Option<IncidentNumber>,
 ) -> Result<Prepared, AppError> {
     let plan = plan_repo::find(pool, plan_number, None)
         .await?
@@ -39,6 +68,14 @@ pub async fn create(
             "This plan is disabled: enable it to run it.".into(),
         ));
     }
+    let incident_id = match incident {
+        None => None,
+        Some(number) => Some(
+            incident_repo::id_by_number(pool, number)
+                .await?
+                .ok_or_else(|| AppError::field("incident", "No such incident."))?,
+        ),
+    };
     let params = plan.plan.resolve(answers)?;
     let shown: Vec<BTreeMap<&str, &str>> = plan
         .plan
@@ -60,27 +97,171 @@ pub async fn create(
         })
         .collect();
     let shown = serde_json::to_value(shown).map_err(|_| AppError::Internal)?;
+    let now = Utc::now();
     let mut tx = pool.begin().await?;
+    let id_text = incident_id.map(|i| i.to_string());
     let number = repo::insert(
         &mut tx,
         &plan,
         trigger,
         actor.map(|a| a.id),
-        None,
+        id_text.as_deref(),
         &shown,
-        Utc::now(),
+        now,
     )
     .await?;
+    if let Some(incident) = incident_id {
+        let data = EventData::RunStarted {
+            run: number,
+            plan: plan.plan.name.clone(),
+        };
+        let ms = to_millis(now);
+        incident_repo::append_event(&mut tx, incident, &data, ms, ms, actor.map(|a| a.id), None)
+            .await?;
+    }
     tx.commit().await?;
-    Ok(Prepared { number, params })
+    tracing::info!(run = number, plan = plan_number, "run created");
+    Ok(Prepared {
+        number,
+        plan_name: plan.plan.name,
+        steps: plan.plan.steps,
+        params,
+        incident: incident_id,
+    })
 }
 
-/// At start-up: runs a crash left pending, running or waiting become interrupted (their
-/// completed steps are kept). Returns how many.
-pub async fn interrupt_leftovers(pool: &AnyPool) -> Result<usize, AppError> {
-    let numbers = repo::interrupt_unfinished(pool, Utc::now()).await?;
-    if !numbers.is_empty() {
-        tracing::warn!(runs = ?numbers, "runs left unfinished by the last shutdown are marked interrupted");
+/// Records a person's answer to the waiting step `index` of run `number`: confirm or skip a
+/// gate (commander+), pass / fail / skip a manual check (a verdict is responder+, a skip
+/// commander+).
+pub async fn decide(
+    pool: &AnyPool,
+    actor: &UserRecord,
+    number: i64,
+    index: usize,
+    decision: Decision,
+    note: &str,
+) -> Result<(), AppError> {
+    let needed = match decision {
+        Decision::Pass | Decision::Fail => Role::Responder,
+        Decision::Confirm | Decision::Skip => Role::Commander,
+    };
+    if !actor.role.allows(needed) {
+        return Err(AppError::Forbidden);
     }
-    Ok(numbers.len())
+    let note = note.trim();
+    if note.chars().count() > NOTE_MAX {
+        return Err(AppError::field(
+            "note",
+            format!("At most {NOTE_MAX} characters."),
+        ));
+    }
+    if decision == Decision::Fail && note.is_empty() {
+        return Err(AppError::field(
+            "note",
+            "Say what you saw: a failed check needs a comment.",
+        ));
+    }
+    if repo::find(pool, number).await?.is_none() {
+        return Err(AppError::NotFound);
+    }
+    if !repo::decide(pool, number, index, decision, note, &actor.username).await? {
+        return Err(AppError::Conflict(
+            "This step is no longer waiting for that answer (someone answered first, or the run moved on).".into(),
+        ));
+    }
+    tracing::info!(run = number, step = index, decision = decision.as_str(), by = %actor.username, "run step decided");
+    Ok(())
+}
+
+/// Asks run `number` to stop (commander+): the step running is cut off and the run ends aborted.
+pub async fn abort(pool: &AnyPool, actor: &UserRecord, number: i64) -> Result<(), AppError> {
+    if !actor.role.allows(Role::Commander) {
+        return Err(AppError::Forbidden);
+    }
+    if repo::find(pool, number).await?.is_none() {
+        return Err(AppError::NotFound);
+    }
+    if !repo::request_abort(pool, number, &actor.username).await? {
+        return Err(AppError::Conflict("This run has already ended.".into()));
+    }
+    tracing::info!(run = number, by = %actor.username, "run abort requested");
+    Ok(())
+}
+
+/// Appends a run's progress to the timeline of the incident it runs for. Runs never change the
+/// incident's version: a commander's pending edit is not refused because a step ended.
+pub async fn record_on_timeline(
+    pool: &AnyPool,
+    incident: IncidentId,
+    data: &EventData,
+    at: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let mut conn = pool.acquire().await?;
+    let ms = to_millis(at);
+    incident_repo::append_event(&mut conn, incident, data, ms, ms, None, None).await?;
+    Ok(())
+}
+
+/// How long an executor may go without a sign of life before its runs count as cut off.
+pub const STALE_AFTER: chrono::Duration = chrono::Duration::seconds(60);
+
+/// Marks interrupted the runs whose executor stopped showing signs of life before
+/// `stale_before` (a crash, a kill, a lost instance), noting it on their incidents' timelines.
+/// Completed steps are kept. Returns how many.
+pub async fn interrupt_stale(
+    pool: &AnyPool,
+    stale_before: DateTime<Utc>,
+) -> Result<usize, AppError> {
+    let now = Utc::now();
+    let marked = repo::interrupt_stale(pool, stale_before, now).await?;
+    for (number, incident) in &marked {
+        tracing::warn!(
+            run = number,
+            "a run whose executor stopped is marked interrupted"
+        );
+        let Some(incident) = incident
+            .as_deref()
+            .and_then(|i| i.parse::<IncidentId>().ok())
+        else {
+            continue;
+        };
+        let plan = repo::find(pool, *number)
+            .await?
+            .map(|r| r.summary.plan_name)
+            .unwrap_or_default();
+        let data = EventData::RunEnded {
+            run: *number,
+            plan,
+            status: RunStatus::Interrupted,
+        };
+        record_on_timeline(pool, incident, &data, now).await?;
+    }
+    Ok(marked.len())
+}
+
+/// "Run now": creates the run (manual, or for incident `incident` given as `INC-7`) and hands
+/// it to the executor. Returns its number.
+pub async fn start(
+    state: &crate::server::AppState,
+    actor: &UserRecord,
+    plan: i64,
+    answers: &BTreeMap<String, String>,
+    incident: Option<&str>,
+) -> Result<i64, AppError> {
+    let incident = match incident.map(str::trim).filter(|i| !i.is_empty()) {
+        None => None,
+        Some(text) => Some(
+            text.parse::<IncidentNumber>()
+                .map_err(|_| AppError::field("incident", "No such incident."))?,
+        ),
+    };
+    let trigger = if incident.is_some() {
+        Trigger::Incident
+    } else {
+        Trigger::Manual
+    };
+    let prepared = create(&state.pool, Some(actor), plan, trigger, answers, incident).await?;
+    let number = prepared.number;
+    state.executor.submit(prepared);
+    Ok(number)
 }

@@ -63,6 +63,8 @@ fn IncidentView(detail: IncidentDetail, role: Role) -> impl IntoView {
     let number = detail.summary.number.to_string();
     let state = RwSignal::new(detail.clone());
     let now = RwSignal::new(detail.as_of);
+    // The last change stamp seen (the incident's version plus its timeline's length).
+    let seen = RwSignal::new(None::<i64>);
 
     let transition = ServerAction::<TransitionIncident>::new();
     let severity = ServerAction::<ChangeSeverity>::new();
@@ -113,10 +115,11 @@ fn IncidentView(detail: IncidentDetail, role: Role) -> impl IntoView {
                     let reload = reload.clone();
                     leptos::task::spawn_local(async move {
                         now.set(Utc::now());
-                        if let Ok(v) = incident_version(number).await
-                            && v != state.with_untracked(|d| d.version)
-                        {
-                            reload();
+                        if let Ok(stamp) = incident_version(number).await {
+                            if seen.get_untracked().is_some_and(|s| s != stamp) {
+                                reload();
+                            }
+                            seen.set(Some(stamp));
                         }
                     });
                 },
@@ -185,6 +188,7 @@ fn IncidentView(detail: IncidentDetail, role: Role) -> impl IntoView {
                         <a class="btn wide" href=format!("/incidents/{number}/postmortem")>"Open the postmortem"</a>
                     </section>
                     <Facts state />
+                    {role.allows(Role::Responder).then(|| view! { <PlansPanel number=number.clone() /> })}
                     {role.allows(Role::Commander).then(|| view! {
                         <RolesPanel number=number.clone() assign state version />
                         <SeverityPanel number=number.clone() severity version />
@@ -192,6 +196,46 @@ fn IncidentView(detail: IncidentDetail, role: Role) -> impl IntoView {
                 </aside>
             </div>
         </article>
+    }
+}
+
+/// The emergency, self-recovery and disaster-recovery plans that can be run for this incident.
+#[component]
+fn PlansPanel(number: String) -> impl IntoView {
+    use crate::model::catalog::Scene;
+    let plans = Resource::new(|| (), |_| crate::api::plans::list_plans());
+    view! {
+        <section class="card" aria-labelledby="plans-title">
+            <h2 id="plans-title">"Run a plan"</h2>
+            <p class="muted small">"The run and each step's result are written on this timeline."</p>
+            <Suspense fallback=|| view! { <p class="muted">"Loading plans…"</p> }>
+                {move || {
+                    let number = number.clone();
+                    Suspend::new(async move {
+                        let usable: Vec<_> = plans
+                            .await
+                            .unwrap_or_default()
+                            .into_iter()
+                            .filter(|p| p.enabled && p.scene != Scene::Drill)
+                            .collect();
+                        if usable.is_empty() {
+                            view! { <p class="muted">"No emergency plans yet."</p> }.into_any()
+                        } else {
+                            view! {
+                                <ul class="plain-list">
+                                    {usable.into_iter().map(|p| view! {
+                                        <li>
+                                            <a href=format!("/plans/{}?incident={number}#run", p.number)>{format!("Run “{}”", p.name)}</a>
+                                            <span class="muted small">{format!(" · {}", p.scene.label())}</span>
+                                        </li>
+                                    }).collect_view()}
+                                </ul>
+                            }.into_any()
+                        }
+                    })
+                }}
+            </Suspense>
+        </section>
     }
 }
 

@@ -88,6 +88,9 @@ fn TimelineRow(row: Row, can_correct: bool, base: String) -> impl IntoView {
                     </span>
                 </p>
                 {event.data.text().map(|t| view! { <p class="event-text">{t.to_owned()}</p> })}
+                {event.data.run().map(|run| view! {
+                    <a class="small" href=format!("/runs/{run}")>{format!("Open run #{run}")}</a>
+                })}
                 {(!corrected_by.is_empty()).then(|| {
                     let list = corrected_by.iter().map(|s| format!("#{s}")).collect::<Vec<_>>().join(", ");
                     view! { <p class="corrected small">{format!("Corrected by {list}")}</p> }

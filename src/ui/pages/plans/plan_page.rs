@@ -2,23 +2,21 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::{use_params_map, use_query_map};
+use leptos_router::hooks::use_query_map;
 
 use crate::api::plans::get_plan;
-use crate::model::AppError;
+use crate::api::runs::list_runs;
+use crate::model::{AppError, Role};
+use crate::ui::components::shell::CurrentUser;
 use crate::ui::pages::plans::preview::PlanPreview;
+use crate::ui::pages::plans::run_form::RunForm;
+use crate::ui::pages::runs::runs_table::RunsTable;
 
 /// The plan page.
 #[component]
 pub fn PlanPage() -> impl IntoView {
-    let params = use_params_map();
     let query = use_query_map();
-    let number = move || {
-        params
-            .read()
-            .get("number")
-            .and_then(|n| n.parse::<i64>().ok())
-    };
+    let number = crate::ui::pages::number_param();
     let version = move || {
         query
             .read()
@@ -34,9 +32,18 @@ pub fn PlanPage() -> impl IntoView {
             }
         },
     );
+    let runs = Resource::new(number, |number| async move {
+        match number {
+            Some(n) => list_runs(Some(n)).await,
+            None => Err(AppError::NotFound),
+        }
+    });
+    let CurrentUser(user) = expect_context::<CurrentUser>();
     view! {
         <Suspense fallback=|| view! { <p class="muted">"Loading the plan…"</p> }>
             {move || Suspend::new(async move {
+                let may_run = matches!(user.await, Ok(Some(ref u)) if u.role.allows(Role::Responder));
+                let history = runs.await;
                 match plan.await {
                     Ok(view) => {
                         let older = view.version != view.current_version;
@@ -45,6 +52,13 @@ pub fn PlanPage() -> impl IntoView {
                             <header class="page-header">
                                 <p class="number">{format!("Plan {} · version {}", view.number, view.version)}</p>
                                 <h1>{view.plan.name.clone()}</h1>
+                                {may_run.then(|| view! {
+                                    <p class="header-actions">
+                                        <a class="btn" href=format!("/plans/{}/edit", view.number)>"Edit plan"</a>
+                                        " "
+                                        <a class="btn primary" href="#run">"Run now"</a>
+                                    </p>
+                                })}
                                 {older.then(|| view! {
                                     <p class="alert info" role="note">
                                         {format!("An older version. The plan is now at version {}. ", view.current_version)}
@@ -52,8 +66,17 @@ pub fn PlanPage() -> impl IntoView {
                                     </p>
                                 })}
                             </header>
+                            {(may_run && !older).then(|| view! { <RunForm number=view.number plan=view.plan.clone() /> })}
                             <section class="card" aria-label="Plan">
                                 <PlanPreview plan=view.plan.clone() />
+                            </section>
+                            <section class="card flush" aria-labelledby="history-heading">
+                                <h2 id="history-heading" class="card-title">"Run history"</h2>
+                                {match history {
+                                    Ok(list) if list.is_empty() => view! { <p class="muted card-title">"Not run yet."</p> }.into_any(),
+                                    Ok(list) => view! { <RunsTable runs=list /> }.into_any(),
+                                    Err(e) => view! { <p class="alert error" role="alert">{e.to_string()}</p> }.into_any(),
+                                }}
                             </section>
                         }.into_any()
                     }

@@ -4,20 +4,26 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::api::plans::list_plans;
+use crate::model::Role;
+use crate::ui::components::shell::CurrentUser;
 
 /// The plan list.
 #[component]
 pub fn PlansPage() -> impl IntoView {
     let plans = Resource::new(|| (), |_| list_plans());
+    let CurrentUser(user) = expect_context::<CurrentUser>();
     view! {
         <Title text="Plans" />
         <div class="page-header">
             <h1>"Plans"</h1>
             <p class="lede">"Drills, emergency plans, self-recovery and disaster-recovery plans: ordered steps of atomic actions. Every edit is a new version; runs name the version they ran."</p>
         </div>
-        <p class="alert info" role="note">
-            "The step composer (drag and drop) and running plans are being built (issue #5): plans can be read here; they are created through the API for now."
-        </p>
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                let may_write = matches!(user.await, Ok(Some(ref u)) if u.role.allows(Role::Responder));
+                may_write.then(|| view! { <p class="header-actions"><a class="btn primary" href="/plans/new">"New plan"</a></p> })
+            })}
+        </Suspense>
         <Suspense fallback=|| view! { <p class="muted">"Loading plans…"</p> }>
             {move || Suspend::new(async move {
                 match plans.await {

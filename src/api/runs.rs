@@ -1,0 +1,81 @@
+//! Run server functions: start a run (responder+), read runs (viewer+), answer a waiting step
+//! (a manual check's verdict responder+, confirm / skip commander+) and abort (commander+).
+
+use std::collections::BTreeMap;
+
+use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
+
+use crate::model::AppError;
+use crate::model::run::{RunSummary, RunView};
+
+/// Starts plan `plan` now with `answers` for its open parameters (keyed `steps.N.name`), for
+/// incident `incident` (`INC-7`) when given (responder+). Returns the run's number.
+#[server(endpoint = "start_run", input = Json)]
+pub async fn start_run(
+    plan: i64,
+    answers: BTreeMap<String, String>,
+    incident: Option<String>,
+) -> Result<i64, AppError> {
+    use crate::model::Role;
+    use crate::server::{auth, service::runs};
+    let actor = auth::require_role(Role::Responder).await?;
+    let state = auth::app_state()?;
+    runs::start(&state, &actor, plan, &answers, incident.as_deref()).await
+}
+
+/// The newest runs, of plan `plan` when given (viewer+).
+#[server(endpoint = "list_runs")]
+pub async fn list_runs(plan: Option<i64>) -> Result<Vec<RunSummary>, AppError> {
+    use crate::model::Role;
+    use crate::server::{auth, repo};
+    auth::require_role(Role::Viewer).await?;
+    let state = auth::app_state()?;
+    repo::runs::list(&state.pool, plan, 200).await
+}
+
+/// Run `number` with its steps (viewer+).
+#[server(endpoint = "get_run")]
+pub async fn get_run(number: i64) -> Result<RunView, AppError> {
+    use crate::model::Role;
+    use crate::server::{auth, repo};
+    auth::require_role(Role::Viewer).await?;
+    let state = auth::app_state()?;
+    repo::runs::find(&state.pool, number)
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+/// Answers the waiting step `index` of run `number`: `confirm`, `skip`, `pass` or `fail`, with
+/// a comment (required to fail a check).
+#[server(endpoint = "decide_step")]
+pub async fn decide_step(
+    number: i64,
+    index: usize,
+    decision: String,
+    note: String,
+) -> Result<(), AppError> {
+    use crate::model::Role;
+    use crate::model::run::Decision;
+    use crate::server::{auth, service::runs};
+    let actor = auth::require_role(Role::Responder).await?;
+    let decision: Decision = decision
+        .parse()
+        .map_err(|m: String| AppError::field("decision", m))?;
+    let state = auth::app_state()?;
+    runs::decide(&state.pool, &actor, number, index, decision, &note).await?;
+    state.executor.wake(number);
+    Ok(())
+}
+
+/// Stops run `number` (commander+).
+#[server(endpoint = "abort_run")]
+pub async fn abort_run(number: i64) -> Result<(), AppError> {
+    use crate::model::Role;
+    use crate::server::{auth, service::runs};
+    let actor = auth::require_role(Role::Commander).await?;
+    let state = auth::app_state()?;
+    runs::abort(&state.pool, &actor, number).await?;
+    state.executor.wake(number);
+    Ok(())
+}

@@ -1,0 +1,495 @@
+//! The run executor: runs execute in the background on a bounded pool of workers, separate from
+//! request handling. A run's steps go in order and its state is written after every step, so a
+//! crash loses at most the step under way: the executor's heartbeat stops, and any instance's
+//! housekeeping marks the run interrupted with its completed steps kept.
+//!
+//! People act on a run through the database (a decision on a waiting step, an abort request), so
+//! a request served by any instance reaches the run wherever it executes; the instance that
+//! executes it is also woken at once when the request lands on it.
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use sqlx::AnyPool;
+use tokio::sync::{Notify, Semaphore};
+
+use crate::model::AppError;
+use crate::model::catalog::{ActionCode, parse_duration};
+use crate::model::plan::{OnFailure, Step};
+use crate::model::run::{
+    Awaiting, Decision, OUTPUT_MAX, RunStatus, StepStatus, mask_secrets, truncate_output,
+};
+use crate::model::timeline::EventData;
+use crate::server::config::Config;
+use crate::server::jobs::steps::{self, HttpCheck, HttpLimits, Outcome, Poll};
+use crate::server::repo::runs::{self as repo, StepUpdate};
+use crate::server::service::runs::{self as service, Prepared, STALE_AFTER};
+
+/// How the executor behaves.
+#[derive(Debug, Clone)]
+pub struct ExecutorSettings {
+    /// Runs executing at once; more wait (pending) for a free worker.
+    pub workers: usize,
+    /// Bounds on the HTTP calls steps make.
+    pub limits: HttpLimits,
+    /// Whether steps may call this server itself.
+    pub allow_self_target: bool,
+    /// How often a waiting run looks for a decision made on another instance.
+    pub poll_every: Duration,
+    /// How often the executor says its runs are alive and looks for runs whose executor died.
+    pub heartbeat_every: Duration,
+    /// How long a run's executor may go without a sign of life before the run is interrupted.
+    pub stale_after: chrono::Duration,
+}
+
+impl ExecutorSettings {
+    /// The settings of the configuration.
+    pub fn from_config(config: &Config) -> Self {
+        Self {
+            workers: config.run_workers.max(1),
+            limits: HttpLimits::default(),
+            allow_self_target: config.allow_self_target,
+            poll_every: Duration::from_secs(1),
+            heartbeat_every: Duration::from_secs(10),
+            stale_after: STALE_AFTER,
+        }
+    }
+}
+
+/// Executes runs; cheap to clone (one shared pool of workers).
+#[derive(Clone)]
+pub struct Executor(Arc<Inner>);
+
+struct Inner {
+    pool: AnyPool,
+    settings: ExecutorSettings,
+    workers: Arc<Semaphore>,
+    client: reqwest::Client,
+    own_addrs: RwLock<Vec<SocketAddr>>,
+    active: Mutex<HashMap<i64, Arc<Notify>>>,
+}
+
+impl Executor {
+    /// An executor over `pool`.
+    pub fn new(pool: AnyPool, settings: ExecutorSettings) -> Self {
+        Self(Arc::new(Inner {
+            client: steps::client(&settings.limits),
+            workers: Arc::new(Semaphore::new(settings.workers)),
+            pool,
+            settings,
+            own_addrs: RwLock::new(Vec::new()),
+            active: Mutex::new(HashMap::new()),
+        }))
+    }
+
+    /// The addresses this server listens on (steps may not call them unless allowed).
+    pub fn set_own_addrs(&self, addrs: Vec<SocketAddr>) {
+        if let Ok(mut own) = self.0.own_addrs.write() {
+            *own = addrs;
+        }
+    }
+
+    /// Queues `run`; it starts when a worker is free. The handle ends with the run.
+    pub fn submit(&self, run: Prepared) -> tokio::task::JoinHandle<()> {
+        let wake = Arc::new(Notify::new());
+        if let Ok(mut active) = self.0.active.lock() {
+            active.insert(run.number, wake.clone());
+        }
+        let inner = self.0.clone();
+        tokio::spawn(async move {
+            let number = run.number;
+            let permit = inner.workers.clone().acquire_owned().await;
+            if let Err(e) = inner.execute(run, &wake).await {
+                tracing::error!(run = number, error = %e, "run execution stopped on a storage error");
+            }
+            drop(permit);
+            if let Ok(mut active) = inner.active.lock() {
+                active.remove(&number);
+            }
+        })
+    }
+
+    /// Wakes run `number` if it executes here (a decision or an abort was just recorded).
+    pub fn wake(&self, number: i64) {
+        if let Some(wake) = self
+            .0
+            .active
+            .lock()
+            .ok()
+            .and_then(|a| a.get(&number).cloned())
+        {
+            wake.notify_waiters();
+        }
+    }
+
+    /// The runs queued or executing here.
+    pub fn active(&self) -> Vec<i64> {
+        self.0
+            .active
+            .lock()
+            .map(|a| a.keys().copied().collect())
+            .unwrap_or_default()
+    }
+
+    /// One round of housekeeping: the runs here are alive; runs whose executor stopped answering
+    /// (on any instance) are interrupted.
+    pub async fn housekeeping(&self) -> Result<usize, AppError> {
+        let now = Utc::now();
+        repo::heartbeat(&self.0.pool, &self.active(), now).await?;
+        service::interrupt_stale(&self.0.pool, now - self.0.settings.stale_after).await
+    }
+
+    /// Runs housekeeping every `heartbeat_every` in the background.
+    pub fn spawn_housekeeping(&self) -> tokio::task::JoinHandle<()> {
+        let executor = self.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(executor.0.settings.heartbeat_every);
+            loop {
+                tick.tick().await;
+                if let Err(e) = executor.housekeeping().await {
+                    tracing::warn!(error = %e, "run housekeeping failed");
+                }
+            }
+        })
+    }
+
+    /// At shutdown: the runs still executing here will not finish; say so now rather than
+    /// leaving them for another instance's housekeeping.
+    pub async fn interrupt_active(&self) -> Result<usize, AppError> {
+        let active = self.active();
+        if active.is_empty() {
+            return Ok(0);
+        }
+        // Their heartbeats end now: date them back past the staleness bound, then sweep.
+        for number in &active {
+            sqlx::query("UPDATE runs SET heartbeat_at = 0 WHERE number = $1")
+                .bind(number)
+                .execute(&self.0.pool)
+                .await?;
+        }
+        service::interrupt_stale(&self.0.pool, Utc::now() - self.0.settings.stale_after).await
+    }
+}
+
+/// How a wait for a person ended.
+enum Answer {
+    Decided(Decision, String, String),
+    Aborted,
+}
+
+impl Inner {
+    async fn execute(&self, run: Prepared, wake: &Notify) -> Result<(), AppError> {
+        let pool = &self.pool;
+        let number = run.number;
+        let secrets = run.secrets();
+        let clean = |text: &str| truncate_output(&mask_secrets(text, &secrets), OUTPUT_MAX);
+        let mut ended = RunStatus::Passed;
+        repo::set_status(pool, number, RunStatus::Running, Utc::now()).await?;
+        for (index, (step, params)) in run.steps.iter().zip(&run.params).enumerate() {
+            if repo::abort_requested(pool, number).await? {
+                ended = RunStatus::Aborted;
+                break;
+            }
+            let started = Instant::now();
+            // Who let a gated step run, kept above its own output.
+            let mut confirmed = String::new();
+            if step.pre_confirm {
+                repo::set_step(
+                    pool,
+                    number,
+                    index,
+                    &StepUpdate::waiting(Awaiting::Confirmation),
+                    Utc::now(),
+                )
+                .await?;
+                repo::set_status(pool, number, RunStatus::WaitingForConfirmation, Utc::now())
+                    .await?;
+                let answer = self.wait_for_decision(number, index, wake).await?;
+                repo::set_status(pool, number, RunStatus::Running, Utc::now()).await?;
+                match answer {
+                    Answer::Aborted => {
+                        ended = RunStatus::Aborted;
+                        break;
+                    }
+                    Answer::Decided(Decision::Skip, note, by) => {
+                        let said = said(&by, &note);
+                        let update = StepUpdate {
+                            output: clean(&format!("Skipped by {said}")),
+                            ..StepUpdate::status(StepStatus::Skipped)
+                        };
+                        repo::set_step(pool, number, index, &update, Utc::now()).await?;
+                        self.note_step(&run, step, StepStatus::Skipped, &update.output)
+                            .await?;
+                        continue;
+                    }
+                    Answer::Decided(_, note, by) => {
+                        confirmed = format!("Confirmed by {}", said(&by, &note));
+                        let update = StepUpdate {
+                            output: clean(&confirmed),
+                            ..StepUpdate::status(StepStatus::Running)
+                        };
+                        repo::set_step(pool, number, index, &update, Utc::now()).await?;
+                    }
+                }
+            } else {
+                repo::set_step(
+                    pool,
+                    number,
+                    index,
+                    &StepUpdate::status(StepStatus::Running),
+                    Utc::now(),
+                )
+                .await?;
+            }
+            let timeout = Duration::from_secs(u64::from(step.timeout_secs.max(1)));
+            let result = tokio::select! {
+                result = tokio::time::timeout(timeout, self.perform(number, index, step, params, wake)) => {
+                    match result {
+                        Ok(result) => result?,
+                        Err(_) => Performed::Done(Outcome {
+                            passed: false,
+                            output: String::new(),
+                            error: Some(format!("no result within the step's timeout of {} s", timeout.as_secs())),
+                        }),
+                    }
+                }
+                aborted = self.abort_signal(number, wake) => {
+                    aborted?;
+                    ended = RunStatus::Aborted;
+                    break;
+                }
+            };
+            let (status, output, error) = match result {
+                Performed::Skipped(text) => (StepStatus::Skipped, text, None),
+                Performed::Done(outcome) => (
+                    if outcome.passed {
+                        StepStatus::Passed
+                    } else {
+                        StepStatus::Failed
+                    },
+                    outcome.output,
+                    outcome.error,
+                ),
+            };
+            let output = if confirmed.is_empty() {
+                output
+            } else {
+                format!("{confirmed}\n{output}")
+            };
+            let update = StepUpdate {
+                status,
+                output: clean(&output),
+                error: error.as_deref().map(clean),
+                awaiting: None,
+            };
+            repo::set_step(pool, number, index, &update, Utc::now()).await?;
+            let detail = update
+                .error
+                .clone()
+                .unwrap_or_else(|| format!("took {:.1} s", started.elapsed().as_secs_f64()));
+            self.note_step(&run, step, status, &detail).await?;
+            if status == StepStatus::Failed && step.on_failure == OnFailure::Abort {
+                ended = RunStatus::Failed;
+                break;
+            }
+        }
+        if ended == RunStatus::Aborted {
+            // The step cut off and those never reached; after a failure the rest stay pending
+            // ("not reached").
+            repo::end_open_steps(pool, number, 0, StepStatus::Aborted, Utc::now()).await?;
+        }
+        repo::set_status(pool, number, ended, Utc::now()).await?;
+        tracing::info!(run = number, status = ended.as_str(), "run ended");
+        if let Some(incident) = run.incident {
+            let data = EventData::RunEnded {
+                run: number,
+                plan: run.plan_name.clone(),
+                status: ended,
+            };
+            service::record_on_timeline(pool, incident, &data, Utc::now()).await?;
+        }
+        Ok(())
+    }
+
+    async fn note_step(
+        &self,
+        run: &Prepared,
+        step: &Step,
+        status: StepStatus,
+        detail: &str,
+    ) -> Result<(), AppError> {
+        let Some(incident) = run.incident else {
+            return Ok(());
+        };
+        let data = EventData::RunStepEnded {
+            run: run.number,
+            step: step.name.clone(),
+            status,
+            detail: truncate_output(detail, 500),
+        };
+        service::record_on_timeline(&self.pool, incident, &data, Utc::now()).await
+    }
+
+    /// Waits until a person answers step `index`, or the run is aborted.
+    async fn wait_for_decision(
+        &self,
+        number: i64,
+        index: usize,
+        wake: &Notify,
+    ) -> Result<Answer, AppError> {
+        loop {
+            let notified = wake.notified();
+            if let Some((decision, note, by)) = repo::decision(&self.pool, number, index).await? {
+                return Ok(Answer::Decided(decision, note, by));
+            }
+            if repo::abort_requested(&self.pool, number).await? {
+                return Ok(Answer::Aborted);
+            }
+            self.pause(notified).await;
+        }
+    }
+
+    /// Until woken here or the next look at the database is due (for news from other instances).
+    async fn pause(&self, notified: tokio::sync::futures::Notified<'_>) {
+        tokio::select! {
+            () = notified => {}
+            () = tokio::time::sleep(self.settings.poll_every) => {}
+        }
+    }
+
+    /// Resolves when someone asks the run to stop.
+    async fn abort_signal(&self, number: i64, wake: &Notify) -> Result<(), AppError> {
+        loop {
+            let notified = wake.notified();
+            if repo::abort_requested(&self.pool, number).await? {
+                return Ok(());
+            }
+            self.pause(notified).await;
+        }
+    }
+
+    /// Performs one step's action.
+    async fn perform(
+        &self,
+        number: i64,
+        index: usize,
+        step: &Step,
+        params: &BTreeMap<String, String>,
+        wake: &Notify,
+    ) -> Result<Performed, AppError> {
+        let refused = |error: String| {
+            Ok(Performed::Done(Outcome {
+                passed: false,
+                output: String::new(),
+                error: Some(error),
+            }))
+        };
+        let Ok(code) = step.action.parse::<ActionCode>() else {
+            return refused(format!(
+                "the action {:?} no longer exists on this server",
+                step.action
+            ));
+        };
+        if let Some(url) = params.get("url")
+            && !self.settings.allow_self_target
+        {
+            let own = self.own_addrs.read().map(|o| o.clone()).unwrap_or_default();
+            if steps::targets_self(url, &own).await {
+                return refused(
+                    "this step calls the Nightwatch server itself, which is not allowed \
+                     (set NIGHTWATCH_ALLOW_SELF_TARGET=true to allow it)"
+                        .to_owned(),
+                );
+            }
+        }
+        let limits = &self.settings.limits;
+        let outcome = match code {
+            ActionCode::Wait => {
+                let duration = params.get("duration").map_or("", String::as_str);
+                match parse_duration(duration) {
+                    Ok(d) => {
+                        tokio::time::sleep(d).await;
+                        Outcome {
+                            passed: true,
+                            output: format!("waited {duration}"),
+                            error: None,
+                        }
+                    }
+                    Err(e) => return refused(e),
+                }
+            }
+            ActionCode::HttpRequest => match HttpCheck::from_params(params) {
+                Ok(check) => steps::run_http_check(&self.client, &check, limits).await,
+                Err(e) => return refused(e),
+            },
+            ActionCode::Webhook => match steps::webhook_check(params) {
+                Ok(check) => steps::run_http_check(&self.client, &check, limits).await,
+                Err(e) => return refused(e),
+            },
+            ActionCode::PollUntil => match Poll::from_params(params) {
+                Ok(poll) => steps::run_poll(&self.client, &poll, limits).await,
+                Err(e) => return refused(e),
+            },
+            ActionCode::ManualCheck => {
+                repo::set_step(
+                    &self.pool,
+                    number,
+                    index,
+                    &StepUpdate::waiting(Awaiting::Verdict),
+                    Utc::now(),
+                )
+                .await?;
+                repo::set_status(
+                    &self.pool,
+                    number,
+                    RunStatus::WaitingForConfirmation,
+                    Utc::now(),
+                )
+                .await?;
+                let answer = self.wait_for_decision(number, index, wake).await?;
+                repo::set_status(&self.pool, number, RunStatus::Running, Utc::now()).await?;
+                match answer {
+                    // The abort signal beside this wait ends the step.
+                    Answer::Aborted => std::future::pending().await,
+                    Answer::Decided(Decision::Skip, note, by) => {
+                        return Ok(Performed::Skipped(format!(
+                            "Skipped by {}",
+                            said(&by, &note)
+                        )));
+                    }
+                    Answer::Decided(decision, note, by) => {
+                        let passed = decision == Decision::Pass;
+                        let text = format!(
+                            "Marked {} by {}",
+                            if passed { "passed" } else { "failed" },
+                            said(&by, &note)
+                        );
+                        Outcome {
+                            passed,
+                            error: (!passed).then(|| note.clone()),
+                            output: text,
+                        }
+                    }
+                }
+            }
+        };
+        Ok(Performed::Done(outcome))
+    }
+}
+
+/// What performing a step came to.
+enum Performed {
+    Done(Outcome),
+    Skipped(String),
+}
+
+fn said(by: &str, note: &str) -> String {
+    if note.is_empty() {
+        by.to_owned()
+    } else {
+        format!("{by}: {note}")
+    }
+}

@@ -1,0 +1,70 @@
+//! `/plans/new` and `/plans/N/edit`: the step composer over a new plan or the newest version of a
+//! stored one (saving makes the next version).
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use crate::api::plans::get_plan;
+use crate::model::AppError;
+use crate::model::catalog::Scene;
+use crate::model::plan::PlanDraft;
+use crate::ui::pages::plans::composer::PlanComposer;
+
+/// A plan with nothing in it yet.
+fn blank() -> PlanDraft {
+    PlanDraft {
+        name: String::new(),
+        description: String::new(),
+        scene: Scene::Drill,
+        service: String::new(),
+        scenario: String::new(),
+        rto_secs: None,
+        rpo_secs: None,
+        enabled: true,
+        steps: Vec::new(),
+    }
+}
+
+/// The composer over a new plan.
+#[component]
+pub fn NewPlanPage() -> impl IntoView {
+    view! {
+        <Title text="New plan" />
+        <header class="page-header">
+            <h1>"New plan"</h1>
+            <p class="lede">"Compose the plan from atomic actions: drag them in, order them, fill in their parameters."</p>
+        </header>
+        <PlanComposer initial=blank() />
+    }
+}
+
+/// The composer over plan N's newest version.
+#[component]
+pub fn EditPlanPage() -> impl IntoView {
+    let number = crate::ui::pages::number_param();
+    let plan = Resource::new(number, |number| async move {
+        match number {
+            Some(n) => get_plan(n, None).await,
+            None => Err(AppError::NotFound),
+        }
+    });
+    view! {
+        <Suspense fallback=|| view! { <p class="muted">"Loading the plan…"</p> }>
+            {move || Suspend::new(async move {
+                match plan.await {
+                    Ok(view) => view! {
+                        <Title text=format!("Edit {}", view.plan.name) />
+                        <header class="page-header">
+                            <p class="number">{format!("Plan {} · editing version {}", view.number, view.version)}</p>
+                            <h1>{format!("Edit “{}”", view.plan.name)}</h1>
+                            <p class="lede">"Saving makes version " {view.version + 1} "; runs keep pointing at the version they ran."</p>
+                        </header>
+                        <PlanComposer initial=view.plan.clone() number=view.number based_on=view.current_version />
+                    }.into_any(),
+                    Err(AppError::NotFound) => view! { <div class="card empty-state"><p>"There is no such plan."</p></div> }.into_any(),
+                    Err(e) => view! { <p class="alert error" role="alert">{e.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}

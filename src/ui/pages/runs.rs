@@ -1,0 +1,5 @@
+//! Runs: the list, one run's live progress, and the table of runs a plan page shows.
+
+pub mod run_page;
+pub mod runs_page;
+pub mod runs_table;

@@ -1,0 +1,58 @@
+//! A table of runs, newest first: the runs page and a plan's history.
+
+use chrono::Utc;
+use leptos::prelude::*;
+
+use crate::model::run::{RunStatus, RunSummary};
+use crate::ui::format;
+
+/// The badge class of a run status.
+pub fn status_class(status: RunStatus) -> String {
+    format!("badge run-status {}", status.as_str())
+}
+
+/// Runs, newest first; `with_plan` adds the plan column.
+#[component]
+pub fn RunsTable(runs: Vec<RunSummary>, #[prop(optional)] with_plan: bool) -> impl IntoView {
+    let now = Utc::now();
+    view! {
+        <div class="table-wrap">
+            <table class="table">
+                <thead>
+                    <tr>
+                        <th scope="col">"Run"</th>
+                        {with_plan.then(|| view! { <th scope="col">"Plan"</th> })}
+                        <th scope="col">"Status"</th>
+                        <th scope="col">"Started by"</th>
+                        <th scope="col">"Created"</th>
+                        <th scope="col">"Duration"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {runs.into_iter().map(|r| {
+                        let by = match (&r.triggered_by, &r.incident) {
+                            (Some(user), Some(incident)) => format!("{user} for {incident}"),
+                            (Some(user), None) => user.clone(),
+                            (None, _) => r.trigger.label().to_owned(),
+                        };
+                        view! {
+                            <tr>
+                                <th scope="row"><a href=format!("/runs/{}", r.number)>{format!("Run #{}", r.number)}</a></th>
+                                {with_plan.then(|| view! {
+                                    <td>
+                                        <a href=format!("/plans/{}?version={}", r.plan_number, r.plan_version)>{r.plan_name.clone()}</a>
+                                        <span class="muted">{format!(" v{}", r.plan_version)}</span>
+                                    </td>
+                                })}
+                                <td><span class=status_class(r.status)>{r.status.label()}</span></td>
+                                <td>{by}</td>
+                                <td>{format::instant(r.created_at)}</td>
+                                <td>{r.duration(now).map_or("—".to_owned(), format::duration)}</td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+}
