@@ -52,6 +52,15 @@ pub struct IncidentDetail {
     pub as_of: DateTime<Utc>,
 }
 
+impl IncidentDetail {
+    /// A stamp that moves whenever the incident or its timeline changes: its version plus its
+    /// newest timeline entry's number (runs add entries without changing the version). The
+    /// server computes the same sum for open pages to poll.
+    pub fn change_stamp(&self) -> i64 {
+        self.version + self.timeline.iter().map(|e| e.seq).max().unwrap_or(0)
+    }
+}
+
 /// List order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

@@ -326,6 +326,12 @@ db_test! {
             step("health", ActionCode::HttpRequest, &[("url", &format!("{base}/down"))]),
         ]).await;
         let executor = Executor::new(db.pool.clone(), settings());
+        let stamp = |pool: AnyPool| async move { nightwatch::server::repo::incidents::change_stamp(&pool, incident).await.unwrap().unwrap() };
+        let before = stamp(db.pool.clone()).await;
+        let version_before = nightwatch::server::repo::incidents::version(&db.pool, incident)
+            .await
+            .unwrap()
+            .unwrap();
         let prepared = runs::create(&db.pool, Some(&eve), number, Trigger::Incident, &BTreeMap::new(), Some(incident)).await.unwrap();
         let n = prepared.number;
         executor.submit(prepared).await.unwrap();
@@ -340,6 +346,10 @@ db_test! {
             format!("Run #{n}: step “health” failed"),
             format!("Run #{n} of “Checkout failover” failed"),
         ]);
+        let after = stamp(db.pool.clone()).await;
+        assert!(after > before, "open incident pages notice the run's entries");
+        assert_eq!(after, detail.change_stamp(), "the server's stamp is the model's");
+        assert_eq!(detail.version, version_before, "runs leave the version alone");
         let failed = detail.timeline.iter().find(|e| matches!(e.data, EventData::RunStepEnded { status: StepStatus::Failed, .. })).unwrap();
         assert_eq!(failed.data.text(), Some("expected status 200, got 503"));
     }

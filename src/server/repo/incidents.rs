@@ -458,7 +458,8 @@ pub async fn version(pool: &AnyPool, number: IncidentNumber) -> Result<Option<i6
 }
 
 /// A stamp that moves whenever incident `number` or its timeline changes (runs for the incident
-/// add timeline entries without changing its version): what an open page polls.
+/// add timeline entries without changing its version): what an open page polls. The same sum
+/// as `IncidentDetail::change_stamp`.
 pub async fn change_stamp(pool: &AnyPool, number: IncidentNumber) -> Result<Option<i64>, AppError> {
     Ok(sqlx::query_scalar(
         "SELECT i.version + COALESCE((SELECT MAX(e.seq) FROM incident_events e WHERE e.incident_id = i.id), 0) \

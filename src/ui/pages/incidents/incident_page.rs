@@ -63,8 +63,8 @@ fn IncidentView(detail: IncidentDetail, role: Role) -> impl IntoView {
     let number = detail.summary.number.to_string();
     let state = RwSignal::new(detail.clone());
     let now = RwSignal::new(detail.as_of);
-    // The last change stamp seen (the incident's version plus its timeline's length).
-    let seen = RwSignal::new(None::<i64>);
+    // The change stamp of what is shown (see `IncidentDetail::change_stamp`).
+    let seen = RwSignal::new(detail.change_stamp());
 
     let transition = ServerAction::<TransitionIncident>::new();
     let severity = ServerAction::<ChangeSeverity>::new();
@@ -80,6 +80,7 @@ fn IncidentView(detail: IncidentDetail, role: Role) -> impl IntoView {
             leptos::task::spawn_local(async move {
                 if let Ok(fresh) = get_incident(number).await {
                     now.set(fresh.as_of);
+                    seen.set(fresh.change_stamp());
                     state.set(fresh);
                 }
             });
@@ -115,11 +116,10 @@ fn IncidentView(detail: IncidentDetail, role: Role) -> impl IntoView {
                     let reload = reload.clone();
                     leptos::task::spawn_local(async move {
                         now.set(Utc::now());
-                        if let Ok(stamp) = incident_version(number).await {
-                            if seen.get_untracked().is_some_and(|s| s != stamp) {
-                                reload();
-                            }
-                            seen.set(Some(stamp));
+                        if let Ok(stamp) = incident_version(number).await
+                            && stamp != seen.get_untracked()
+                        {
+                            reload();
                         }
                     });
                 },
