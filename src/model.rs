@@ -55,6 +55,7 @@ pub mod postmortem;
 pub mod postmortem_form;
 pub mod reminder;
 pub mod run;
+pub mod schedule;
 pub mod timeline;
 pub mod user;
 

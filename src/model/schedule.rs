@@ -1,0 +1,337 @@
+//! Drill schedules: a cron expression (five fields, or six / seven with seconds and years) read
+//! in an IANA time zone, and the instants it fires at. One parser for the browser and the server.
+//!
+//! Two things people get wrong with cron, decided here once:
+//! - Day of week counts as in Unix crontab: `0` or `7` is Sunday, `1` Monday … `6` Saturday
+//!   (names like `MON-FRI` work too). The `cron` crate counts from Sunday = 1; numbers are
+//!   translated to names before it sees them.
+//! - Daylight saving never skips nor doubles a run: a wall-clock time that happens twice (the
+//!   autumn hour) fires once, at its first occurrence; a time that does not exist (the spring
+//!   gap) fires once, at the end of the gap.
+
+use std::str::FromStr;
+
+use chrono::{DateTime, Duration, LocalResult, NaiveDateTime, TimeZone, Timelike, Utc};
+use chrono_tz::Tz;
+
+const DAY_NAMES: [&str; 8] = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"];
+
+/// A parsed cron expression.
+#[derive(Debug, Clone)]
+pub struct Cron {
+    schedule: cron::Schedule,
+}
+
+impl PartialEq for Cron {
+    fn eq(&self, other: &Self) -> bool {
+        self.schedule.to_string() == other.schedule.to_string()
+    }
+}
+
+/// A day-of-week field with Unix numbers turned into names (`1-5` → `MON-FRI`).
+fn unix_days(field: &str) -> Result<String, String> {
+    let name = |n: &str| -> Result<String, String> {
+        match n.parse::<usize>() {
+            Ok(d) if d <= 7 => Ok(DAY_NAMES[d].to_owned()),
+            Ok(_) => Err(format!(
+                "Day of week {n} does not exist: use 0–7 (0 and 7 are Sunday) or MON–SUN."
+            )),
+            Err(_) => Ok(n.to_owned()),
+        }
+    };
+    field
+        .split(',')
+        .map(|part| {
+            let (range, step) = match part.split_once('/') {
+                Some((r, s)) => (r, Some(s)),
+                None => (part, None),
+            };
+            let range = match range.split_once('-') {
+                Some((a, b)) => format!("{}-{}", name(a)?, name(b)?),
+                None => name(range)?,
+            };
+            Ok(match step {
+                Some(s) => format!("{range}/{s}"),
+                None => range,
+            })
+        })
+        .collect::<Result<Vec<_>, String>>()
+        .map(|parts| parts.join(","))
+}
+
+impl FromStr for Cron {
+    type Err = String;
+
+    /// Reads `min hour day month weekday`, or with seconds first (and years last).
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let fields: Vec<&str> = text.split_whitespace().collect();
+        let mut full: Vec<String> = match fields.len() {
+            5 => std::iter::once("0")
+                .chain(fields.iter().copied())
+                .map(str::to_owned)
+                .collect(),
+            6 | 7 => fields.iter().map(|f| (*f).to_owned()).collect(),
+            0 => return Err("Write a cron expression, e.g. 0 9 * * MON-FRI.".to_owned()),
+            n => {
+                return Err(format!(
+                    "A cron expression has 5 fields (minute hour day month weekday), or 6–7 with seconds and years; this one has {n}."
+                ));
+            }
+        };
+        full[5] = unix_days(&full[5])?;
+        let schedule = cron::Schedule::from_str(&full.join(" "))
+            .map_err(|e| format!("Not a valid cron expression: {e}."))?;
+        if schedule.upcoming(Utc).next().is_none() {
+            return Err("This expression never fires.".to_owned());
+        }
+        Ok(Self { schedule })
+    }
+}
+
+/// Reads an IANA time zone name such as `Europe/Berlin` or `UTC`.
+pub fn parse_zone(text: &str) -> Result<Tz, String> {
+    text.trim().parse::<Tz>().map_err(|_| {
+        format!(
+            "{:?} is not a time zone: use an IANA name like Europe/Berlin or UTC.",
+            text.trim()
+        )
+    })
+}
+
+/// The instant a wall-clock time of `tz` stands for: its first occurrence when it happens twice,
+/// the end of the gap when it does not exist.
+fn instant_of(tz: &Tz, local: NaiveDateTime) -> Option<DateTime<Utc>> {
+    match tz.from_local_datetime(&local) {
+        LocalResult::Single(t) => Some(t.with_timezone(&Utc)),
+        LocalResult::Ambiguous(first, _) => Some(first.with_timezone(&Utc)),
+        LocalResult::None => {
+            // Offsets change on whole minutes: the first minute that exists ends the gap.
+            let minute = local
+                .with_second(0)
+                .and_then(|t| t.with_nanosecond(0))
+                .unwrap_or(local);
+            (1..=24 * 60).find_map(|k| {
+                match tz.from_local_datetime(&(minute + Duration::minutes(k))) {
+                    LocalResult::Single(t) => Some(t.with_timezone(&Utc)),
+                    LocalResult::Ambiguous(first, _) => Some(first.with_timezone(&Utc)),
+                    LocalResult::None => None,
+                }
+            })
+        }
+    }
+}
+
+impl Cron {
+    /// The first instant after `after` at which the schedule fires in `tz`.
+    pub fn next_after(&self, tz: &Tz, after: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        // Wall-clock candidates are walked as if they were UTC; starting a few hours early
+        // covers a repeated hour and a gap just before `after`.
+        let from = after.with_timezone(tz).naive_local() - Duration::hours(3);
+        self.schedule
+            .after(&Utc.from_utc_datetime(&from))
+            .take(100_000)
+            .filter_map(|candidate| instant_of(tz, candidate.naive_utc()))
+            .find(|t| *t > after)
+    }
+
+    /// The next `n` instants after `after`, in order, each once.
+    pub fn upcoming(&self, tz: &Tz, after: DateTime<Utc>, n: usize) -> Vec<DateTime<Utc>> {
+        let mut out = Vec::with_capacity(n);
+        let mut last = after;
+        while out.len() < n {
+            match self.next_after(tz, last) {
+                Some(t) => {
+                    out.push(t);
+                    last = t;
+                }
+                None => break,
+            }
+        }
+        out
+    }
+
+    /// Whether the schedule matches this wall-clock time (ignoring time zones).
+    pub fn matches_wall_clock(&self, local: NaiveDateTime) -> bool {
+        self.schedule.includes(Utc.from_utc_datetime(&local))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn at(text: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(text)
+            .unwrap()
+            .with_timezone(&Utc)
+    }
+
+    fn zone(name: &str) -> Tz {
+        parse_zone(name).unwrap()
+    }
+
+    #[test]
+    fn expressions_read_with_or_without_seconds_and_weekdays_count_like_crontab() {
+        let weekdays: Cron = "0 9 * * 1-5".parse().unwrap();
+        let utc = zone("UTC");
+        // 2026-11-20 is a Friday.
+        let next = weekdays.upcoming(&utc, at("2026-11-20T10:00:00Z"), 2);
+        assert_eq!(
+            next,
+            [at("2026-11-23T09:00:00Z"), at("2026-11-24T09:00:00Z")],
+            "Monday, Tuesday"
+        );
+        let with_seconds: Cron = "30 0 9 * * MON-FRI".parse().unwrap();
+        assert_eq!(
+            with_seconds.next_after(&utc, at("2026-11-20T10:00:00Z")),
+            Some(at("2026-11-23T09:00:30Z"))
+        );
+        let sunday: Cron = "0 8 * * 0".parse().unwrap();
+        assert_eq!(sunday, "0 8 * * 7".parse().unwrap());
+        assert_eq!(
+            sunday.next_after(&utc, at("2026-11-20T00:00:00Z")),
+            Some(at("2026-11-22T08:00:00Z"))
+        );
+    }
+
+    #[test]
+    fn bad_expressions_and_zones_say_what_is_wrong() {
+        assert!(
+            "".parse::<Cron>()
+                .unwrap_err()
+                .contains("Write a cron expression")
+        );
+        assert!("* * *".parse::<Cron>().unwrap_err().contains("has 3"));
+        assert!(
+            "61 * * * *"
+                .parse::<Cron>()
+                .unwrap_err()
+                .starts_with("Not a valid cron expression")
+        );
+        assert!(
+            "0 9 * * 8"
+                .parse::<Cron>()
+                .unwrap_err()
+                .contains("Day of week 8")
+        );
+        assert!(
+            "0 0 30 2 *"
+                .parse::<Cron>()
+                .unwrap_err()
+                .contains("never fires")
+        );
+        assert!(parse_zone("Mars/Olympus").unwrap_err().contains("IANA"));
+        assert_eq!(
+            parse_zone(" Europe/Berlin ").unwrap(),
+            chrono_tz::Europe::Berlin
+        );
+    }
+
+    #[test]
+    fn the_spring_gap_fires_once_at_its_end_and_the_autumn_hour_once() {
+        let ny = zone("America/New_York");
+        let half_past_two: Cron = "30 2 * * *".parse().unwrap();
+        // 2026-03-08 02:00 EST jumps to 03:00 EDT: 02:30 does not exist that day.
+        let spring = half_past_two.upcoming(&ny, at("2026-03-07T12:00:00Z"), 3);
+        assert_eq!(
+            spring,
+            [
+                at("2026-03-08T07:00:00Z"),
+                at("2026-03-09T06:30:00Z"),
+                at("2026-03-10T06:30:00Z")
+            ]
+        );
+        let half_past_one: Cron = "30 1 * * *".parse().unwrap();
+        // 2026-11-01 01:30 happens twice (EDT, then EST): once, the first time.
+        let autumn = half_past_one.upcoming(&ny, at("2026-10-31T12:00:00Z"), 2);
+        assert_eq!(
+            autumn,
+            [at("2026-11-01T05:30:00Z"), at("2026-11-02T06:30:00Z")]
+        );
+        let every_quarter: Cron = "*/15 * * * *".parse().unwrap();
+        // 05:50Z is 01:50 EDT; 06:00Z–06:59Z is the same wall-clock hour again (EST): its
+        // quarters already fired, so the next is 02:00 EST.
+        let around = every_quarter.upcoming(&ny, at("2026-11-01T05:50:00Z"), 4);
+        assert_eq!(
+            around,
+            [
+                at("2026-11-01T07:00:00Z"),
+                at("2026-11-01T07:15:00Z"),
+                at("2026-11-01T07:30:00Z"),
+                at("2026-11-01T07:45:00Z")
+            ],
+            "the repeated hour's quarters fire once"
+        );
+    }
+
+    /// Minute by minute: fires at `t` when `t` is the first occurrence of a matching wall-clock
+    /// minute, or when `t` ends a gap that swallowed a matching minute.
+    fn brute_force(cron: &Cron, tz: &Tz, from: DateTime<Utc>, minutes: i64) -> Vec<DateTime<Utc>> {
+        let mut fired = Vec::new();
+        for m in 1..=minutes {
+            let t = from + Duration::minutes(m);
+            let local = t.with_timezone(tz).naive_local();
+            let previous = (t - Duration::minutes(1)).with_timezone(tz).naive_local();
+            let first = tz
+                .from_local_datetime(&local)
+                .earliest()
+                .map(|e| e.with_timezone(&Utc))
+                == Some(t);
+            let mut hit = first && cron.matches_wall_clock(local);
+            let mut skipped = previous + Duration::minutes(1);
+            while !hit && skipped < local {
+                hit = cron.matches_wall_clock(skipped);
+                skipped += Duration::minutes(1);
+            }
+            if hit {
+                fired.push(t);
+            }
+        }
+        fired
+    }
+
+    fn expression() -> impl Strategy<Value = String> {
+        let minute = prop_oneof![
+            Just("0".to_owned()),
+            Just("*/20".to_owned()),
+            Just("15,45".to_owned()),
+            (0u8..60).prop_map(|m| m.to_string())
+        ];
+        let hour = prop_oneof![
+            Just("*".to_owned()),
+            Just("1-3".to_owned()),
+            Just("2".to_owned()),
+            Just("*/6".to_owned()),
+            (0u8..24).prop_map(|h| h.to_string())
+        ];
+        let weekday = prop_oneof![
+            Just("*".to_owned()),
+            Just("1-5".to_owned()),
+            Just("0,6".to_owned())
+        ];
+        (minute, hour, weekday).prop_map(|(m, h, w)| format!("{m} {h} * * {w}"))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        #[test]
+        fn next_times_match_a_minute_by_minute_reference_across_dst(
+            expr in expression(),
+            zone_name in prop_oneof![Just("America/New_York"), Just("Europe/Berlin")],
+            start in prop_oneof![
+                Just("2026-03-07T20:00:00Z"), Just("2026-03-28T20:00:00Z"),
+                Just("2026-10-24T20:00:00Z"), Just("2026-10-31T20:00:00Z"),
+            ],
+            offset_min in 0i64..600,
+        ) {
+            let cron: Cron = expr.parse().unwrap();
+            let tz = zone(zone_name);
+            let from = at(start) + Duration::minutes(offset_min);
+            let window = 2 * 24 * 60;
+            let expected = brute_force(&cron, &tz, from, window);
+            let got: Vec<_> = cron.upcoming(&tz, from, expected.len() + 1).into_iter().filter(|t| *t <= from + Duration::minutes(window)).collect();
+            prop_assert_eq!(got, expected, "{} in {}", expr, zone_name);
+        }
+    }
+}
