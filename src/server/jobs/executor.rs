@@ -12,7 +12,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use sqlx::AnyPool;
 use tokio::sync::{Notify, Semaphore};
 
@@ -164,12 +164,7 @@ impl Executor {
             return Ok(0);
         }
         // Their heartbeats end now: date them back past the staleness bound, then sweep.
-        for number in &active {
-            sqlx::query("UPDATE runs SET heartbeat_at = 0 WHERE number = $1")
-                .bind(number)
-                .execute(&self.0.pool)
-                .await?;
-        }
+        repo::heartbeat(&self.0.pool, &active, DateTime::UNIX_EPOCH).await?;
         service::interrupt_stale(&self.0.pool, Utc::now() - self.0.settings.stale_after).await
     }
 }
@@ -299,7 +294,7 @@ impl Inner {
         if ended == RunStatus::Aborted {
             // The step cut off and those never reached; after a failure the rest stay pending
             // ("not reached").
-            repo::end_open_steps(pool, number, 0, StepStatus::Aborted, Utc::now()).await?;
+            repo::end_open_steps(pool, number, StepStatus::Aborted, Utc::now()).await?;
         }
         repo::set_status(pool, number, ended, Utc::now()).await?;
         tracing::info!(run = number, status = ended.as_str(), "run ended");

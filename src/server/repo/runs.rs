@@ -216,23 +216,19 @@ pub async fn decide(
     note: &str,
     by: &str,
 ) -> Result<bool, AppError> {
-    let awaiting: Vec<&str> = Awaiting::ALL
-        .iter()
-        .filter(|a| decision.answers(**a))
-        .map(|a| a.as_str())
-        .collect();
     let done = sqlx::query(
         "UPDATE run_steps SET decision = $1, decision_note = $2, decided_by = $3 \
          WHERE run_id = (SELECT id FROM runs WHERE number = $4) AND idx = $5 \
-         AND status = 'waiting_for_confirmation' AND decision IS NULL AND awaiting IN ($6, $7)",
+         AND status = 'waiting_for_confirmation' AND decision IS NULL \
+         AND ((awaiting = 'confirmation' AND $6) OR (awaiting = 'verdict' AND $7))",
     )
     .bind(decision.as_str())
     .bind(note)
     .bind(by)
     .bind(number)
     .bind(index as i64)
-    .bind(awaiting[0])
-    .bind(awaiting.last().copied().unwrap_or(awaiting[0]))
+    .bind(decision.answers(Awaiting::Confirmation))
+    .bind(decision.answers(Awaiting::Verdict))
     .execute(pool)
     .await?;
     Ok(done.rows_affected() == 1)
@@ -275,6 +271,15 @@ pub async fn request_abort(pool: &AnyPool, number: i64, by: &str) -> Result<bool
     Ok(done.rows_affected() == 1)
 }
 
+/// Whether run `number` exists.
+pub async fn exists(pool: &AnyPool, number: i64) -> Result<bool, AppError> {
+    let found: Option<i64> = sqlx::query_scalar("SELECT number FROM runs WHERE number = $1")
+        .bind(number)
+        .fetch_optional(pool)
+        .await?;
+    Ok(found.is_some())
+}
+
 /// Whether someone asked run `number` to stop.
 pub async fn abort_requested(pool: &AnyPool, number: i64) -> Result<bool, AppError> {
     let flag: Option<i64> =
@@ -285,23 +290,21 @@ pub async fn abort_requested(pool: &AnyPool, number: i64) -> Result<bool, AppErr
     Ok(flag.unwrap_or(0) != 0)
 }
 
-/// Marks every step of run `number` not yet ended as `status` (the run was aborted or cut off).
+/// Marks every step of run `number` not yet ended as `status` (the run was aborted).
 pub async fn end_open_steps(
     pool: &AnyPool,
     number: i64,
-    from_index: usize,
     status: StepStatus,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
     sqlx::query(
         "UPDATE run_steps SET status = $1, awaiting = NULL, finished_at = CASE WHEN started_at IS NULL THEN NULL ELSE $2 END \
-         WHERE run_id = (SELECT id FROM runs WHERE number = $3) AND idx >= $4 \
+         WHERE run_id = (SELECT id FROM runs WHERE number = $3) \
          AND status IN ('pending', 'running', 'waiting_for_confirmation')",
     )
     .bind(status.as_str())
     .bind(to_millis(now))
     .bind(number)
-    .bind(from_index as i64)
     .execute(pool)
     .await?;
     Ok(())

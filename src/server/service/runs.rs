@@ -161,7 +161,7 @@ pub async fn decide(
             "Say what you saw: a failed check needs a comment.",
         ));
     }
-    if repo::find(pool, number).await?.is_none() {
+    if !repo::exists(pool, number).await? {
         return Err(AppError::NotFound);
     }
     if !repo::decide(pool, number, index, decision, note, &actor.username).await? {
@@ -178,7 +178,7 @@ pub async fn abort(pool: &AnyPool, actor: &UserRecord, number: i64) -> Result<()
     if !actor.role.allows(Role::Commander) {
         return Err(AppError::Forbidden);
     }
-    if repo::find(pool, number).await?.is_none() {
+    if !repo::exists(pool, number).await? {
         return Err(AppError::NotFound);
     }
     if !repo::request_abort(pool, number, &actor.username).await? {
