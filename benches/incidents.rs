@@ -7,6 +7,10 @@
 //!
 //! Prints a Markdown table (the README's figures come from it).
 
+mod support;
+
+use support::{env_num, request};
+
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
@@ -16,25 +20,6 @@ use nightwatch::server::config::Config;
 use nightwatch::server::router::build_router;
 use nightwatch::server::service::accounts;
 use nightwatch::server::{AppState, db, demo};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
-fn env_num(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-/// One HTTP/1.1 request on a fresh connection; returns the status and body.
-async fn request(addr: SocketAddr, raw: String) -> (u16, String) {
-    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
-    stream.write_all(raw.as_bytes()).await.expect("write");
-    let mut out = Vec::new();
-    stream.read_to_end(&mut out).await.expect("read");
-    let text = String::from_utf8_lossy(&out).into_owned();
-    let status = text.get(9..12).and_then(|s| s.parse().ok()).unwrap_or(0);
-    (status, text)
-}
 
 fn get(path: &str, cookie: &str) -> String {
     format!(
@@ -76,7 +61,7 @@ async fn load(
                     let next = queue.lock().await.next();
                     let Some((_, raw)) = next else { break };
                     let t = Instant::now();
-                    let (status, body) = request(addr, raw).await;
+                    let (status, body) = request(addr, &raw).await;
                     assert!(
                         status == 200,
                         "status {status}: {}",
@@ -142,7 +127,7 @@ async fn main() {
 
     let (status, login) = request(
         addr,
-        post("/api/login", "username=bench&password=bench+password", ""),
+        &post("/api/login", "username=bench&password=bench+password", ""),
     )
     .await;
     assert_eq!(status, 200, "{login}");
@@ -156,7 +141,7 @@ async fn main() {
     // A cursor deep into the list, for a later page.
     let (_, first) = request(
         addr,
-        post(
+        &post(
             "/api/list_incidents",
             "status=&severity=&service=&tag=&q=&sort=&after=",
             &cookie,

@@ -4,6 +4,7 @@
 pub mod action_items;
 pub mod auth;
 pub mod incidents;
+pub mod metrics;
 pub mod plans;
 pub mod postmortems;
 pub mod reminders;
@@ -17,6 +18,17 @@ mod ssr {
     /// An incident number from a URL or form (`INC-42`); anything else names no incident.
     pub fn parse_number(number: &str) -> Result<crate::model::incident::IncidentNumber, AppError> {
         number.parse().map_err(|_| AppError::NotFound)
+    }
+
+    /// Who may own an action item: enabled responders and up.
+    pub async fn owners(pool: &sqlx::AnyPool) -> Result<Vec<String>, AppError> {
+        use crate::model::Role;
+        Ok(crate::server::repo::users::list(pool)
+            .await?
+            .into_iter()
+            .filter(|u| !u.disabled && u.role.allows(Role::Responder))
+            .map(|u| u.username)
+            .collect())
     }
 
     /// Logs an unexpected failure and hides its details from the caller.

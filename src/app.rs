@@ -10,9 +10,9 @@ use crate::ui::pages::account::account_page::AccountPage;
 use crate::ui::pages::actions::actions_page::ActionsPage;
 use crate::ui::pages::admin::users_page::UsersPage;
 use crate::ui::pages::auth::login_page::LoginPage;
+use crate::ui::pages::board::board_page::BoardPage;
 use crate::ui::pages::home::home_page::HomePage;
 use crate::ui::pages::home::not_found_page::NotFoundPage;
-use crate::ui::pages::home::upcoming_page::UpcomingPage;
 use crate::ui::pages::incidents::declare_page::DeclarePage;
 use crate::ui::pages::incidents::incident_page::IncidentPage;
 use crate::ui::pages::incidents::incidents_page::IncidentsPage;
@@ -84,11 +84,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/runs") view=RunsPage ssr=SsrMode::Async />
                     <Route path=path!("/runs/:number") view=RunPage ssr=SsrMode::Async />
                     <Route path=path!("/actions") view=ActionsPage ssr=SsrMode::Async />
-                    <Route
-                        path=path!("/board")
-                        view=|| view! { <UpcomingPage title="Metrics" issue=7 /> }
-                        ssr=SsrMode::Async
-                    />
+                    <Route path=path!("/board") view=BoardPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/users") view=UsersPage ssr=SsrMode::Async />
                     <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async />
                 </ParentRoute>

@@ -6,8 +6,19 @@ async fn main() -> std::process::ExitCode {
     use clap::Parser;
     use tracing_subscriber::EnvFilter;
 
-    let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_sessions=warn"));
+    let cli = nightwatch::server::cli::Cli::parse();
+    // Bulk demo inserts are slow statements by design; sqlx would log each one in full.
+    let quiet_sqlx = matches!(
+        cli.command,
+        Some(nightwatch::server::cli::Command::DemoData { .. })
+    );
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        EnvFilter::new(if quiet_sqlx {
+            "info,sqlx=error,tower_sessions=warn"
+        } else {
+            "info,sqlx=warn,tower_sessions=warn"
+        })
+    });
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
@@ -17,7 +28,6 @@ async fn main() -> std::process::ExitCode {
         builder.init();
     }
 
-    let cli = nightwatch::server::cli::Cli::parse();
     match nightwatch::server::cli::run(cli).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(message) => {

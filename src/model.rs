@@ -44,18 +44,22 @@ macro_rules! code_enum {
 }
 
 pub mod action_item;
+pub mod board;
 pub mod catalog;
 pub mod error;
 pub mod incident;
 pub mod incident_input;
 pub mod incident_views;
+pub mod metrics;
 pub mod plan;
 pub mod plan_edit;
 pub mod postmortem;
 pub mod postmortem_form;
 pub mod reminder;
+pub mod review;
 pub mod run;
 pub mod schedule;
+pub mod score;
 pub mod timeline;
 pub mod user;
 

@@ -68,3 +68,13 @@ export async function move(page: Page, testInfo: TestInfo, note: string, button:
   await expect(page.getByLabel("Severity and status")).toContainText(status);
   await expect(page.getByRole("list", { name: "Timeline" })).toContainText(note);
 }
+
+/** Creates a plan through the JSON server function (the composer is tested on its own); returns its number. */
+export async function createPlan(page: Page, plan: object): Promise<number> {
+  const res = await page.request.post("/api/create_plan", {
+    headers: { "Content-Type": "application/json", Accept: "application/json" },
+    data: { plan },
+  });
+  expect(res.status(), await res.text()).toBe(200);
+  return res.json();
+}

@@ -3,8 +3,8 @@
 // without JavaScript; running an emergency plan from an incident onto its timeline.
 import * as http from "node:http";
 import { AddressInfo } from "node:net";
-import { expect, Page, test } from "@playwright/test";
-import { COMMANDER, declare, isHydrated, ready, signIn } from "./helpers";
+import { expect, test } from "@playwright/test";
+import { COMMANDER, createPlan, declare, isHydrated, ready, signIn } from "./helpers";
 
 /** A local service the plan's HTTP steps check (not Nightwatch itself). */
 async function service(): Promise<{ url: string; close: () => void }> {
@@ -15,15 +15,6 @@ async function service(): Promise<{ url: string; close: () => void }> {
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
   return { url: `http://127.0.0.1:${port}/health`, close: () => server.close() };
-}
-
-async function createPlan(page: Page, plan: object): Promise<number> {
-  const res = await page.request.post("/api/create_plan", {
-    headers: { "Content-Type": "application/json", Accept: "application/json" },
-    data: { plan },
-  });
-  expect(res.status(), await res.text()).toBe(200);
-  return res.json();
 }
 
 const base = { description: "", service: "checkout", scenario: "primary lost", rto_secs: 600, rpo_secs: null, enabled: true };

@@ -5,7 +5,8 @@ use leptos::prelude::*;
 use crate::model::AppError;
 use crate::model::action_item::ActionItemList;
 
-/// Creates an action item on incident `number` (responder+); the incident's timeline records it.
+/// Creates an action item (responder+) from `number`: an incident (`INC-7`, whose timeline
+/// records it) or a drill run (`RUN-12`, from its review).
 #[server(endpoint = "create_action_item")]
 pub async fn create_action_item(
     number: String,
@@ -16,13 +17,13 @@ pub async fn create_action_item(
     kind: String,
 ) -> Result<String, AppError> {
     use crate::model::Role;
-    use crate::model::action_item::NewActionItem;
+    use crate::model::action_item::{ItemSource, NewActionItem};
     use crate::server::{auth, service::action_items};
     let actor = auth::require_role(Role::Responder).await?;
     let new = NewActionItem::parse(&title, &owner, &due_on, &priority, &kind)?;
-    let number = super::ssr::parse_number(&number)?;
+    let source: ItemSource = number.parse().map_err(|_| AppError::NotFound)?;
     let state = auth::app_state()?;
-    Ok(action_items::create(&state.pool, &actor, number, &new)
+    Ok(action_items::create(&state.pool, &actor, source, &new)
         .await?
         .to_string())
 }

@@ -48,12 +48,7 @@ pub async fn get_postmortem(number: String) -> Result<PostmortemPage, AppError> 
         ..Default::default()
     };
     let actions = repo::action_items::list(&state.pool, &filter).await?;
-    let people = repo::users::list(&state.pool)
-        .await?
-        .into_iter()
-        .filter(|u| !u.disabled && u.role.allows(Role::Responder))
-        .map(|u| u.username)
-        .collect();
+    let people = super::ssr::owners(&state.pool).await?;
     Ok(PostmortemPage {
         incident,
         postmortem,

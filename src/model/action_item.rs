@@ -143,6 +143,43 @@ pub struct ActionItemView {
     pub state: ActionState,
     /// The incident it came from, if any.
     pub incident: Option<super::incident::IncidentNumber>,
+    /// The drill run it came from, if any.
+    pub run: Option<i64>,
+}
+
+/// Where a new action item comes from: `INC-7` (an incident) or `RUN-12` (a drill run's review).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ItemSource {
+    /// An incident.
+    Incident(super::incident::IncidentNumber),
+    /// A run, by number.
+    Run(i64),
+}
+
+impl std::fmt::Display for ItemSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ItemSource::Incident(n) => write!(f, "{n}"),
+            ItemSource::Run(n) => write!(f, "RUN-{n}"),
+        }
+    }
+}
+
+impl std::str::FromStr for ItemSource {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let s = s.trim();
+        match s.get(..4) {
+            Some(prefix) if prefix.eq_ignore_ascii_case("RUN-") => s[4..]
+                .parse::<i64>()
+                .ok()
+                .filter(|n| *n > 0)
+                .map(ItemSource::Run)
+                .ok_or_else(|| format!("{s:?} is not a run")),
+            _ => s.parse().map(ItemSource::Incident),
+        }
+    }
 }
 
 impl Priority {

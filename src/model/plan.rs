@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::catalog::{ActionCode, ParamKind, Scene, check_value};
 use super::error::{FieldError, Validator};
+use super::schedule::{CRON_FIELD, PlanSchedule};
 
 /// The three fixed phases of a disaster-recovery plan, in the order they always run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -99,7 +100,21 @@ pub struct Step {
     pub weight: u32,
     /// Its phase (disaster-recovery plans only).
     pub phase: Option<Phase>,
+    /// What it stands for when a drill's recovery time is measured.
+    #[serde(default)]
+    pub mark: Option<StepMark>,
 }
+
+code_enum!(
+    /// A step's part in a drill's measured recovery time: from the start of the first step that
+    /// injects the failure to the end of the last recovery check that passes.
+    StepMark {
+        /// The step injects the failure (the clock starts).
+        Inject => "inject", "Injects the failure",
+        /// The step checks that the service recovered (the clock stops when the last one passes).
+        RecoveryCheck => "recovery_check", "Checks recovery",
+    }
+);
 
 /// Longest timeout a step may have: one day.
 pub const MAX_TIMEOUT_SECS: u32 = 86_400;
@@ -127,6 +142,7 @@ impl Step {
             on_failure: OnFailure::Abort,
             weight: 20,
             phase,
+            mark: None,
         }
     }
 }
@@ -152,6 +168,9 @@ pub struct PlanDraft {
     pub enabled: bool,
     /// The steps, in run order.
     pub steps: Vec<Step>,
+    /// When it runs by itself (drills only).
+    #[serde(default)]
+    pub schedule: Option<PlanSchedule>,
 }
 
 /// The form field of a step's property, as validation names it: `steps.2.url`.
@@ -175,6 +194,15 @@ impl PlanDraft {
         }
         if self.steps.len() > MAX_STEPS {
             v.check::<()>("steps", Err(format!("At most {MAX_STEPS} steps.")));
+        }
+        if let Some(schedule) = &self.schedule {
+            if self.scene != Scene::Drill {
+                v.check::<()>(CRON_FIELD, Err("Only drills run on a schedule.".into()));
+            } else if let Err(errors) = schedule.parse() {
+                for error in errors {
+                    v.check::<()>(&error.field, Err(error.message));
+                }
+            }
         }
         for error in self.phase_errors() {
             v.check::<()>(&error.field, Err(error.message));
@@ -243,6 +271,36 @@ impl PlanDraft {
                     .map(move |(name, _)| (i, name.clone()))
             })
             .collect()
+    }
+
+    /// Answers for every open parameter from the catalog's defaults, as a scheduled run (with
+    /// nobody to ask) uses them; the reason it cannot run when one has no default.
+    pub fn default_answers(&self) -> Result<BTreeMap<String, String>, String> {
+        let mut answers = BTreeMap::new();
+        for (i, name) in self.open_params() {
+            let step = &self.steps[i];
+            let spec = step
+                .action
+                .parse::<ActionCode>()
+                .ok()
+                .and_then(|code| code.spec().param(&name));
+            let label = spec.map_or(name.as_str(), |p| p.label);
+            match spec.and_then(|p| p.default) {
+                Some(value) => {
+                    answers.insert(step_field(i, &name), value.to_owned());
+                }
+                None => {
+                    return Err(format!(
+                        "Step {} (“{}”) asks for “{}” at run time and it has no default: \
+                         set a value in the plan to run it on a schedule.",
+                        i + 1,
+                        step.name,
+                        label
+                    ));
+                }
+            }
+        }
+        Ok(answers)
     }
 
     /// The parameter values one run uses: the plan's, with its open ones answered by `answers`
@@ -439,6 +497,7 @@ mod tests {
             scenario: "primary region lost".into(),
             rto_secs: Some(600),
             rpo_secs: None,
+            schedule: None,
             enabled: true,
             steps,
         }

@@ -188,6 +188,14 @@ pub struct RunSummary {
     pub incident: Option<String>,
     /// Who asked to abort it, once someone did.
     pub aborted_by: Option<String>,
+    /// The plan's RTO at the version run, in seconds.
+    pub rto_secs: Option<u32>,
+    /// Its score, once finished (interrupted runs have none).
+    pub score: Option<u32>,
+    /// Pass or fail, with the score.
+    pub verdict: Option<super::score::Verdict>,
+    /// Whether someone reviewed it.
+    pub reviewed: bool,
 }
 
 impl RunSummary {
@@ -227,6 +235,10 @@ pub struct RunStep {
     pub decision_note: Option<String>,
     /// Who answered.
     pub decided_by: Option<String>,
+    /// Its weight in the score.
+    pub weight: u32,
+    /// Its part in the recovery time.
+    pub mark: Option<super::plan::StepMark>,
 }
 
 impl RunStep {

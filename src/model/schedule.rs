@@ -13,6 +13,9 @@ use std::str::FromStr;
 
 use chrono::{DateTime, Duration, LocalResult, NaiveDateTime, TimeZone, Timelike, Utc};
 use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
+
+use super::error::FieldError;
 
 const DAY_NAMES: [&str; 8] = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"];
 
@@ -150,10 +153,161 @@ impl Cron {
         out
     }
 
+    /// How many instants the schedule fires at in (`after`, `until`], counting at most `cap`:
+    /// one pass over the wall-clock times between them, each instant once (as [`Self::upcoming`]
+    /// would give them, without a search per instant).
+    pub fn count_between(
+        &self,
+        tz: &Tz,
+        after: DateTime<Utc>,
+        until: DateTime<Utc>,
+        cap: u32,
+    ) -> u32 {
+        let from = after.with_timezone(tz).naive_local() - Duration::hours(3);
+        let end = until.with_timezone(tz).naive_local() + Duration::hours(3);
+        let mut last = after;
+        let mut count = 0;
+        for candidate in self.schedule.after(&Utc.from_utc_datetime(&from)) {
+            let local = candidate.naive_utc();
+            if local > end || count >= cap {
+                break;
+            }
+            if let Some(t) = instant_of(tz, local)
+                && t > last
+                && t <= until
+            {
+                count += 1;
+                last = t;
+            }
+        }
+        count
+    }
+
     /// Whether the schedule matches this wall-clock time (ignoring time zones).
     pub fn matches_wall_clock(&self, local: NaiveDateTime) -> bool {
         self.schedule.includes(Utc.from_utc_datetime(&local))
     }
+}
+
+/// The schedule fields' names, as validation and the composer call them.
+pub const CRON_FIELD: &str = "schedule.cron";
+/// See [`CRON_FIELD`].
+pub const ZONE_FIELD: &str = "schedule.zone";
+
+code_enum!(
+    /// What the scheduler does when a due time comes while a run of the plan is still active.
+    Concurrency {
+        /// Skip the due time (recorded in the plan's history).
+        Forbid => "forbid", "Forbid: skip it",
+        /// Start another run beside it.
+        Allow => "allow", "Allow: run beside it",
+        /// Abort the active run and start a new one.
+        Replace => "replace", "Replace: abort it, start anew",
+    }
+);
+
+fn forbid() -> Concurrency {
+    Concurrency::Forbid
+}
+
+/// A plan's schedule as the composer writes it (part of the plan's versioned content).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanSchedule {
+    /// The cron expression.
+    pub cron: String,
+    /// The IANA time zone it is read in.
+    pub zone: String,
+    /// What happens when a due time finds a run still active.
+    #[serde(default = "forbid")]
+    pub concurrency: Concurrency,
+}
+
+impl PlanSchedule {
+    /// The parsed expression and zone, or the message of each field that is wrong.
+    pub fn parse(&self) -> Result<(Cron, Tz), Vec<FieldError>> {
+        let cron = self.cron.parse::<Cron>();
+        let zone = parse_zone(&self.zone);
+        match (cron, zone) {
+            (Ok(cron), Ok(zone)) => Ok((cron, zone)),
+            (cron, zone) => Err([(CRON_FIELD, cron.err()), (ZONE_FIELD, zone.err())]
+                .into_iter()
+                .filter_map(|(field, message)| {
+                    message.map(|message| FieldError {
+                        field: field.to_owned(),
+                        message,
+                    })
+                })
+                .collect()),
+        }
+    }
+
+    /// The first due time after `after`, if the schedule is valid and ever fires again.
+    pub fn next_after(&self, after: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let (cron, zone) = self.parse().ok()?;
+        cron.next_after(&zone, after)
+    }
+}
+
+/// Most missed due times counted after downtime (the count is only shown).
+pub const MISSED_COUNT_CAP: u32 = 10_000;
+
+/// What the scheduler does with due time `due` when it gets to it at `now`: it fires once for
+/// `due`, counts the due times that passed since without firing them (`missed`), and moves on
+/// to the first due time after `now` (`next`, none when the expression never fires again).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Catchup {
+    /// Due times in (`due`, `now`] that are not fired.
+    pub missed: u32,
+    /// The next due time, after `now`.
+    pub next: Option<DateTime<Utc>>,
+}
+
+/// See [`Catchup`].
+pub fn catch_up(cron: &Cron, tz: &Tz, due: DateTime<Utc>, now: DateTime<Utc>) -> Catchup {
+    Catchup {
+        missed: cron.count_between(tz, due, now, MISSED_COUNT_CAP),
+        next: cron.next_after(tz, now.max(due)),
+    }
+}
+
+code_enum!(
+    /// What the scheduler did with a due time.
+    ScheduleOutcome {
+        /// It started a run.
+        Started => "started", "Started",
+        /// A run of the plan was still active (policy "forbid").
+        Skipped => "skipped", "Skipped",
+        /// The run could not start (an open parameter without a default, the plan disabled).
+        Refused => "refused", "Refused",
+    }
+);
+
+/// One due time in a plan's schedule history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScheduleEvent {
+    /// The due time.
+    pub due_at: DateTime<Utc>,
+    /// When the scheduler got to it.
+    pub fired_at: DateTime<Utc>,
+    /// What it did.
+    pub outcome: ScheduleOutcome,
+    /// The run it started, by number.
+    pub run: Option<i64>,
+    /// Due times missed while no instance was running, folded into this one.
+    pub missed: u32,
+    /// Why it skipped or refused.
+    pub reason: String,
+}
+
+/// A plan's schedule as it stands: the copy the scheduler works from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScheduleState {
+    /// The schedule.
+    pub schedule: PlanSchedule,
+    /// Paused by a person (no due time is claimed while paused).
+    pub paused: bool,
+    /// The next due time the scheduler will claim (none while paused or disabled).
+    pub next_due_at: Option<DateTime<Utc>>,
 }
 
 #[cfg(test)]
@@ -313,6 +467,24 @@ mod tests {
         (minute, hour, weekday).prop_map(|(m, h, w)| format!("{m} {h} * * {w}"))
     }
 
+    #[test]
+    fn catch_up_counts_missed_due_times_once_and_moves_past_now() {
+        let tz = zone("Europe/Berlin");
+        let minute: Cron = "* * * * *".parse().unwrap();
+        let due = at("2026-11-23T10:00:00Z");
+        let now = at("2026-11-23T10:10:30Z");
+        let c = catch_up(&minute, &tz, due, now);
+        assert_eq!(c.missed, 10);
+        assert_eq!(c.next, Some(at("2026-11-23T10:11:00Z")));
+        // On time: nothing missed.
+        assert_eq!(catch_up(&minute, &tz, due, due).missed, 0);
+        // A day away from an every-second schedule: counted up to the cap, quickly.
+        let second: Cron = "* * * * * *".parse().unwrap();
+        let c = catch_up(&second, &tz, due, due + Duration::days(1));
+        assert_eq!(c.missed, MISSED_COUNT_CAP);
+        assert_eq!(c.next, Some(due + Duration::days(1) + Duration::seconds(1)));
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(64))]
         #[test]
@@ -330,8 +502,13 @@ mod tests {
             let from = at(start) + Duration::minutes(offset_min);
             let window = 2 * 24 * 60;
             let expected = brute_force(&cron, &tz, from, window);
-            let got: Vec<_> = cron.upcoming(&tz, from, expected.len() + 1).into_iter().filter(|t| *t <= from + Duration::minutes(window)).collect();
-            prop_assert_eq!(got, expected, "{} in {}", expr, zone_name);
+            let until = from + Duration::minutes(window);
+            let got: Vec<_> = cron.upcoming(&tz, from, expected.len() + 1).into_iter().filter(|t| *t <= until).collect();
+            prop_assert_eq!(&got, &expected, "{} in {}", expr, zone_name);
+            // The catch-up count (missed due times after downtime) agrees with the reference.
+            prop_assert_eq!(cron.count_between(&tz, from, until, u32::MAX) as usize, expected.len());
+            let catchup = catch_up(&cron, &tz, from, until);
+            prop_assert_eq!(catchup.next, cron.next_after(&tz, until));
         }
     }
 }

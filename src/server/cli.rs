@@ -233,6 +233,7 @@ async fn serve(config: Config, addr: Option<SocketAddr>) -> Result<(), String> {
     executor.set_own_addrs(vec![addr]);
     // Runs a crash left behind are marked interrupted once their heartbeat is stale.
     executor.spawn_housekeeping();
+    crate::server::jobs::scheduler::Scheduler::new(pool.clone(), executor.clone()).spawn();
     // Listen for SIGTERM before announcing the address: a stop sent right after start-up must
     // still be a graceful one, not the default kill.
     #[cfg(unix)]

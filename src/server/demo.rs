@@ -8,7 +8,10 @@ use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use sqlx::AnyPool;
 
-use crate::model::incident::{IncidentRole, IncidentStatus, Severity, Timestamps};
+use crate::model::action_item::ItemSource;
+use crate::model::incident::{
+    IncidentId, IncidentNumber, IncidentRole, IncidentStatus, Severity, Timestamps,
+};
 use crate::model::incident_input::NewIncident;
 use crate::model::timeline::EventData;
 use crate::model::{AppError, Role, UserId};
@@ -16,6 +19,8 @@ use crate::server::db::to_millis;
 use crate::server::repo::incidents::{self as repo, IncidentState};
 use crate::server::repo::users::{self, UserRecord};
 use crate::server::service::accounts;
+
+mod bulk;
 
 const SERVICES: [&str; 8] = [
     "payments",
@@ -64,6 +69,10 @@ const NOTES: [&str; 6] = [
     "Paged the database on-call",
 ];
 
+/// How many of the newest incidents get postmortems written through the services (slow, one
+/// at a time, as users would); older ones are archived in bulk.
+const RECENT: usize = 150;
+
 /// What `fill` added.
 #[derive(Debug)]
 pub struct DemoSummary {
@@ -87,14 +96,34 @@ pub async fn fill(pool: &AnyPool, count: usize, seed: u64) -> Result<DemoSummary
     let (people, password) = demo_users(pool).await?;
     let mut rng = StdRng::seed_from_u64(seed);
     let now = Utc::now();
+    // Up to 250 incidents a day: a million span about eleven years, forty the last 60 days.
+    let span_minutes = (count as i64 * 24 * 60 / 250).max(60 * 24 * 60);
     let mut detections: Vec<DateTime<Utc>> = (0..count)
-        .map(|_| now - Duration::minutes(rng.gen_range(20..60 * 24 * 60)))
+        .map(|_| now - Duration::minutes(rng.gen_range(20..span_minutes)))
         .collect();
     detections.sort();
-    for detected in detections {
-        add_incident(pool, &mut rng, &people, detected, now).await?;
+    // A larger estate has more services than the eight of a small demo.
+    let services: Vec<String> = SERVICES
+        .iter()
+        .map(|s| (*s).to_owned())
+        .chain((1..=(count / 2_000).min(400)).map(|k| format!("service-{k:03}")))
+        .collect();
+    // The newest incidents get their postmortems through the services, as users would write
+    // them; every older one is archived by the bulk writer (reviewed, with action items).
+    let archived = count.saturating_sub(RECENT);
+    let mut writer = bulk::Writer::new(pool);
+    for (k, detected) in detections.into_iter().enumerate() {
+        let number = IncidentNumber(k as i64 + 1);
+        let mut story = story(&mut rng, &people, &services, number, detected, now)?;
+        let items = if k < archived {
+            bulk::archive(&mut rng, &mut story, &people, now)
+        } else {
+            Vec::new()
+        };
+        writer.push(story, items).await?;
     }
-    add_postmortems(pool, &mut rng, &people, now).await?;
+    writer.finish(count as i64).await?;
+    add_postmortems(pool, &mut rng, &people, now, archived as i64).await?;
     add_plans(pool, &people).await?;
     Ok(DemoSummary {
         incidents: count,
@@ -128,22 +157,45 @@ async fn demo_users(pool: &AnyPool) -> Result<(Vec<UserRecord>, Option<String>),
     Ok((people, created.then_some(password)))
 }
 
-/// One incident with its life story, written in one transaction.
-async fn add_incident(
-    pool: &AnyPool,
+/// One incident with its life story: what the bulk writer puts in the database.
+pub(crate) struct Story {
+    /// The incident as declared.
+    pub new: NewIncident,
+    /// Who declared it.
+    pub declared_by: UserId,
+    /// When it was declared (ms).
+    pub created_at: i64,
+    /// Where it got to.
+    pub state: IncidentState,
+    /// Its timeline: instant, author, entry.
+    pub events: Vec<(DateTime<Utc>, UserId, EventData)>,
+}
+
+/// The life story of incident `number`, detected at `detected`, drawn from `rng`; `services`
+/// is the pool of service names.
+fn story(
     rng: &mut StdRng,
     people: &[UserRecord],
+    services_pool: &[String],
+    number: IncidentNumber,
     detected: DateTime<Utc>,
     now: DateTime<Utc>,
-) -> Result<(), AppError> {
-    let service = *SERVICES.choose(rng).unwrap_or(&"payments");
-    let mut services = vec![service.to_owned()];
+) -> Result<Story, AppError> {
+    let pick_service = |rng: &mut StdRng| {
+        services_pool
+            .choose(rng)
+            .cloned()
+            .unwrap_or_else(|| "payments".to_owned())
+    };
+    let service = pick_service(rng);
+    let mut services = vec![service.clone()];
     if rng.gen_bool(0.3) {
-        let other = *SERVICES.choose(rng).unwrap_or(&"checkout");
+        let other = pick_service(rng);
         if other != service {
-            services.push(other.to_owned());
+            services.push(other);
         }
     }
+    let service = service.as_str();
     let tag_count = rng.gen_range(0..3);
     let tags: Vec<String> = TAGS
         .choose_multiple(rng, tag_count)
@@ -182,10 +234,9 @@ async fn add_incident(
         .map(|p| (*p).clone())
         .unwrap_or_else(|| declarer.clone());
 
-    let mut tx = pool.begin().await?;
-    let number = repo::next_number(&mut tx).await?;
     let mut at = detected + Duration::minutes(rng.gen_range(1..12));
-    let id = repo::insert(&mut tx, number, &new, Some(declarer.id), to_millis(at)).await?;
+    let created_at = to_millis(at);
+    let id = IncidentId(bulk::uuid(rng));
     let mut events: Vec<(DateTime<Utc>, UserId, EventData)> = vec![(
         at,
         declarer.id,
@@ -339,21 +390,13 @@ async fn add_incident(
             ));
         }
     }
-    repo::save_state(&mut tx, &state).await?;
-    for (t, author, data) in events {
-        repo::append_event(
-            &mut tx,
-            id,
-            &data,
-            to_millis(t),
-            to_millis(t),
-            Some(author),
-            None,
-        )
-        .await?;
-    }
-    tx.commit().await?;
-    Ok(())
+    Ok(Story {
+        new,
+        declared_by: declarer.id,
+        created_at,
+        state,
+        events,
+    })
 }
 
 const ACTIONS: &[&str] = &[
@@ -373,15 +416,18 @@ async fn add_postmortems(
     rng: &mut StdRng,
     people: &[UserRecord],
     now: DateTime<Utc>,
+    archived: i64,
 ) -> Result<(), AppError> {
     use crate::model::action_item::NewActionItem;
-    use crate::model::incident::IncidentNumber;
     use crate::model::postmortem::{PostmortemDoc, PostmortemState, Why, WhyChain};
     use crate::server::service::{action_items, incidents, postmortems};
 
+    // The incidents after the archived ones (numbered in detection order).
     let recovered: Vec<(i64, i64)> = sqlx::query_as(
-        "SELECT number, resolved_at FROM incidents WHERE status = 'recovered' ORDER BY number",
+        "SELECT number, resolved_at FROM incidents WHERE status = 'recovered' AND number > $1 \
+         ORDER BY number",
     )
+    .bind(archived)
     .fetch_all(pool)
     .await?;
     let Some(author) = people.iter().find(|p| p.role.allows(Role::Commander)) else {
@@ -430,7 +476,7 @@ async fn add_postmortems(
             let title = *ACTIONS.choose(rng).unwrap_or(&ACTIONS[0]);
             let new =
                 NewActionItem::parse(title, &owner.username, &due.to_string(), priority, kind)?;
-            action_items::create(pool, author, number, &new).await?;
+            action_items::create(pool, author, ItemSource::Incident(number), &new).await?;
         }
         if !old {
             continue;
@@ -471,7 +517,8 @@ async fn add_postmortems(
 /// disaster-recovery plan in its three phases, with a parameter asked at run time.
 async fn add_plans(pool: &AnyPool, people: &[UserRecord]) -> Result<(), AppError> {
     use crate::model::catalog::{ActionCode, Scene};
-    use crate::model::plan::{ParamValue, Phase, PlanDraft, Step};
+    use crate::model::plan::{ParamValue, Phase, PlanDraft, Step, StepMark};
+    use crate::model::schedule::{Concurrency, PlanSchedule};
     use crate::server::service::plans;
 
     let Some(author) = people.iter().find(|p| p.role.allows(Role::Commander)) else {
@@ -504,6 +551,18 @@ async fn add_plans(pool: &AnyPool, people: &[UserRecord]) -> Result<(), AppError
         ],
     );
     kill.pre_confirm = true;
+    kill.mark = Some(StepMark::Inject);
+    let mut check = step(
+        "check",
+        ActionCode::HttpRequest,
+        "Checkout answers",
+        None,
+        &[
+            ("url", set("https://checkout.example.internal/health")),
+            ("max_latency", set("500ms")),
+        ],
+    );
+    check.mark = Some(StepMark::RecoveryCheck);
     let drill = PlanDraft {
         name: "Checkout survives losing a pod".into(),
         description: "Kills one checkout pod and checks that traffic is served throughout and the pod comes back.".into(),
@@ -512,6 +571,11 @@ async fn add_plans(pool: &AnyPool, people: &[UserRecord]) -> Result<(), AppError
         scenario: "A pod is lost".into(),
         rto_secs: Some(120),
         rpo_secs: None,
+        schedule: Some(PlanSchedule {
+            cron: "0 10 * * TUE".into(),
+            zone: "Europe/Berlin".into(),
+            concurrency: Concurrency::Forbid,
+        }),
         enabled: true,
         steps: vec![
             kill,
@@ -519,10 +583,7 @@ async fn add_plans(pool: &AnyPool, people: &[UserRecord]) -> Result<(), AppError
             step("watch", ActionCode::PollUntil, "Wait for all replicas to be ready", None, &[
                 ("url", set("https://checkout.example.internal/ready")),
             ]),
-            step("check", ActionCode::HttpRequest, "Checkout answers", None, &[
-                ("url", set("https://checkout.example.internal/health")),
-                ("max_latency", set("500ms")),
-            ]),
+            check,
         ],
     };
     plans::create(pool, author, drill).await?;
@@ -534,6 +595,7 @@ async fn add_plans(pool: &AnyPool, people: &[UserRecord]) -> Result<(), AppError
         scenario: "Primary region lost".into(),
         rto_secs: Some(900),
         rpo_secs: Some(60),
+        schedule: None,
         enabled: true,
         steps: vec![
             step(

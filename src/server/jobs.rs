@@ -2,4 +2,5 @@
 
 pub mod executor;
 pub mod reminders;
+pub mod scheduler;
 pub mod steps;

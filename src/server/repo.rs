@@ -3,10 +3,12 @@
 pub mod action_items;
 pub mod catalog;
 pub mod incidents;
+pub mod metrics;
 pub mod plans;
 pub mod postmortems;
 pub mod reminders;
 pub mod runs;
+pub mod schedules;
 pub mod users;
 
 /// Whether `error` is a unique-constraint violation (on either database), by error kind — never

@@ -8,7 +8,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use leptos_axum::{LeptosRoutes, generate_route_list};
+use leptos_axum::{AxumRouteListing, LeptosRoutes, generate_route_list};
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, Session, SessionManagerLayer};
@@ -26,7 +26,7 @@ pub const SESSION_COOKIE: &str = "nightwatch_session";
 /// Builds the application router over `state`.
 pub fn build_router(state: AppState) -> Router {
     metrics::init();
-    let routes = generate_route_list(App);
+    let routes = route_list().to_vec();
     let inactivity = time::Duration::try_from(state.config.session_inactivity)
         .unwrap_or(time::Duration::hours(12));
     let sessions = SessionManagerLayer::new(SqlSessionStore::new(state.pool.clone()))
@@ -68,6 +68,16 @@ pub fn build_router(state: AppState) -> Router {
         )
         .layer(middleware::from_fn(metrics::track))
         .with_state(state)
+}
+
+/// The app's routes, generated once per process. Generating them renders the app with resource
+/// loading suppressed through a process-wide flag (leptos_server's `SuppressResourceLoad`): a
+/// resource another request first polls in that window never loads and its page never finishes
+/// (leptos-rs/leptos#4773). One generation per process keeps the window before any request —
+/// tests build many routers in one process, concurrently with other tests' page renders.
+fn route_list() -> &'static [AxumRouteListing] {
+    static ROUTES: std::sync::OnceLock<Vec<AxumRouteListing>> = std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App))
 }
 
 /// `GET /healthz`: 200 when the database answers within two seconds, 503 otherwise.

@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod action_items;
 pub mod incidents;
+pub mod metrics;
 pub mod plans;
 pub mod postmortems;
 pub mod runs;

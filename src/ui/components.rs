@@ -2,5 +2,7 @@
 
 pub mod action_items;
 pub mod badges;
+pub mod chart;
 pub mod form;
+pub mod schedule;
 pub mod shell;

@@ -4,6 +4,7 @@ pub mod account;
 pub mod actions;
 pub mod admin;
 pub mod auth;
+pub mod board;
 pub mod home;
 pub mod incidents;
 pub mod plans;

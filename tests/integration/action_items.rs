@@ -3,7 +3,7 @@
 
 use chrono::{Duration, Utc};
 use nightwatch::model::Role;
-use nightwatch::model::action_item::{ActionState, NewActionItem};
+use nightwatch::model::action_item::{ActionState, ItemSource, NewActionItem};
 use nightwatch::model::incident_input::NewIncident;
 use nightwatch::model::timeline::EventData;
 use nightwatch::server::repo::action_items::{self as repo, ActionFilter};
@@ -25,7 +25,7 @@ db_test! {
         user(&db.pool, "owen", Role::Responder, PASSWORD).await;
         let new = NewIncident::parse("Pool exhausted", "", "sev2", "orders", "", "", Utc::now()).unwrap();
         let n = incidents::declare(&db.pool, &cmdr, &new).await.unwrap();
-        action_items::create(&db.pool, &cmdr, n, &item("Raise the pool size", "Owen", 7)).await.unwrap();
+        action_items::create(&db.pool, &cmdr, ItemSource::Incident(n), &item("Raise the pool size", "Owen", 7)).await.unwrap();
 
         let detail = incident_repo::find_detail(&db.pool, n).await.unwrap().unwrap();
         assert!(matches!(&detail.timeline.last().unwrap().data, EventData::ActionItemCreated { owner, .. } if owner == "owen"));
@@ -33,7 +33,7 @@ db_test! {
         assert_eq!(items.len(), 1);
         assert_eq!((items[0].incident, items[0].state), (Some(n), ActionState::Todo));
 
-        let err = action_items::create(&db.pool, &cmdr, n, &item("Nobody's job", "ghost", 1)).await.unwrap_err();
+        let err = action_items::create(&db.pool, &cmdr, ItemSource::Incident(n), &item("Nobody's job", "ghost", 1)).await.unwrap_err();
         assert!(err.field_message("owner").is_some());
     }
 }
@@ -43,9 +43,9 @@ db_test! {
         let cmdr = user(&db.pool, "cmdr", Role::Commander, PASSWORD).await;
         let new = NewIncident::parse("Disk full", "", "sev3", "db", "", "", Utc::now()).unwrap();
         let n = incidents::declare(&db.pool, &cmdr, &new).await.unwrap();
-        let late = action_items::create(&db.pool, &cmdr, n, &item("Late", "cmdr", -2)).await.unwrap();
-        action_items::create(&db.pool, &cmdr, n, &item("Due today", "cmdr", 0)).await.unwrap();
-        let finished = action_items::create(&db.pool, &cmdr, n, &item("Late but done", "cmdr", -3)).await.unwrap();
+        let late = action_items::create(&db.pool, &cmdr, ItemSource::Incident(n), &item("Late", "cmdr", -2)).await.unwrap();
+        action_items::create(&db.pool, &cmdr, ItemSource::Incident(n), &item("Due today", "cmdr", 0)).await.unwrap();
+        let finished = action_items::create(&db.pool, &cmdr, ItemSource::Incident(n), &item("Late but done", "cmdr", -3)).await.unwrap();
         action_items::set_state(&db.pool, finished, ActionState::Done).await.unwrap();
 
         let today = Utc::now().date_naive();

@@ -312,3 +312,34 @@ async fn unknown_server_functions_are_not_a_500() {
     })
     .await;
 }
+
+db_test! {
+    async fn pages_finish_while_other_routers_are_being_built(db) {
+        // Building a router generates the route list, which renders the app with resource loading
+        // suppressed process-wide; a page whose resources first poll in that window used to
+        // never finish (leptos-rs/leptos#4773). Tests build routers concurrently all the time.
+        user(&db.pool, "alice", Role::Viewer, PASSWORD).await;
+        let app = TestApp::new(&db);
+        let cookie = app.sign_in("alice", PASSWORD).await;
+        for _ in 0..15 {
+            let builder = {
+                let db = db.clone();
+                tokio::task::spawn_blocking(move || {
+                    for _ in 0..3 {
+                        drop(TestApp::new(&db));
+                    }
+                })
+            };
+            let pages = (0..4).map(|_| {
+                tokio::time::timeout(std::time::Duration::from_secs(20), async {
+                    text(app.get("/incidents", Some(&cookie)).await).await
+                })
+            });
+            for page in futures::future::join_all(pages).await {
+                let html = page.expect("the page finished within 20 s");
+                assert!(html.contains("Incidents"), "{html}");
+            }
+            builder.await.unwrap();
+        }
+    }
+}

@@ -82,7 +82,7 @@ db_test! {
         check.params.insert("url".into(), ParamValue::AskAtRun);
         let draft = PlanDraft {
             name: "Failover drill".into(), description: String::new(), scene: Scene::Drill,
-            service: "checkout".into(), scenario: "region loss".into(), rto_secs: None, rpo_secs: None,
+            service: "checkout".into(), scenario: "region loss".into(), rto_secs: None, rpo_secs: None, schedule: None,
             enabled: true, steps: vec![gate, check],
         };
         let plan = nightwatch::server::service::plans::create(&db.pool, &cora, draft).await.unwrap();
@@ -137,5 +137,65 @@ db_test! {
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
         assert_eq!(run().await.summary.status, RunStatus::Aborted);
+    }
+}
+
+db_test! {
+    async fn schedules_and_reviews_through_the_router_check_roles_and_answer_with_field_messages(db) {
+        use nightwatch::model::catalog::{ActionCode, Scene};
+        use nightwatch::model::plan::{ParamValue, PlanDraft, Step};
+        use nightwatch::model::run::Trigger;
+        use nightwatch::model::schedule::{Concurrency, PlanSchedule};
+        use nightwatch::server::service::{plans, runs};
+        user(&db.pool, "vera", Role::Viewer, PASSWORD).await;
+        let rita = user(&db.pool, "rita", Role::Responder, PASSWORD).await;
+        let mut wait = Step::new("w".into(), ActionCode::Wait, None);
+        wait.params.insert("duration".into(), ParamValue::Set("1ms".into()));
+        let draft = PlanDraft {
+            name: "Nightly drill".into(), description: String::new(), scene: Scene::Drill,
+            service: "cache".into(), scenario: "node lost".into(), rto_secs: None, rpo_secs: None,
+            enabled: true, steps: vec![wait],
+            schedule: Some(PlanSchedule { cron: "0 3 * * *".into(), zone: "Asia/Shanghai".into(), concurrency: Concurrency::Forbid }),
+        };
+        let plan = plans::create(&db.pool, &rita, draft).await.unwrap();
+        let app = TestApp::new(&db);
+        let vera = app.sign_in("vera", PASSWORD).await;
+        let rita_cookie = app.sign_in("rita", PASSWORD).await;
+        let n = plan.to_string();
+
+        // Everyone reads the schedule; the next five runs are 03:00 in Shanghai (19:00 UTC).
+        let body = text(app.call("plan_activity", &[("number", &n)], Some(&vera)).await).await;
+        let activity: nightwatch::api::plans::PlanActivity = serde_json::from_str(&body).unwrap();
+        assert_eq!(activity.upcoming.len(), 5);
+        assert!(activity.upcoming.iter().all(|t| t.format("%H:%M").to_string() == "19:00"), "{body}");
+        // Only responders pause.
+        let res = app.call("set_schedule_paused", &[("number", &n), ("paused", "true")], Some(&vera)).await;
+        assert_eq!(res.status(), StatusCode::FORBIDDEN);
+        let res = app.call("set_schedule_paused", &[("number", &n), ("paused", "true")], Some(&rita_cookie)).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        let body = text(app.call("plan_activity", &[("number", &n)], Some(&vera)).await).await;
+        assert!(body.contains(r#""paused":true"#) && body.contains(r#""upcoming":[]"#), "{body}");
+
+        // A finished run's review: viewers read, responders write, findings required.
+        let prepared = runs::create(&db.pool, Some(&rita), plan, Trigger::Manual, &Default::default(), None).await.unwrap();
+        let number = prepared.number.to_string();
+        let res = app.call("save_run_review", &[("number", &number), ("findings", "early"), ("changes", "")], Some(&rita_cookie)).await;
+        assert_eq!(res.status(), StatusCode::CONFLICT, "not before the run has finished");
+        sqlx::query("UPDATE runs SET status = 'passed'").execute(&db.pool).await.unwrap();
+        let res = app.call("save_run_review", &[("number", &number), ("findings", "x"), ("changes", "")], Some(&vera)).await;
+        assert_eq!(res.status(), StatusCode::FORBIDDEN);
+        let res = app.call("save_run_review", &[("number", &number), ("findings", " "), ("changes", "")], Some(&rita_cookie)).await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(text(res).await.contains("findings"));
+        let res = app.call("save_run_review", &[("number", &number), ("findings", "Refill took 40 s"), ("changes", "Pre-warm")], Some(&rita_cookie)).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        let body = text(app.call("run_review", &[("number", &number)], Some(&vera)).await).await;
+        assert!(body.contains("Refill took 40 s") && body.contains(r#""reviewed_by":"rita""#), "{body}");
+        let res = app.call("create_action_item", &[("number", &format!("RUN-{number}")), ("title", "Pre-warm the cache"), ("owner", "rita"), ("due_on", "2030-01-01"), ("priority", "p2"), ("kind", "preventive")], Some(&vera)).await;
+        assert_eq!(res.status(), StatusCode::FORBIDDEN);
+        let res = app.call("create_action_item", &[("number", &format!("RUN-{number}")), ("title", "Pre-warm the cache"), ("owner", "rita"), ("due_on", "2030-01-01"), ("priority", "p2"), ("kind", "preventive")], Some(&rita_cookie)).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        let body = text(app.call("run_review", &[("number", &number)], Some(&vera)).await).await;
+        assert!(body.contains("Pre-warm the cache"), "{body}");
     }
 }

@@ -32,6 +32,7 @@ fn drill(name: &str) -> PlanDraft {
         scenario: "pod loss".into(),
         rto_secs: Some(300),
         rpo_secs: None,
+        schedule: None,
         enabled: true,
         steps: vec![
             hook,

@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 
 use chrono::{Days, NaiveDate, NaiveTime, Utc};
 use nightwatch::model::Role;
-use nightwatch::model::action_item::{ActionState, NewActionItem};
+use nightwatch::model::action_item::{ActionState, ItemSource, NewActionItem};
 use nightwatch::model::incident::IncidentStatus;
 use nightwatch::model::incident_input::NewIncident;
 use nightwatch::model::reminder::ReminderReason;
@@ -51,7 +51,7 @@ db_test! {
             ("Due in three days", "owen", 3), ("Overdue but done", "owen", -1),
         ] {
             let item = NewActionItem::parse(title, owner, &due(today, offset), "p2", "corrective").unwrap();
-            ids.insert(title, action_items::create(&db.pool, &cmdr, n, &item).await.unwrap());
+            ids.insert(title, action_items::create(&db.pool, &cmdr, ItemSource::Incident(n), &item).await.unwrap());
         }
         action_items::set_state(&db.pool, ids["Overdue but done"], ActionState::Done).await.unwrap();
         // Close the incident: its open action items are still owed, and still reminded.
@@ -89,7 +89,7 @@ db_test! {
         let n = incidents::declare(&db.pool, &cmdr, &new).await.unwrap();
         let today = Utc::now().date_naive();
         let item = NewActionItem::parse("Renew", "cmdr", &due(today, 0), "p1", "corrective").unwrap();
-        action_items::create(&db.pool, &cmdr, n, &item).await.unwrap();
+        action_items::create(&db.pool, &cmdr, ItemSource::Incident(n), &item).await.unwrap();
         let senders: Vec<Arc<dyn ReminderSender>> = vec![Arc::new(InAppSender::new(db.pool.clone()))];
         let nine = NaiveTime::from_hms_opt(9, 0, 0).unwrap();
         let morning = today.and_hms_opt(8, 59, 0).unwrap().and_utc();

@@ -105,6 +105,7 @@ async fn plan(pool: &AnyPool, actor: &UserRecord, steps: Vec<Step>) -> i64 {
         scenario: "primary lost".into(),
         rto_secs: Some(300),
         rpo_secs: None,
+        schedule: None,
         enabled: true,
         steps,
     };

@@ -296,7 +296,7 @@ impl Inner {
             // ("not reached").
             repo::end_open_steps(pool, number, StepStatus::Aborted, Utc::now()).await?;
         }
-        repo::set_status(pool, number, ended, Utc::now()).await?;
+        service::finish(pool, number, ended, Utc::now()).await?;
         tracing::info!(run = number, status = ended.as_str(), "run ended");
         if let Some(incident) = run.incident {
             let data = EventData::RunEnded {

@@ -21,6 +21,8 @@ pub struct ActionFilter {
     pub priority: String,
     /// Only items of this incident.
     pub incident: Option<IncidentNumber>,
+    /// Only items of this run.
+    pub run: Option<i64>,
     /// Only items due on or before this day.
     pub due_until: Option<NaiveDate>,
     /// Every match, not the first [`LIST_CAP`] (for jobs, not pages).
@@ -29,25 +31,39 @@ pub struct ActionFilter {
 
 pub use crate::model::action_item::LIST_CAP;
 
+/// What a new item hangs from, by row id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ItemLink<'a> {
+    /// An incident (and its postmortem, if any).
+    Incident(&'a str),
+    /// A drill run.
+    Run(&'a str),
+}
+
 fn corrupt(what: &str) -> AppError {
     tracing::error!("corrupt {what} in an action_items row");
     AppError::Internal
 }
 
-/// Inserts an item owned by `owner_id`, linked to an incident (and its postmortem, if any).
+/// Inserts an item owned by `owner_id`, linked to an incident (and its postmortem, if any) or
+/// to a drill run.
 pub async fn insert(
     conn: &mut AnyConnection,
     new: &NewActionItem,
     owner_id: &str,
-    incident_id: Option<&str>,
+    source: &ItemLink<'_>,
     author: UserId,
     now: i64,
 ) -> Result<Uuid, AppError> {
+    let (incident_id, run_id) = match source {
+        ItemLink::Incident(id) => (Some(*id), None),
+        ItemLink::Run(id) => (None, Some(*id)),
+    };
     let id = Uuid::new_v4();
     sqlx::query(
         "INSERT INTO action_items (id, title, owner_id, due_on, priority, kind, state, incident_id, postmortem_id, \
-         created_by, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, 'todo', $7, (SELECT id FROM postmortems WHERE incident_id = $8), $9, $10, $11)",
+         created_by, created_at, updated_at, run_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, 'todo', $7, (SELECT id FROM postmortems WHERE incident_id = $8), $9, $10, $11, $12)",
     )
     .bind(id.to_string())
     .bind(&new.title)
@@ -60,6 +76,7 @@ pub async fn insert(
     .bind(author.to_string())
     .bind(now)
     .bind(now)
+    .bind(run_id.map(str::to_owned))
     .execute(conn)
     .await?;
     Ok(id)
@@ -89,11 +106,11 @@ pub async fn set_state(
 
 /// The columns of an [`ItemRow`], over `action_items a`, `users u` (owner), `incidents i`.
 pub(crate) const ITEM_COLUMNS: &str = "a.id, a.title, u.username AS owner, a.due_on, a.priority, \
-     a.kind, a.state, i.number AS incident_number";
+     a.kind, a.state, i.number AS incident_number, rn.number AS run_number";
 
 /// The joins an [`ItemRow`] needs after `action_items a`.
-pub(crate) const ITEM_JOINS: &str =
-    "JOIN users u ON u.id = a.owner_id LEFT JOIN incidents i ON i.id = a.incident_id";
+pub(crate) const ITEM_JOINS: &str = "JOIN users u ON u.id = a.owner_id LEFT JOIN incidents i ON i.id = a.incident_id \
+     LEFT JOIN runs rn ON rn.id = a.run_id";
 
 /// An action item as selected with [`ITEM_COLUMNS`].
 #[derive(FromRow)]
@@ -106,6 +123,7 @@ pub(crate) struct ItemRow {
     kind: String,
     state: String,
     incident_number: Option<i64>,
+    run_number: Option<i64>,
 }
 
 /// Items matching `filter`, soonest due first.
@@ -149,6 +167,12 @@ pub async fn list(pool: &AnyPool, filter: &ActionFilter) -> Result<Vec<ActionIte
         conditions.push(format!(
             "i.number = CAST({} AS BIGINT)",
             arg(number.0.to_string())
+        ));
+    }
+    if let Some(number) = filter.run {
+        conditions.push(format!(
+            "rn.number = CAST({} AS BIGINT)",
+            arg(number.to_string())
         ));
     }
     if let Some(until) = filter.due_until {
@@ -195,6 +219,7 @@ impl ItemRow {
             kind: self.kind.parse().map_err(|_| corrupt("kind"))?,
             state: self.state.parse().map_err(|_| corrupt("state"))?,
             incident: self.incident_number.map(IncidentNumber),
+            run: self.run_number,
         })
     }
 }

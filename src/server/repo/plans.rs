@@ -5,7 +5,9 @@ use sqlx::{AnyConnection, AnyPool};
 use uuid::Uuid;
 
 use crate::model::plan::{PlanDraft, PlanSummary};
+use crate::model::schedule::Concurrency;
 use crate::model::{AppError, UserId};
+use crate::server::db::{from_millis, to_millis};
 
 fn corrupt(what: &str) -> AppError {
     tracing::error!("corrupt {what} in a plans row");
@@ -14,6 +16,19 @@ fn corrupt(what: &str) -> AppError {
 
 fn json(plan: &PlanDraft) -> Result<String, AppError> {
     serde_json::to_string(plan).map_err(|_| AppError::Internal)
+}
+
+/// The first due time of `plan`'s schedule after `now` (ms), when it runs by itself.
+fn next_due(plan: &PlanDraft, now: i64) -> Option<i64> {
+    let schedule = plan.schedule.as_ref().filter(|_| plan.enabled)?;
+    schedule.next_after(from_millis(now)).map(to_millis)
+}
+
+fn concurrency(plan: &PlanDraft) -> &'static str {
+    plan.schedule
+        .as_ref()
+        .map_or(Concurrency::Forbid, |s| s.concurrency)
+        .as_str()
 }
 
 /// A stored plan at one version (secrets in clear: never send this to a browser).
@@ -41,8 +56,9 @@ pub async fn insert(
     let number = super::next_value(conn, "plan_number").await?;
     let id = Uuid::new_v4().to_string();
     sqlx::query(
-        "INSERT INTO plans (id, number, name, scene, service, enabled, current_version, created_by, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $8, $9)",
+        "INSERT INTO plans (id, number, name, scene, service, enabled, current_version, created_by, created_at, updated_at, \
+         schedule_cron, schedule_zone, concurrency, next_due_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $8, $9, $10, $11, $12, $13)",
     )
     .bind(&id)
     .bind(number)
@@ -53,6 +69,10 @@ pub async fn insert(
     .bind(author.to_string())
     .bind(now)
     .bind(now)
+    .bind(plan.schedule.as_ref().map(|s| s.cron.clone()))
+    .bind(plan.schedule.as_ref().map(|s| s.zone.clone()))
+    .bind(concurrency(plan))
+    .bind(next_due(plan, now))
     .execute(&mut *conn)
     .await?;
     insert_version(conn, &id, 1, plan, author, now).await?;
@@ -91,7 +111,12 @@ pub async fn save_version(
 ) -> Result<bool, AppError> {
     let id: Option<String> = sqlx::query_scalar(
         "UPDATE plans SET current_version = current_version + 1, name = $1, scene = $2, service = $3, \
-         enabled = $4, updated_at = $5 WHERE number = $6 AND current_version = $7 RETURNING id",
+         enabled = $4, updated_at = $5, concurrency = $8, \
+         next_due_at = CASE WHEN schedule_paused <> 0 OR $9 IS NULL THEN NULL \
+             WHEN schedule_cron = $10 AND schedule_zone = $11 AND next_due_at IS NOT NULL THEN next_due_at \
+             ELSE $12 END, \
+         schedule_cron = $13, schedule_zone = $14 \
+         WHERE number = $6 AND current_version = $7 RETURNING id",
     )
     .bind(&plan.name)
     .bind(plan.scene.as_str())
@@ -100,6 +125,13 @@ pub async fn save_version(
     .bind(now)
     .bind(number)
     .bind(expected)
+    .bind(concurrency(plan))
+    .bind(next_due(plan, now))
+    .bind(plan.schedule.as_ref().map(|s| s.cron.clone()))
+    .bind(plan.schedule.as_ref().map(|s| s.zone.clone()))
+    .bind(next_due(plan, now))
+    .bind(plan.schedule.as_ref().map(|s| s.cron.clone()))
+    .bind(plan.schedule.as_ref().map(|s| s.zone.clone()))
     .fetch_optional(&mut *conn)
     .await?;
     let Some(id) = id else {

@@ -6,9 +6,11 @@ use uuid::Uuid;
 
 use crate::model::AppError;
 use crate::model::UserId;
+use crate::model::review::RunReview;
 use crate::model::run::{
     Awaiting, Decision, RunStatus, RunStep, RunSummary, RunView, StepStatus, Trigger,
 };
+use crate::model::score::{PlanRecord, Score};
 use crate::server::db::{from_millis, to_millis};
 use crate::server::repo::plans::StoredPlan;
 
@@ -35,8 +37,8 @@ pub async fn insert(
     let number = super::next_value(conn, "run_number").await?;
     let id = Uuid::new_v4().to_string();
     sqlx::query(
-        "INSERT INTO runs (id, number, plan_id, plan_version, status, run_trigger, triggered_by, incident_id, params, created_at) \
-         VALUES ($1, $2, $3, $4, 'pending', $5, $6, $7, $8, $9)",
+        "INSERT INTO runs (id, number, plan_id, plan_version, status, run_trigger, triggered_by, incident_id, params, created_at, rto_secs) \
+         VALUES ($1, $2, $3, $4, 'pending', $5, $6, $7, $8, $9, $10)",
     )
     .bind(&id)
     .bind(number)
@@ -47,12 +49,13 @@ pub async fn insert(
     .bind(incident_id.map(str::to_owned))
     .bind(params.to_string())
     .bind(to_millis(now))
+    .bind(plan.plan.rto_secs.map(i64::from))
     .execute(&mut *conn)
     .await?;
     for (i, step) in plan.plan.steps.iter().enumerate() {
         sqlx::query(
-            "INSERT INTO run_steps (run_id, idx, step_id, name, action, phase, status, output) \
-             VALUES ($1, $2, $3, $4, $5, $6, 'pending', '')",
+            "INSERT INTO run_steps (run_id, idx, step_id, name, action, phase, status, output, weight, mark) \
+             VALUES ($1, $2, $3, $4, $5, $6, 'pending', '', $7, $8)",
         )
         .bind(&id)
         .bind(i as i64)
@@ -60,6 +63,8 @@ pub async fn insert(
         .bind(&step.name)
         .bind(&step.action)
         .bind(step.phase.map(|p| p.as_str()))
+        .bind(i64::from(step.weight))
+        .bind(step.mark.map(|m| m.as_str()))
         .execute(&mut *conn)
         .await?;
     }
@@ -259,16 +264,31 @@ pub async fn decision(
 }
 
 /// Asks run `number` to stop. Returns false when it has already ended.
-pub async fn request_abort(pool: &AnyPool, number: i64, by: &str) -> Result<bool, AppError> {
+pub async fn request_abort<'e>(
+    db: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    number: i64,
+    by: &str,
+) -> Result<bool, AppError> {
     let done = sqlx::query(
         "UPDATE runs SET abort_requested = 1, aborted_by = COALESCE(aborted_by, $1) WHERE number = $2 \
          AND status IN ('pending', 'running', 'waiting_for_confirmation')",
     )
     .bind(by)
     .bind(number)
-    .execute(pool)
+    .execute(db)
     .await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// Run `number`'s row id.
+pub async fn id_by_number(
+    conn: &mut AnyConnection,
+    number: i64,
+) -> Result<Option<String>, AppError> {
+    Ok(sqlx::query_scalar("SELECT id FROM runs WHERE number = $1")
+        .bind(number)
+        .fetch_optional(conn)
+        .await?)
 }
 
 /// Whether run `number` exists.
@@ -324,6 +344,10 @@ struct SummaryRow {
     finished_at: Option<i64>,
     incident_number: Option<i64>,
     aborted_by: Option<String>,
+    rto_secs: Option<i64>,
+    score: Option<i64>,
+    verdict: Option<String>,
+    reviewed: i64,
 }
 
 impl SummaryRow {
@@ -345,13 +369,22 @@ impl SummaryRow {
                 .incident_number
                 .map(|n| crate::model::incident::IncidentNumber(n).to_string()),
             aborted_by: self.aborted_by,
+            rto_secs: self.rto_secs.and_then(|s| u32::try_from(s).ok()),
+            score: self.score.and_then(|s| u32::try_from(s).ok()),
+            verdict: self
+                .verdict
+                .map(|v| v.parse())
+                .transpose()
+                .map_err(|_: String| corrupt("verdict"))?,
+            reviewed: self.reviewed != 0,
         })
     }
 }
 
 const SUMMARY: &str = "SELECT r.number, p.number AS plan_number, r.plan_version, v.doc, r.status, r.run_trigger, \
      u.username AS triggered_by, r.created_at, r.started_at, r.finished_at, \
-     i.number AS incident_number, r.aborted_by \
+     i.number AS incident_number, r.aborted_by, r.rto_secs, r.score, r.verdict, \
+     (SELECT COUNT(*) FROM run_reviews rv WHERE rv.run_id = r.id) AS reviewed \
      FROM runs r JOIN plans p ON p.id = r.plan_id \
      JOIN plan_versions v ON v.plan_id = r.plan_id AND v.version = r.plan_version \
      LEFT JOIN users u ON u.id = r.triggered_by \
@@ -372,6 +405,8 @@ struct StepRow {
     decision: Option<String>,
     decision_note: Option<String>,
     decided_by: Option<String>,
+    weight: i64,
+    mark: Option<String>,
 }
 
 /// Run `number` with its steps.
@@ -385,7 +420,7 @@ pub async fn find(pool: &AnyPool, number: i64) -> Result<Option<RunView>, AppErr
     };
     let steps: Vec<StepRow> = sqlx::query_as(
         "SELECT s.idx, s.name, s.action, s.phase, s.status, s.started_at, s.finished_at, s.output, s.error, \
-         s.awaiting, s.decision, s.decision_note, s.decided_by \
+         s.awaiting, s.decision, s.decision_note, s.decided_by, s.weight, s.mark \
          FROM run_steps s JOIN runs r ON r.id = s.run_id WHERE r.number = $1 ORDER BY s.idx",
     )
     .bind(number)
@@ -420,6 +455,12 @@ pub async fn find(pool: &AnyPool, number: i64) -> Result<Option<RunView>, AppErr
                     .map_err(|_: String| corrupt("decision"))?,
                 decision_note: s.decision_note,
                 decided_by: s.decided_by,
+                weight: u32::try_from(s.weight).map_err(|_| corrupt("weight"))?,
+                mark: s
+                    .mark
+                    .map(|m| m.parse())
+                    .transpose()
+                    .map_err(|_: String| corrupt("mark"))?,
             })
         })
         .collect::<Result<_, AppError>>()?;
@@ -449,4 +490,130 @@ pub async fn list(
     .fetch_all(pool)
     .await?;
     rows.into_iter().map(SummaryRow::into_summary).collect()
+}
+
+/// Ends run `number` with `status` at `now`, with its score (none for an interrupted run).
+pub async fn finish(
+    pool: &AnyPool,
+    number: i64,
+    status: RunStatus,
+    now: DateTime<Utc>,
+    score: Option<&Score>,
+) -> Result<(), AppError> {
+    sqlx::query(
+        "UPDATE runs SET status = $1, finished_at = $2, \
+         score = $3, score_version = $4, verdict = $5, recovery_ms = $6 WHERE number = $7",
+    )
+    .bind(status.as_str())
+    .bind(to_millis(now))
+    .bind(score.map(|s| i64::from(s.points)))
+    .bind(score.map(|s| i64::from(s.version)))
+    .bind(score.map(|s| s.verdict.as_str()))
+    .bind(score.and_then(|s| s.recovery.millis()))
+    .bind(number)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// The numbers of plan `plan_id`'s runs that have not finished, oldest first.
+pub async fn active_of_plan(conn: &mut AnyConnection, plan_id: &str) -> Result<Vec<i64>, AppError> {
+    Ok(sqlx::query_scalar(
+        "SELECT number FROM runs WHERE plan_id = $1 \
+         AND status IN ('pending', 'running', 'waiting_for_confirmation') ORDER BY number",
+    )
+    .bind(plan_id)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// Plan `plan_number`'s record over its scored runs.
+pub async fn record(pool: &AnyPool, plan_number: i64) -> Result<PlanRecord, AppError> {
+    let sums: RecordSums = sqlx::query_as(&format!(
+        "SELECT {RECORD_COLUMNS} FROM runs r JOIN plans p ON p.id = r.plan_id \
+         WHERE p.number = $1 AND r.score IS NOT NULL"
+    ))
+    .bind(plan_number)
+    .fetch_one(pool)
+    .await?;
+    record_of(sums)
+}
+
+/// Scored runs, passed runs and the sum of scores over `runs r`: see [`record_of`].
+pub(crate) const RECORD_COLUMNS: &str = "COUNT(r.score), \
+     CAST(SUM(CASE WHEN r.verdict = 'pass' THEN 1 ELSE 0 END) AS BIGINT), CAST(SUM(r.score) AS BIGINT)";
+
+/// A row of [`RECORD_COLUMNS`].
+pub(crate) type RecordSums = (i64, Option<i64>, Option<i64>);
+
+/// The record those sums make.
+pub(crate) fn record_of((scored, passed, total): RecordSums) -> Result<PlanRecord, AppError> {
+    let scored = u32::try_from(scored).map_err(|_| corrupt("count"))?;
+    Ok(PlanRecord {
+        scored,
+        passed: u32::try_from(passed.unwrap_or(0)).map_err(|_| corrupt("count"))?,
+        mean_score: (scored > 0).then(|| total.unwrap_or(0) as f64 / f64::from(scored)),
+    })
+}
+
+/// Finished drill runs of plans owned (created) by `owner` that nobody reviewed yet, newest
+/// first (interrupted runs are not counted: nothing ran to be reviewed).
+pub async fn unreviewed(pool: &AnyPool, owner: UserId) -> Result<Vec<RunSummary>, AppError> {
+    let rows: Vec<SummaryRow> = sqlx::query_as(&format!(
+        "{SUMMARY} WHERE p.created_by = $1 AND p.scene = 'drill' \
+         AND r.status IN ('passed', 'failed', 'aborted') \
+         AND NOT EXISTS (SELECT 1 FROM run_reviews rr WHERE rr.run_id = r.id) \
+         ORDER BY r.number DESC LIMIT 100"
+    ))
+    .bind(owner.to_string())
+    .fetch_all(pool)
+    .await?;
+    rows.into_iter().map(SummaryRow::into_summary).collect()
+}
+
+/// Writes run `number`'s review (the first writing keeps its time; later ones update it).
+pub async fn save_review(
+    pool: &AnyPool,
+    number: i64,
+    findings: &str,
+    changes: &str,
+    by: UserId,
+    now: i64,
+) -> Result<(), AppError> {
+    sqlx::query(
+        "INSERT INTO run_reviews (run_id, findings, changes, reviewed_by, reviewed_at, updated_at) \
+         SELECT id, $1, $2, $3, $4, $5 FROM runs WHERE number = $6 \
+         ON CONFLICT (run_id) DO UPDATE SET findings = excluded.findings, changes = excluded.changes, \
+         reviewed_by = excluded.reviewed_by, updated_at = excluded.updated_at",
+    )
+    .bind(findings)
+    .bind(changes)
+    .bind(by.to_string())
+    .bind(now)
+    .bind(now)
+    .bind(number)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Run `number`'s review, if it has one.
+pub async fn review(pool: &AnyPool, number: i64) -> Result<Option<RunReview>, AppError> {
+    let row: Option<(String, String, Option<String>, i64, i64)> = sqlx::query_as(
+        "SELECT rv.findings, rv.changes, u.username, rv.reviewed_at, rv.updated_at \
+         FROM run_reviews rv JOIN runs r ON r.id = rv.run_id LEFT JOIN users u ON u.id = rv.reviewed_by \
+         WHERE r.number = $1",
+    )
+    .bind(number)
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.map(
+        |(findings, changes, by, reviewed_at, updated_at)| RunReview {
+            findings,
+            changes,
+            reviewed_by: by.unwrap_or_default(),
+            reviewed_at: from_millis(reviewed_at),
+            updated_at: from_millis(updated_at),
+        },
+    ))
 }

@@ -1,4 +1,5 @@
-//! Action items: created from an incident (with an event on its timeline, in one transaction),
+//! Action items: created from an incident (with an event on its timeline, in one transaction)
+//! or from a drill run's review,
 //! moved through todo → doing → done, listed with derived overdue.
 
 use chrono::Utc;
@@ -6,19 +7,20 @@ use sqlx::AnyPool;
 use uuid::Uuid;
 
 use crate::model::AppError;
-use crate::model::action_item::{ActionState, NewActionItem};
-use crate::model::incident::IncidentNumber;
+use crate::model::action_item::{ActionState, ItemSource, NewActionItem};
 use crate::model::timeline::EventData;
 use crate::server::db::to_millis;
-use crate::server::repo::action_items as repo;
+use crate::server::repo::action_items::{self as repo, ItemLink};
 use crate::server::repo::incidents as incident_repo;
+use crate::server::repo::runs as run_repo;
 use crate::server::repo::users::UserRecord;
 
-/// Creates an item on incident `number`; the incident's timeline records it.
+/// Creates an item from `source`: on an incident, whose timeline records it; or on a drill
+/// run (from its review).
 pub async fn create(
     pool: &AnyPool,
     actor: &UserRecord,
-    number: IncidentNumber,
+    source: ItemSource,
     new: &NewActionItem,
 ) -> Result<Uuid, AppError> {
     let owner = incident_repo::user_id_by_name(pool, &new.owner)
@@ -29,33 +31,37 @@ pub async fn create(
                 format!("No enabled user is called {:?}.", new.owner),
             )
         })?;
-    let now = Utc::now();
+    let now = to_millis(Utc::now());
     let mut tx = pool.begin().await?;
-    let state = incident_repo::lock_for_change(&mut tx, number, None, to_millis(now)).await?;
-    let id = repo::insert(
-        &mut tx,
-        new,
-        &owner,
-        Some(&state.id.to_string()),
-        actor.id,
-        to_millis(now),
-    )
-    .await?;
-    let event = EventData::ActionItemCreated {
-        title: new.title.clone(),
-        owner: new.owner.clone(),
-        due_on: new.due_on.format("%Y-%m-%d").to_string(),
+    let id = match source {
+        ItemSource::Run(number) => {
+            let run = run_repo::id_by_number(&mut tx, number)
+                .await?
+                .ok_or(AppError::NotFound)?;
+            repo::insert(&mut tx, new, &owner, &ItemLink::Run(&run), actor.id, now).await?
+        }
+        ItemSource::Incident(number) => {
+            let state = incident_repo::lock_for_change(&mut tx, number, None, now).await?;
+            let incident = state.id.to_string();
+            let id = repo::insert(
+                &mut tx,
+                new,
+                &owner,
+                &ItemLink::Incident(&incident),
+                actor.id,
+                now,
+            )
+            .await?;
+            let event = EventData::ActionItemCreated {
+                title: new.title.clone(),
+                owner: new.owner.clone(),
+                due_on: new.due_on.format("%Y-%m-%d").to_string(),
+            };
+            incident_repo::append_event(&mut tx, state.id, &event, now, now, Some(actor.id), None)
+                .await?;
+            id
+        }
     };
-    incident_repo::append_event(
-        &mut tx,
-        state.id,
-        &event,
-        to_millis(now),
-        to_millis(now),
-        Some(actor.id),
-        None,
-    )
-    .await?;
     tx.commit().await?;
     Ok(id)
 }

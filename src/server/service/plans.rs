@@ -67,3 +67,30 @@ pub async fn view(pool: &AnyPool, number: i64, version: Option<i64>) -> Result<P
         plan: stored.plan.masked(),
     })
 }
+
+/// Pauses or resumes plan `number`'s schedule. Resuming starts from the first due time after
+/// now (due times passed while paused are not made up); a disabled plan stays unscheduled.
+pub async fn set_paused(
+    pool: &AnyPool,
+    actor: &UserRecord,
+    number: i64,
+    paused: bool,
+) -> Result<(), AppError> {
+    if !actor.role.allows(crate::model::Role::Responder) {
+        return Err(AppError::Forbidden);
+    }
+    let current = repo::find(pool, number, None)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let next = match (&current.plan.schedule, paused) {
+        (Some(schedule), false) if current.plan.enabled => {
+            schedule.next_after(Utc::now()).map(to_millis)
+        }
+        _ => None,
+    };
+    if !crate::server::repo::schedules::set_paused(pool, number, paused, next).await? {
+        return Err(AppError::Conflict("This plan has no schedule.".into()));
+    }
+    tracing::info!(number, paused, by = %actor.username, "plan schedule paused or resumed");
+    Ok(())
+}

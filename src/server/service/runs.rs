@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use sqlx::AnyPool;
+use sqlx::{AnyConnection, AnyPool};
 
 use crate::model::incident::{IncidentId, IncidentNumber};
 use crate::model::plan::{Step, is_secret};
@@ -15,7 +15,7 @@ use crate::model::timeline::EventData;
 use crate::model::{AppError, Role};
 use crate::server::db::to_millis;
 use crate::server::repo::incidents as incident_repo;
-use crate::server::repo::plans as plan_repo;
+use crate::server::repo::plans::{self as plan_repo, StoredPlan};
 use crate::server::repo::runs as repo;
 use crate::server::repo::users::UserRecord;
 
@@ -76,6 +76,23 @@ pub async fn create(
                 .ok_or_else(|| AppError::field("incident", "No such incident."))?,
         ),
     };
+    let mut tx = pool.begin().await?;
+    let prepared = insert(&mut tx, plan, actor, trigger, answers, incident_id).await?;
+    tx.commit().await?;
+    Ok(prepared)
+}
+
+/// Writes a pending run of `plan` in the caller's transaction: the open parameters answered by
+/// `answers` (a wrong answer is refused before anything is written), the values used (secrets
+/// masked), the start on the incident's timeline. The scheduler calls this inside its claim.
+pub async fn insert(
+    conn: &mut AnyConnection,
+    plan: StoredPlan,
+    actor: Option<&UserRecord>,
+    trigger: Trigger,
+    answers: &BTreeMap<String, String>,
+    incident_id: Option<IncidentId>,
+) -> Result<Prepared, AppError> {
     let params = plan.plan.resolve(answers)?;
     let shown: Vec<BTreeMap<&str, &str>> = plan
         .plan
@@ -98,10 +115,9 @@ pub async fn create(
         .collect();
     let shown = serde_json::to_value(shown).map_err(|_| AppError::Internal)?;
     let now = Utc::now();
-    let mut tx = pool.begin().await?;
     let id_text = incident_id.map(|i| i.to_string());
     let number = repo::insert(
-        &mut tx,
+        &mut *conn,
         &plan,
         trigger,
         actor.map(|a| a.id),
@@ -116,11 +132,23 @@ pub async fn create(
             plan: plan.plan.name.clone(),
         };
         let ms = to_millis(now);
-        incident_repo::append_event(&mut tx, incident, &data, ms, ms, actor.map(|a| a.id), None)
-            .await?;
+        incident_repo::append_event(
+            &mut *conn,
+            incident,
+            &data,
+            ms,
+            ms,
+            actor.map(|a| a.id),
+            None,
+        )
+        .await?;
     }
-    tx.commit().await?;
-    tracing::info!(run = number, plan = plan_number, "run created");
+    tracing::info!(
+        run = number,
+        plan = plan.number,
+        trigger = trigger.as_str(),
+        "run created"
+    );
     Ok(Prepared {
         number,
         plan_name: plan.plan.name,
@@ -186,6 +214,54 @@ pub async fn abort(pool: &AnyPool, actor: &UserRecord, number: i64) -> Result<()
     }
     tracing::info!(run = number, by = %actor.username, "run abort requested");
     Ok(())
+}
+
+/// Writes run `number`'s review (responder+), once the run has finished.
+pub async fn review(
+    pool: &AnyPool,
+    actor: &UserRecord,
+    number: i64,
+    findings: &str,
+    changes: &str,
+) -> Result<(), AppError> {
+    if !actor.role.allows(Role::Responder) {
+        return Err(AppError::Forbidden);
+    }
+    let (findings, changes) = crate::model::review::check_review(findings, changes)?;
+    let run = repo::find(pool, number).await?.ok_or(AppError::NotFound)?;
+    if !run.summary.status.is_finished() {
+        return Err(AppError::Conflict(
+            "Review the run once it has finished.".into(),
+        ));
+    }
+    repo::save_review(
+        pool,
+        number,
+        &findings,
+        &changes,
+        actor.id,
+        to_millis(Utc::now()),
+    )
+    .await?;
+    tracing::info!(run = number, by = %actor.username, "run reviewed");
+    Ok(())
+}
+
+/// Ends run `number` with `status` at `now` and stores its score (interrupted runs get none) in
+/// the same statement, so nobody ever reads a finished run without its score.
+pub async fn finish(
+    pool: &AnyPool,
+    number: i64,
+    status: RunStatus,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let Some(mut run) = repo::find(pool, number).await? else {
+        return Err(AppError::NotFound);
+    };
+    run.summary.status = status;
+    run.summary.finished_at = Some(now);
+    let score = crate::model::score::score(&run);
+    repo::finish(pool, number, status, now, score.as_ref()).await
 }
 
 /// Appends a run's progress to the timeline of the incident it runs for. Runs never change the

@@ -44,7 +44,7 @@ pub fn ActionItemsTable(
                 <thead>
                     <tr>
                         <th scope="col">"Action"</th>
-                        {show_incident.then(|| view! { <th scope="col">"Incident"</th> })}
+                        {show_incident.then(|| view! { <th scope="col">"From"</th> })}
                         <th scope="col">"Owner"</th>
                         <th scope="col">"Due"</th>
                         <th scope="col">"Priority"</th>
@@ -57,14 +57,18 @@ pub fn ActionItemsTable(
                         let now = as_of.get();
                         items.get().into_iter().map(|item| {
                             let badge = due_badge(&item, now);
-                            let incident = item.incident.map(|n| n.to_string());
+                            let source = match (item.incident, item.run) {
+                                (Some(n), _) => Some((format!("/incidents/{n}"), n.to_string())),
+                                (None, Some(n)) => Some((format!("/runs/{n}"), format!("Run #{n}"))),
+                                (None, None) => None,
+                            };
                             let label = format!("State of “{}”", item.title);
                             let select_id = format!("state-{}", item.id);
                             view! {
                                 <tr class:done=item.state == ActionState::Done>
                                     <th scope="row">{item.title.clone()}</th>
                                     {show_incident.then(|| view! {
-                                        <td>{incident.clone().map(|n| view! { <a href=format!("/incidents/{n}")>{n.clone()}</a> })}</td>
+                                        <td class="nowrap">{source.clone().map(|(href, text)| view! { <a href=href>{text}</a> })}</td>
                                     })}
                                     <td>{item.owner.clone()}</td>
                                     <td class="nowrap">
@@ -102,10 +106,11 @@ pub fn ActionItemsTable(
     }
 }
 
-/// Creates an action item on incident `number` (it is linked to the incident's postmortem too).
+/// Creates an action item from `number`: an incident (`INC-7`, linked to its postmortem too) or
+/// a drill run (`RUN-12`).
 #[component]
 pub fn NewActionItemForm(
-    /// The incident, `INC-n`.
+    /// Where the item comes from: `INC-n` or `RUN-n`.
     number: String,
     /// Who may own it.
     people: Vec<String>,

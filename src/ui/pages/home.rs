@@ -1,5 +1,4 @@
-//! The landing page, the not-found page and the placeholder for capabilities still to come.
+//! The landing page and the not-found page.
 
 pub mod home_page;
 pub mod not_found_page;
-pub mod upcoming_page;

@@ -7,5 +7,7 @@ pub mod plan_page;
 pub mod plans_page;
 pub mod preview;
 pub mod run_form;
+pub mod schedule_fields;
+pub mod schedule_panel;
 pub mod step_list;
 pub mod step_panel;

@@ -11,12 +11,14 @@ use leptos_router::hooks::use_query_map;
 use crate::api::action_items::{SetActionItemState, list_action_items};
 use crate::api::incidents::list_responders;
 use crate::api::reminders::{MarkRemindersRead, my_reminders};
+use crate::api::runs::runs_to_review;
 use crate::model::Role;
 use crate::model::action_item::{ActionItemView, ActionState, LIST_CAP, Priority, is_overdue, utc};
 use crate::model::reminder::{ReminderReason, ReminderView};
 use crate::ui::components::action_items::ActionItemsTable;
 use crate::ui::components::form::{FormMessage, form_error};
 use crate::ui::components::shell::CurrentUser;
+use crate::ui::format;
 
 /// The action items page.
 #[component]
@@ -51,6 +53,7 @@ pub fn ActionsPage() -> impl IntoView {
             <p class="lede">"Corrective and preventive actions from every incident, soonest due first. Overdue is worked out from the due date (UTC calendar)."</p>
         </div>
         <Reminders />
+        <RunsToReview />
         <nav class="status-tabs" aria-label="Whose items">
             <a href="/actions?mine=1" aria-current=move || mine().then_some("page")>"My items"</a>
             <a href="/actions" aria-current=move || (!mine()).then_some("page")>"Everyone's"</a>
@@ -167,6 +170,33 @@ fn by_owner(
 }
 
 /// The signed-in user's unread reminders, with "mark as read".
+#[component]
+fn RunsToReview() -> impl IntoView {
+    let runs = Resource::new(|| (), |_| runs_to_review());
+    view! {
+        <Suspense>
+            {move || Suspend::new(async move {
+                let list = runs.await.unwrap_or_default();
+                (!list.is_empty()).then(|| view! {
+                    <section class="card reminders" aria-labelledby="to-review-title">
+                        <h2 id="to-review-title">{format!("Drill runs of your plans to review ({})", list.len())}</h2>
+                        <ul class="reminder-list">
+                            {list.into_iter().map(|r| view! {
+                                <li>
+                                    <a href=format!("/runs/{}#review", r.number)>{format!("Run #{}", r.number)}</a>
+                                    {format!(" · {} · {}", r.plan_name, r.status.label().to_lowercase())}
+                                    {r.score.map(|s| format!(" · score {s}"))}
+                                    {r.finished_at.map(|t| view! { <span class="muted">{format!(" (ended {})", format::instant(t))}</span> })}
+                                </li>
+                            }).collect_view()}
+                        </ul>
+                    </section>
+                })
+            })}
+        </Suspense>
+    }
+}
+
 #[component]
 fn Reminders() -> impl IntoView {
     let read = ServerAction::<MarkRemindersRead>::new();

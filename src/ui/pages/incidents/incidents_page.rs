@@ -33,21 +33,9 @@ fn with_param(pairs: &[(&str, String)], key: &str, value: &str) -> String {
 fn url_pairs<'a>(pairs: impl Iterator<Item = (&'a str, &'a str)>) -> String {
     pairs
         .filter(|(_, v)| !v.is_empty())
-        .map(|(k, v)| format!("{k}={}", encode(v)))
+        .map(|(k, v)| format!("{k}={}", format::url_encode(v)))
         .collect::<Vec<_>>()
         .join("&")
-}
-
-fn encode(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// The incident list.
@@ -154,7 +142,7 @@ fn ListBody(page: IncidentPage, pairs: Vec<(&'static str, String)>) -> impl Into
     let next_href = page.next.as_ref().map(|cursor| {
         let base = url_pairs(pairs.iter().map(|(k, v)| (*k, v.as_str())));
         let sep = if base.is_empty() { "" } else { "&" };
-        format!("/incidents?{base}{sep}after={}", encode(cursor))
+        format!("/incidents?{base}{sep}after={}", format::url_encode(cursor))
     });
     let counts = page.counts.clone();
     view! {

@@ -13,6 +13,7 @@ use crate::model::plan_edit;
 use crate::model::{AppError, FieldError};
 use crate::ui::pages::plans::palette::Palette;
 use crate::ui::pages::plans::preview::PlanPreview;
+use crate::ui::pages::plans::schedule_fields::ScheduleFields;
 use crate::ui::pages::plans::step_list::StepList;
 use crate::ui::pages::plans::step_panel::StepPanel;
 
@@ -148,6 +149,7 @@ pub fn PlanComposer(
     view! {
         <noscript><p class="alert info">"The step composer needs JavaScript (drag and drop). Plans can be read without it."</p></noscript>
         <PlanFields />
+        <ScheduleFields />
         <div class="composer">
             <Palette />
             <StepList />
@@ -253,6 +255,9 @@ fn PlanFields() -> impl IntoView {
                             if let Ok(scene) = ev.target().value().parse::<Scene>() {
                                 composer.edit(|d| {
                                     d.scene = scene;
+                                    if scene != Scene::Drill {
+                                        d.schedule = None;
+                                    }
                                     plan_edit::set_phased(&mut d.steps, scene == Scene::DisasterRecovery);
                                 });
                             }

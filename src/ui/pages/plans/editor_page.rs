@@ -20,6 +20,7 @@ fn blank() -> PlanDraft {
         scenario: String::new(),
         rto_secs: None,
         rpo_secs: None,
+        schedule: None,
         enabled: true,
         steps: Vec::new(),
     }

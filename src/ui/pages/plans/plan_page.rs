@@ -4,12 +4,14 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
+use crate::api::plans::SetSchedulePaused;
 use crate::api::plans::get_plan;
 use crate::api::runs::list_runs;
 use crate::model::{AppError, Role};
 use crate::ui::components::shell::CurrentUser;
 use crate::ui::pages::plans::preview::PlanPreview;
 use crate::ui::pages::plans::run_form::RunForm;
+use crate::ui::pages::plans::schedule_panel::{SchedulePanel, activity_resource};
 use crate::ui::pages::runs::runs_table::RunsTable;
 
 /// The plan page.
@@ -38,12 +40,15 @@ pub fn PlanPage() -> impl IntoView {
             None => Err(AppError::NotFound),
         }
     });
+    let toggle = ServerAction::<SetSchedulePaused>::new();
+    let activity = activity_resource(number, toggle);
     let CurrentUser(user) = expect_context::<CurrentUser>();
     view! {
         <Suspense fallback=|| view! { <p class="muted">"Loading the plan…"</p> }>
             {move || Suspend::new(async move {
                 let may_run = matches!(user.await, Ok(Some(ref u)) if u.role.allows(Role::Responder));
                 let history = runs.await;
+                let scores: Vec<u32> = history.as_ref().map(|l| l.iter().filter_map(|r| r.score).collect()).unwrap_or_default();
                 match plan.await {
                     Ok(view) => {
                         let older = view.version != view.current_version;
@@ -67,6 +72,7 @@ pub fn PlanPage() -> impl IntoView {
                                 })}
                             </header>
                             {(may_run && !older).then(|| view! { <RunForm number=view.number plan=view.plan.clone() /> })}
+                            <SchedulePanel number=view.number may_edit=may_run scores=scores activity toggle />
                             <section class="card" aria-label="Plan">
                                 <PlanPreview plan=view.plan.clone() />
                             </section>

@@ -49,9 +49,12 @@ fn step_view(number: usize, step: &Step) -> impl IntoView + use<> {
         }),
     ];
     let details = format!(
-        "times out after {} · weight {}",
+        "times out after {} · weight {}{}",
         seconds(Some(step.timeout_secs)),
-        step.weight
+        step.weight,
+        step.mark
+            .map(|m| format!(" · {}", m.label().to_lowercase()))
+            .unwrap_or_default()
     );
     view! {
         <li class="plan-step">

@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 
 use crate::model::catalog::{ActionCode, ParamKind, ParamSpec, Scene};
-use crate::model::plan::{OnFailure, ParamValue, Phase, Step, step_field};
+use crate::model::plan::{OnFailure, ParamValue, Phase, Step, StepMark, step_field};
 use crate::model::plan_edit::{self, Place};
 use crate::ui::pages::plans::composer::Composer;
 
@@ -49,14 +49,16 @@ pub fn StepPanel(id: String) -> impl IntoView {
     });
     let dr = draft.with_untracked(|d| d.scene == Scene::DisasterRecovery);
     let heading = move || format!("Step {}", index().map_or(0, |i| i + 1));
-    let (r1, r2, r3, r4, r5) = (
+    let (r1, r2, r3, r4, r5, r6) = (
+        read.clone(),
         read.clone(),
         read.clone(),
         read.clone(),
         read.clone(),
         read.clone(),
     );
-    let (w1, w2, w3, w4, w5) = (
+    let (w1, w2, w3, w4, w5, w6) = (
+        write.clone(),
         write.clone(),
         write.clone(),
         write.clone(),
@@ -103,6 +105,19 @@ pub fn StepPanel(id: String) -> impl IntoView {
                 <input id="step-weight" type="number" min="0" max="100" prop:value=move || r5(&|s| s.weight.to_string())
                     on:input:target=move |ev| { let v = ev.target().value().trim().parse().unwrap_or(u32::MAX); w5(&|s| s.weight = v) } />
                 <p class="field-error" role="alert">{error("weight")}</p>
+            </div>
+            <div class="field">
+                <label for="step-mark">"In the recovery time"</label>
+                <select id="step-mark" aria-describedby="step-mark-help"
+                    prop:value=move || r6(&|s| s.mark.map(|m| m.as_str().to_owned()).unwrap_or_default())
+                    on:change:target=move |ev| {
+                        let v = ev.target().value().parse::<StepMark>().ok();
+                        w6(&|s| s.mark = v)
+                    }>
+                    <option value="">"Not marked"</option>
+                    {StepMark::ALL.iter().map(|m| view! { <option value=m.as_str()>{m.label()}</option> }).collect_view()}
+                </select>
+                <p class="help" id="step-mark-help">"A drill's recovery time runs from the first step that injects the failure to the last passing recovery check, and is held against the RTO."</p>
             </div>
             {dr.then(|| view! {
                 <div class="field" class:invalid=move || error("phase")().is_some()>

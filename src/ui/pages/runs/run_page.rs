@@ -12,7 +12,9 @@ use crate::model::{AppError, Role};
 use crate::ui::components::form::{FormMessage, field_signal, form_error};
 use crate::ui::components::shell::CurrentUser;
 use crate::ui::format;
+use crate::ui::pages::runs::review::{ReviewState, RunReviewSection};
 use crate::ui::pages::runs::runs_table::status_class;
+use crate::ui::pages::runs::score_panel::ScorePanel;
 
 /// How often an open run page asks for news.
 const POLL_MS: u64 = 1000;
@@ -27,6 +29,7 @@ pub fn RunPage() -> impl IntoView {
             None => Err(AppError::NotFound),
         }
     });
+    let review = ReviewState::new(number);
     let CurrentUser(user) = expect_context::<CurrentUser>();
     view! {
         <Suspense fallback=|| view! { <p class="muted">"Loading the run…"</p> }>
@@ -36,7 +39,7 @@ pub fn RunPage() -> impl IntoView {
                     _ => Role::Viewer,
                 };
                 match run.await {
-                    Ok(view) => view! { <LiveRun initial=view role /> }.into_any(),
+                    Ok(view) => view! { <LiveRun initial=view role review /> }.into_any(),
                     Err(AppError::NotFound) => view! { <div class="card empty-state"><p>"There is no such run."</p></div> }.into_any(),
                     Err(e) => view! { <p class="alert error" role="alert">{e.to_string()}</p> }.into_any(),
                 }
@@ -46,7 +49,7 @@ pub fn RunPage() -> impl IntoView {
 }
 
 #[component]
-fn LiveRun(initial: RunView, role: Role) -> impl IntoView {
+fn LiveRun(initial: RunView, role: Role, review: ReviewState) -> impl IntoView {
     let number = initial.summary.number;
     let state = RwSignal::new(initial);
     let now = RwSignal::new(Utc::now());
@@ -122,6 +125,7 @@ fn LiveRun(initial: RunView, role: Role) -> impl IntoView {
             </ActionForm>
         })}
         <FormMessage error=Signal::derive(move || abort.value().with(form_error)) />
+        {move || finished().then(|| view! { <ScorePanel run=state.get() /> })}
         <section class="card" aria-label="Steps">
             <h2>"Steps"</h2>
             <ol class="run-steps">
@@ -136,6 +140,7 @@ fn LiveRun(initial: RunView, role: Role) -> impl IntoView {
                 }}
             </ol>
         </section>
+        {move || finished().then(|| view! { <RunReviewSection number role state=review /> })}
     }
 }
 

@@ -5,10 +5,21 @@ use leptos::prelude::*;
 
 use crate::model::run::{RunStatus, RunSummary};
 use crate::ui::format;
+use crate::ui::pages::runs::score_panel::verdict_class;
 
 /// The badge class of a run status.
 pub fn status_class(status: RunStatus) -> String {
     format!("badge run-status {}", status.as_str())
+}
+
+/// Whether a finished run was reviewed ("—" while it runs, and for interrupted runs).
+fn review_state(run: &RunSummary) -> &'static str {
+    match run.status {
+        _ if run.reviewed => "Reviewed",
+        RunStatus::Interrupted => "—",
+        s if s.is_finished() => "To review",
+        _ => "—",
+    }
 }
 
 /// Runs, newest first; `with_plan` adds the plan column.
@@ -26,6 +37,8 @@ pub fn RunsTable(runs: Vec<RunSummary>, #[prop(optional)] with_plan: bool) -> im
                         <th scope="col">"Started by"</th>
                         <th scope="col">"Created"</th>
                         <th scope="col">"Duration"</th>
+                        <th scope="col">"Score"</th>
+                        <th scope="col">"Review"</th>
                     </tr>
                 </thead>
                 <tbody>
@@ -48,6 +61,15 @@ pub fn RunsTable(runs: Vec<RunSummary>, #[prop(optional)] with_plan: bool) -> im
                                 <td>{by}</td>
                                 <td>{format::instant(r.created_at)}</td>
                                 <td>{r.duration(now).map_or("—".to_owned(), format::duration)}</td>
+                                <td class="nowrap">
+                                    {match (r.score, r.verdict) {
+                                        (Some(points), Some(verdict)) => view! {
+                                            {points.to_string()} " " <span class=verdict_class(verdict)>{verdict.label()}</span>
+                                        }.into_any(),
+                                        _ => view! { <span class="muted">"—"</span> }.into_any(),
+                                    }}
+                                </td>
+                                <td>{review_state(&r)}</td>
                             </tr>
                         }
                     }).collect_view()}

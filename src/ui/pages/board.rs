@@ -1,0 +1,3 @@
+//! The metrics board.
+
+pub mod board_page;
