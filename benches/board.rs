@@ -48,6 +48,71 @@ async fn serve(url: String) {
     axum::serve(listener, build_router(state)).await.unwrap();
 }
 
+/// `BENCH_QUERIES=1`: each of the default view's queries alone, one at a time on the pool —
+/// where the board's time goes.
+async fn queries(pool: &sqlx::AnyPool, runs: usize) {
+    use nightwatch::model::board::{BoardQuery, buckets};
+    use nightwatch::model::metrics::Measure;
+    use nightwatch::server::repo::metrics::{self as repo, Breakdown};
+    let today = chrono::Utc::now().date_naive();
+    let request = BoardQuery::default().check(today).unwrap();
+    let filter = &request.filter;
+    let points = buckets(request.period, request.first, request.last);
+    let text = today.format("%Y-%m-%d").to_string();
+    if let Ok(path) = std::env::var("BENCH_EXPLAIN") {
+        let text = std::fs::read_to_string(path).unwrap();
+        for sql in text.split(";\n").filter(|s| !s.trim().is_empty()) {
+            let rows: Vec<(i64, i64, i64, String)> =
+                sqlx::query_as(&format!("EXPLAIN QUERY PLAN {sql}"))
+                    .bind(filter.from)
+                    .bind(filter.until)
+                    .bind("")
+                    .bind("")
+                    .fetch_all(pool)
+                    .await
+                    .unwrap();
+            println!("{}", &sql[..sql.len().min(120)]);
+            for r in rows {
+                println!("    {} {} {}", r.0, r.1, r.3);
+            }
+        }
+    }
+    println!("| query (default view) | median ms |");
+    println!("|---|---|");
+    macro_rules! time {
+        ($name:expr, $call:expr) => {{
+            let mut times = Vec::new();
+            for _ in 0..runs {
+                let t = Instant::now();
+                $call.await.unwrap();
+                times.push(t.elapsed().as_secs_f64() * 1000.0);
+            }
+            println!("| {} | {:.1} |", $name, summary(times).0);
+        }};
+    }
+    time!(
+        "MTTR statistics",
+        repo::duration_stats(pool, Measure::Mttr, filter)
+    );
+    time!("recurrence", repo::recurrence(pool, filter));
+    time!(
+        "by severity",
+        repo::count_by(pool, Breakdown::Severity, filter)
+    );
+    time!(
+        "by service",
+        repo::count_by(pool, Breakdown::Service, filter)
+    );
+    time!("drill runs", repo::drill_stats(pool, filter));
+    time!("action items", repo::action_figures(pool, filter, &text));
+    time!("weekly trend", repo::trend(pool, filter, &points));
+    time!(
+        "the whole board",
+        nightwatch::server::service::metrics::board(pool, &request, today)
+    );
+    println!();
+}
+
 fn peak_kib(pid: u32) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     status
@@ -88,17 +153,24 @@ async fn main() {
         let secs = t.elapsed().as_secs_f64();
         let rows: i64 = sqlx::query_scalar(
             "SELECT (SELECT COUNT(*) FROM incident_events) + (SELECT COUNT(*) FROM incident_services) \
-             + (SELECT COUNT(*) FROM incident_tags) + (SELECT COUNT(*) FROM action_items)",
+             + (SELECT COUNT(*) FROM incident_tags) + (SELECT COUNT(*) FROM action_items) \
+             + (SELECT COUNT(*) FROM postmortems)",
         )
         .fetch_one(&pool)
         .await
         .unwrap();
         eprintln!(
-            "filled {incidents} incidents (+{rows} timeline, service, tag and action item rows) in {secs:.0} s: {:.0} incidents/s",
+            "filled {incidents} incidents (+{rows} timeline, service, tag, action item and postmortem rows) in {secs:.0} s: {:.0} incidents/s",
             incidents as f64 / secs
         );
-        if backend == "SQLite" {
-            sqlx::query("ANALYZE").execute(&pool).await.unwrap();
+        // What the server's start-up does after a bulk load (SQLite), and what autovacuum does
+        // soon after one (PostgreSQL: statistics, and the visibility map index-only scans need).
+        db::optimize(&pool).await.unwrap();
+        if backend == "PostgreSQL" {
+            sqlx::query("VACUUM (ANALYZE)")
+                .execute(&pool)
+                .await
+                .unwrap();
         }
     } else {
         assert_eq!(existing as usize, incidents, "{url} holds another data set");
@@ -115,6 +187,9 @@ async fn main() {
             password: Password::parse(PASSWORD).unwrap(),
         };
         accounts::create_user(&pool, &new).await.unwrap();
+    }
+    if std::env::var("BENCH_QUERIES").is_ok() {
+        queries(&pool, requests).await;
     }
     pool.close().await;
 

@@ -177,6 +177,9 @@ async fn open(config: &Config) -> Result<AnyPool, String> {
     db::migrate(&pool)
         .await
         .map_err(|e| format!("migrations failed: {e}"))?;
+    db::optimize(&pool)
+        .await
+        .map_err(|e| format!("cannot refresh the database's statistics: {e}"))?;
     Ok(pool)
 }
 

@@ -15,7 +15,7 @@ use sqlx::{AnyPool, Executor};
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!();
 
 /// Opens a pool on `url`. For SQLite the file (and its folder) is created if missing, and every
-/// connection runs in WAL mode with foreign keys on and a busy timeout.
+/// connection runs in WAL mode with foreign keys on, a busy timeout and an 8 MiB page cache.
 pub async fn connect(url: &str, max_connections: u32) -> Result<AnyPool, sqlx::Error> {
     sqlx::any::install_default_drivers();
     let url = prepare_sqlite_url(url)?;
@@ -33,6 +33,10 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<AnyPool, sqlx::E
                     conn.execute("PRAGMA foreign_keys = ON").await?;
                     conn.execute("PRAGMA busy_timeout = 5000").await?;
                     conn.execute("PRAGMA synchronous = NORMAL").await?;
+                    // 8 MiB of page cache per connection (SQLite's default is 2 MiB): the pages
+                    // the metrics board reads for a few months of incidents stay in it between
+                    // requests instead of being read from the file each time.
+                    conn.execute("PRAGMA cache_size = -8192").await?;
                 }
                 Ok(())
             })
@@ -44,6 +48,19 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<AnyPool, sqlx::E
 /// Applies every pending migration. Safe to run from several instances at once.
 pub async fn migrate(pool: &AnyPool) -> Result<(), sqlx::migrate::MigrateError> {
     MIGRATOR.run(pool).await
+}
+
+/// Lets SQLite refresh its table statistics where they are missing or out of date (its query
+/// planner picks indexes by them; PostgreSQL's autovacuum does this by itself). Run at start-up:
+/// after a bulk load, a large import or months of growth, the next start brings them up to date.
+pub async fn optimize(pool: &AnyPool) -> Result<(), sqlx::Error> {
+    let mut conn = pool.acquire().await?;
+    if conn.backend_name().eq_ignore_ascii_case("sqlite") {
+        // Sample at most this many rows per index: seconds, not minutes, on a large file.
+        conn.execute("PRAGMA analysis_limit = 2000").await?;
+        conn.execute("PRAGMA optimize = 0x10002").await?;
+    }
+    Ok(())
 }
 
 /// Whether `url` names a SQLite database.

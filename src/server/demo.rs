@@ -13,6 +13,7 @@ use crate::model::incident::{
     IncidentId, IncidentNumber, IncidentRole, IncidentStatus, Severity, Timestamps,
 };
 use crate::model::incident_input::NewIncident;
+use crate::model::postmortem::PostmortemDoc;
 use crate::model::timeline::EventData;
 use crate::model::{AppError, Role, UserId};
 use crate::server::db::to_millis;
@@ -109,9 +110,11 @@ pub async fn fill(pool: &AnyPool, count: usize, seed: u64) -> Result<DemoSummary
         .chain((1..=(count / 2_000).min(400)).map(|k| format!("service-{k:03}")))
         .collect();
     // The newest incidents get their postmortems through the services, as users would write
-    // them; every older one is archived by the bulk writer (reviewed, with action items).
+    // them; every older one is archived by the bulk writer (most reviewed, with a published
+    // postmortem and often action items).
     let archived = count.saturating_sub(RECENT);
-    let mut writer = bulk::Writer::new(pool);
+    let doc = serde_json::to_string(&sample_doc()?).map_err(|_| AppError::Internal)?;
+    let mut writer = bulk::Writer::new(pool, doc);
     for (k, detected) in detections.into_iter().enumerate() {
         let number = IncidentNumber(k as i64 + 1);
         let mut story = story(&mut rng, &people, &services, number, detected, now)?;
@@ -236,7 +239,7 @@ fn story(
 
     let mut at = detected + Duration::minutes(rng.gen_range(1..12));
     let created_at = to_millis(at);
-    let id = IncidentId(bulk::uuid(rng));
+    let id = IncidentId(bulk::time_uuid(rng, created_at));
     let mut events: Vec<(DateTime<Utc>, UserId, EventData)> = vec![(
         at,
         declarer.id,
@@ -411,6 +414,36 @@ const ACTIONS: &[&str] = &[
 /// Postmortems for most incidents recovered more than a week ago (published, with action items
 /// due around today — some overdue — and the incident then marked reviewed), and drafts for a
 /// few recent ones. Written through the services, as users would.
+/// The postmortem every demo incident gets (the same words: demo data is about volume).
+pub(crate) fn sample_doc() -> Result<PostmortemDoc, AppError> {
+    use crate::model::postmortem::{Why, WhyChain};
+    Ok(PostmortemDoc {
+        summary: "Customers saw errors until the change was rolled back.".into(),
+        impact: "Part of the traffic of the affected service failed; no data was lost.".into(),
+        root_causes: vec!["A configuration change went out to every region at once".into()],
+        contributing_factors: vec!["No canary stage for configuration changes".into()],
+        whys: WhyChain::new(vec![
+            Why {
+                why: "Why did requests fail?".into(),
+                because: "The service could not reach its dependency.".into(),
+            },
+            Why {
+                why: "Why could it not reach it?".into(),
+                because: "A configuration change pointed it at the wrong address.".into(),
+            },
+            Why {
+                why: "Why did the change reach production?".into(),
+                because: "Configuration is not tested before rollout.".into(),
+            },
+        ])
+        .map_err(|_| AppError::Internal)?,
+        went_well: vec!["The on-call engineer was paged within two minutes".into()],
+        went_wrong: vec!["The rollback took longer than it should have".into()],
+        got_lucky: vec!["It happened outside peak hours".into()],
+        ..Default::default()
+    })
+}
+
 async fn add_postmortems(
     pool: &AnyPool,
     rng: &mut StdRng,
@@ -419,7 +452,7 @@ async fn add_postmortems(
     archived: i64,
 ) -> Result<(), AppError> {
     use crate::model::action_item::NewActionItem;
-    use crate::model::postmortem::{PostmortemDoc, PostmortemState, Why, WhyChain};
+    use crate::model::postmortem::PostmortemState;
     use crate::server::service::{action_items, incidents, postmortems};
 
     // The incidents after the archived ones (numbered in detection order).
@@ -440,31 +473,7 @@ async fn add_postmortems(
             continue;
         }
         let pm = postmortems::open(pool, author, number).await?;
-        let doc = PostmortemDoc {
-            summary: "Customers saw errors until the change was rolled back.".into(),
-            impact: "Part of the traffic of the affected service failed; no data was lost.".into(),
-            root_causes: vec!["A configuration change went out to every region at once".into()],
-            contributing_factors: vec!["No canary stage for configuration changes".into()],
-            whys: WhyChain::new(vec![
-                Why {
-                    why: "Why did requests fail?".into(),
-                    because: "The service could not reach its dependency.".into(),
-                },
-                Why {
-                    why: "Why could it not reach it?".into(),
-                    because: "A configuration change pointed it at the wrong address.".into(),
-                },
-                Why {
-                    why: "Why did the change reach production?".into(),
-                    because: "Configuration is not tested before rollout.".into(),
-                },
-            ])
-            .map_err(|_| AppError::Internal)?,
-            went_well: vec!["The on-call engineer was paged within two minutes".into()],
-            went_wrong: vec!["The rollback took longer than it should have".into()],
-            got_lucky: vec!["It happened outside peak hours".into()],
-            ..Default::default()
-        };
+        let doc = sample_doc()?;
         let saved = postmortems::save(pool, author, number, &doc, pm.version).await?;
         for _ in 0..rng.gen_range(1..3) {
             let owner = people.choose(rng).ok_or(AppError::Internal)?;

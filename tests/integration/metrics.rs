@@ -5,7 +5,7 @@
 use chrono::Utc;
 use nightwatch::model::incident::Severity;
 use nightwatch::model::metrics::{
-    BoardFilter, DurationStats, IncidentFacts, Measure, duration_stats, recurrences,
+    BoardFilter, DurationStats, IncidentFacts, Measure, duration_stats, recurrences, repeats,
 };
 use nightwatch::server::db::to_millis;
 use nightwatch::server::repo::metrics::Breakdown;
@@ -58,6 +58,38 @@ fn facts(row: &Row) -> IncidentFacts {
         services: set(&row.5),
         tags: set(&row.6),
     }
+}
+
+/// Every incident's stored `repeats` flag equals the model's rule against all incidents; returns
+/// how many repeat.
+async fn assert_repeats_flags(pool: &AnyPool) -> usize {
+    let stored: Vec<(i64, String, String, i64)> =
+        sqlx::query_as("SELECT detected_at, services, tags, repeats FROM incidents")
+            .fetch_all(pool)
+            .await
+            .unwrap();
+    let all: Vec<IncidentFacts> = stored
+        .iter()
+        .map(|(d, services, tags, _)| {
+            facts(&(
+                *d,
+                None,
+                None,
+                None,
+                String::new(),
+                services.clone(),
+                tags.clone(),
+                String::new(),
+            ))
+        })
+        .collect();
+    let mut repeating = 0;
+    for (f, (.., flag)) in all.iter().zip(&stored) {
+        let expected = all.iter().any(|h| repeats(f, h));
+        assert_eq!(*flag == 1, expected, "repeats flag of {f:?}");
+        repeating += usize::from(expected);
+    }
+    repeating
 }
 
 fn reference(rows: &[Row], measure: Measure, filter: &BoardFilter) -> DurationStats {
@@ -121,6 +153,7 @@ db_test! {
                 assert_eq!(got, expected, "recurrence {filter:?}");
             }
             assert!(recurrences(&history, &history) > 0, "the data set has recurrences");
+            assert!(assert_repeats_flags(&db.pool).await > 0);
 
             // Breakdowns: severity and status counts equal counting the rows.
             for filter in &filters {
@@ -275,6 +308,50 @@ db_test! {
                 let total: u64 = got.iter().map(|p| p.incidents).sum();
                 assert_eq!(total, in_filter(&all, &request.filter).count() as u64, "{period:?} adds up");
             }
+        }
+    }
+}
+
+db_test! {
+    async fn declarations_in_any_order_keep_every_repeats_flag_true(db) {
+        use chrono::Duration;
+        use nightwatch::model::Role;
+        use nightwatch::model::incident_input::NewIncident;
+        use nightwatch::server::service::incidents as service;
+        use rand::rngs::StdRng;
+        use rand::{Rng, SeedableRng};
+
+        let cmdr = crate::support::user(&db.pool, "cmdr", Role::Commander, crate::support::PASSWORD).await;
+        let mut rng = StdRng::seed_from_u64(17);
+        let now = Utc::now();
+        let pick = |rng: &mut StdRng, from: &[&str]| {
+            from.iter().filter(|_| rng.gen_bool(0.4)).copied().collect::<Vec<_>>().join(",")
+        };
+        // Detected at random over 120 days, declared in random order: a backdated declaration
+        // makes later incidents repeats. Some days repeat exactly (ties are not "earlier").
+        for k in 0..70 {
+            let day = rng.gen_range(0..120i64);
+            let minutes = if k % 7 == 0 { 0 } else { rng.gen_range(0..1_440i64) };
+            let detected = (now - Duration::days(day) - Duration::minutes(minutes)).format("%Y-%m-%dT%H:%M").to_string();
+            let mut services = pick(&mut rng, &["api", "db", "cdn"]);
+            if services.is_empty() {
+                services = "api".into();
+            }
+            let tags = pick(&mut rng, &["latency", "deploy", "disk"]);
+            let new = NewIncident::parse(&format!("Incident {k}"), "", "sev3", &services, &tags, &detected, now).unwrap();
+            service::declare(&db.pool, &cmdr, &new).await.unwrap();
+        }
+        let repeating = assert_repeats_flags(&db.pool).await;
+        assert!(repeating > 5 && repeating < 70, "a mixed data set: {repeating} repeat");
+        let all = rows(&db.pool).await;
+        let history: Vec<IncidentFacts> = all.iter().map(facts).collect();
+        for filter in [
+            BoardFilter { from: 0, until: to_millis(now) + 1, ..Default::default() },
+            BoardFilter { from: to_millis(now) - 30 * 86_400_000, until: to_millis(now) + 1, service: Some("db".into()), ..Default::default() },
+        ] {
+            let subjects: Vec<IncidentFacts> = in_filter(&all, &filter).map(facts).collect();
+            let expected = (recurrences(&subjects, &history), subjects.len() as u64);
+            assert_eq!(repo::metrics::recurrence(&db.pool, &filter).await.unwrap(), expected, "{filter:?}");
         }
     }
 }

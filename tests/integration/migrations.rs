@@ -88,3 +88,64 @@ async fn a_missing_postgres_database_is_created_on_connect() {
         .await
         .unwrap();
 }
+
+/// The board's migration computes `repeats` for the incidents that exist: the same flags as the
+/// model's rule.
+async fn the_board_migration_marks_existing_repeats(backend: Backend) {
+    with_empty_db(backend, |db| async move {
+        let before = sqlx::migrate::Migrator {
+            migrations: std::borrow::Cow::Owned(
+                db::MIGRATOR.iter().filter(|m| m.version < 20261124000010).cloned().collect(),
+            ),
+            ..sqlx::migrate::Migrator::DEFAULT
+        };
+        before.run(&db.pool).await.unwrap();
+        let day = 86_400_000i64;
+        // (detected day, services, tags) → repeats:
+        let incidents = [
+            (100, "db", "disk,latency"), // 0: nothing earlier
+            (110, "db,api", "disk"),     // 1: 10 days after the first (db, disk)
+            (151, "db", "latency"),      // 0: the first is 51 days before
+            (115, "db", "deploy"),       // 0: a service but no tag in common
+            (120, "cdn,db", "disk"),     // 1: 10 days after the second
+            (120, "db", "disk"),         // 1: the same
+            (150, "cdn", "disk"),        // 1: exactly 30 days after the fifth
+            (300, "api", "x"),           // 0: the next one is detected at the same instant:
+            (300, "api", "x"),           // 0: not earlier
+        ];
+        for (k, (d, services, tags)) in incidents.iter().enumerate() {
+            let id = format!("00000000-0000-4000-8000-00000000000{k}");
+            sqlx::query(
+                "INSERT INTO incidents (id, number, title, description, severity, status, services, tags, \
+                 detected_at, created_at, updated_at, version) \
+                 VALUES ($1, $2, 'x', '', 'sev3', 'open', $3, $4, $5, $5, $5, 1)",
+            )
+            .bind(&id).bind(k as i64 + 1).bind(*services).bind(*tags).bind(d * day)
+            .execute(&db.pool).await.unwrap();
+            for service in services.split(',') {
+                sqlx::query("INSERT INTO incident_services (incident_id, service, status, detected_at, number) VALUES ($1, $2, 'open', $3, $4)")
+                    .bind(&id).bind(service).bind(d * day).bind(k as i64 + 1)
+                    .execute(&db.pool).await.unwrap();
+            }
+            for tag in tags.split(',') {
+                sqlx::query("INSERT INTO incident_tags (incident_id, tag) VALUES ($1, $2)")
+                    .bind(&id).bind(tag).execute(&db.pool).await.unwrap();
+            }
+        }
+        db::migrate(&db.pool).await.unwrap();
+        let flags: Vec<i64> = sqlx::query_scalar("SELECT repeats FROM incidents ORDER BY number")
+            .fetch_all(&db.pool).await.unwrap();
+        assert_eq!(flags, [0, 1, 0, 0, 1, 1, 1, 0, 0]);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_board_migration_marks_existing_repeats_on_sqlite() {
+    the_board_migration_marks_existing_repeats(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn the_board_migration_marks_existing_repeats_on_postgres() {
+    the_board_migration_marks_existing_repeats(Backend::Postgres).await;
+}

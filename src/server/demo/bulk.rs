@@ -16,7 +16,11 @@ use crate::model::AppError;
 use crate::model::incident::IncidentStatus;
 use crate::model::timeline::EventData;
 use crate::server::db::to_millis;
+use crate::server::repo::metrics;
 use crate::server::repo::users::UserRecord;
+
+/// Flipped in an incident's id (random bits only) to make its postmortem's: deterministic, unique.
+const POSTMORTEM_BITS: u128 = 0x0a5a_5a5a_5a5a_5a5a;
 
 /// Incidents per transaction.
 const BATCH: usize = 2_000;
@@ -28,6 +32,13 @@ const MAX_PARAMS: usize = 900;
 /// A random (version 4) UUID drawn from `rng`.
 pub fn uuid(rng: &mut StdRng) -> Uuid {
     uuid::Builder::from_random_bytes(rng.r#gen()).into_uuid()
+}
+
+/// A time-ordered id (version 7) for a record created at `millis`, random bits from `rng`: what
+/// `Uuid::now_v7` gives a record created then.
+pub fn time_uuid(rng: &mut StdRng, millis: i64) -> Uuid {
+    let millis = u64::try_from(millis).unwrap_or(0);
+    uuid::Builder::from_unix_timestamp_millis(millis, &rng.r#gen()).into_uuid()
 }
 
 /// An action item row.
@@ -59,6 +70,10 @@ pub fn archive(
     let reviewed = (resolved + Duration::hours(rng.gen_range(20..120))).min(now);
     story.state.timestamps.reviewed_at = Some(reviewed);
     story.state.status = IncidentStatus::Reviewed;
+    // The writer adds the published postmortem itself.
+    story
+        .events
+        .push((reviewed, story.declared_by, EventData::PostmortemPublished));
     story.events.push((
         reviewed,
         story.declared_by,
@@ -103,6 +118,7 @@ pub fn archive(
 }
 
 /// A value to bind.
+#[derive(Clone)]
 enum Val {
     Int(Option<i64>),
     Text(Option<String>),
@@ -119,14 +135,18 @@ fn text(v: impl Into<String>) -> Val {
 /// Collects stories and writes them a batch at a time.
 pub struct Writer<'a> {
     pool: &'a AnyPool,
+    /// The document (JSON) of every reviewed incident's published postmortem.
+    postmortem: String,
     stories: Vec<(Story, Vec<ItemRow>)>,
 }
 
 impl<'a> Writer<'a> {
-    /// A writer into `pool`.
-    pub fn new(pool: &'a AnyPool) -> Self {
+    /// A writer into `pool`; reviewed incidents get a published postmortem with `postmortem`
+    /// (a document as JSON).
+    pub fn new(pool: &'a AnyPool, postmortem: String) -> Self {
         Self {
             pool,
+            postmortem,
             stories: Vec::with_capacity(BATCH),
         }
     }
@@ -154,8 +174,19 @@ impl<'a> Writer<'a> {
         if self.stories.is_empty() {
             return Ok(());
         }
-        let (mut incidents, mut services, mut tags, mut events, mut items) =
-            (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let (mut incidents, mut services, mut tags, mut events, mut items, mut postmortems) = (
+            Vec::new(),
+            Vec::new(),
+            Vec::new(),
+            Vec::new(),
+            Vec::new(),
+            Vec::new(),
+        );
+        let detections = self
+            .stories
+            .iter()
+            .map(|(story, _)| to_millis(story.state.timestamps.detected_at));
+        let (first, last) = (detections.clone().min(), detections.max());
         for (story, story_items) in self.stories.drain(..) {
             let s = &story.state;
             let t = &s.timestamps;
@@ -197,6 +228,25 @@ impl<'a> Writer<'a> {
             }
             for tag in &story.new.tags {
                 tags.push(vec![text(&id), text(tag.clone())]);
+            }
+            if let (IncidentStatus::Reviewed, Some(resolved), Some(reviewed)) =
+                (s.status, t.resolved_at, t.reviewed_at)
+            {
+                // Drafted the day after recovery (or at the review, if that came first).
+                let drafted = to_millis((resolved + Duration::hours(1)).min(reviewed));
+                let author = text(story.declared_by.to_string());
+                postmortems.push(vec![
+                    text(Uuid::from_u128(s.id.0.as_u128() ^ POSTMORTEM_BITS).to_string()),
+                    text(&id),
+                    text("published"),
+                    text(self.postmortem.clone()),
+                    int(3),
+                    author.clone(),
+                    author,
+                    int(drafted),
+                    int(to_millis(reviewed)),
+                    int(to_millis(reviewed)),
+                ]);
             }
             for (seq, (at, author, data)) in story.events.iter().enumerate() {
                 let json = serde_json::to_string(data).map_err(|_| AppError::Internal)?;
@@ -250,6 +300,13 @@ impl<'a> Writer<'a> {
         insert_many(&mut tx, "incident_tags (incident_id, tag)", &tags).await?;
         insert_many(
             &mut tx,
+            "postmortems (id, incident_id, state, doc, version, created_by, updated_by, \
+             created_at, updated_at, published_at)",
+            &postmortems,
+        )
+        .await?;
+        insert_many(
+            &mut tx,
             "incident_events (id, incident_id, seq, kind, data, occurred_at, recorded_at, author_id)",
             &events,
         )
@@ -261,6 +318,9 @@ impl<'a> Writer<'a> {
             &items,
         )
         .await?;
+        if let (Some(first), Some(last)) = (first, last) {
+            metrics::mark_repeats(&mut tx, first, last + 1).await?;
+        }
         tx.commit().await?;
         Ok(())
     }

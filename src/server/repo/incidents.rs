@@ -103,7 +103,9 @@ pub async fn insert(
     declared_by: Option<UserId>,
     now: i64,
 ) -> Result<IncidentId, AppError> {
-    let id = IncidentId(Uuid::new_v4());
+    // Time-ordered: the services, tags, events and action items of the incidents of a time
+    // range sit together in their indexes, so the board's joins read few pages.
+    let id = IncidentId(Uuid::now_v7());
     sqlx::query(
         "INSERT INTO incidents (id, number, title, description, severity, status, services, tags, \
          detected_at, declared_by, created_at, updated_at, version) \
@@ -141,6 +143,14 @@ pub async fn insert(
             .execute(&mut *conn)
             .await?;
     }
+    super::metrics::note_repeats(
+        conn,
+        &id.to_string(),
+        to_millis(new.detected_at),
+        &new.services,
+        &new.tags,
+    )
+    .await?;
     Ok(id)
 }
 

@@ -3,7 +3,7 @@
 //! the durations, integer arithmetic picks the two ranks each quantile lies between (the same
 //! ranks as `model::metrics::Quantile`), and the interpolation is done here.
 
-use sqlx::AnyPool;
+use sqlx::{AnyConnection, AnyPool};
 
 use crate::model::AppError;
 use crate::model::board::{Bucket, TrendPoint};
@@ -14,13 +14,55 @@ use crate::model::metrics::{
 use crate::model::score::PlanRecord;
 use crate::server::repo::runs::{RECORD_COLUMNS, RecordSums, record_of};
 
-/// The filter's WHERE clause over `incidents i` (binds $1 from, $2 until, $3 severity or '',
-/// $4 service or '': see [`bind_filter`]). A service is one range of
-/// `incident_services (service, detected_at)` read once, not a lookup per incident.
-const FILTER: &str = "i.detected_at >= $1 AND i.detected_at < $2 \
-     AND ($3 = '' OR i.severity = $3) \
-     AND ($4 = '' OR i.id IN (SELECT s.incident_id FROM incident_services s \
-         WHERE s.service = $4 AND s.detected_at >= $1 AND s.detected_at < $2))";
+/// The incidents of `filter`: a FROM clause, a WHERE condition over `incidents i` (binds $1 from,
+/// $2 until, $3 severity or '', $4 service or '': see [`bind_filter`]; every variant uses all
+/// four) and the detection column of the table that drives. Without a service, the range (and
+/// severity) is read from `incidents_detected_idx` alone; with one, the service's range of
+/// `incident_services (service, detected_at)` drives.
+struct Scope {
+    from: &'static str,
+    filtered: &'static str,
+    detected: &'static str,
+}
+
+fn scope(filter: &BoardFilter) -> Scope {
+    let (from, filtered, detected) = match (&filter.service, filter.severity) {
+        (None, None) => (
+            "incidents i",
+            "i.detected_at >= $1 AND i.detected_at < $2 AND $3 = '' AND $4 = ''",
+            "i.detected_at",
+        ),
+        (None, Some(_)) => (
+            "incidents i",
+            "i.detected_at >= $1 AND i.detected_at < $2 AND i.severity = $3 AND $4 = ''",
+            "i.detected_at",
+        ),
+        (Some(_), _) => (
+            "incident_services k JOIN incidents i ON i.id = k.incident_id",
+            "k.service = $4 AND k.detected_at >= $1 AND k.detected_at < $2 \
+             AND ($3 = '' OR i.severity = $3)",
+            "k.detected_at",
+        ),
+    };
+    Scope {
+        from,
+        filtered,
+        detected,
+    }
+}
+
+/// [`scope`]'s WHERE condition for the part of the range from `lo` to `hi` (SQL expressions
+/// within `[$1, $2)`): the only bounds on the detection column are these, so the index range
+/// read is the part's, not the whole range's.
+fn part_of(filter: &BoardFilter, lo: &str, hi: &str) -> String {
+    let Scope {
+        filtered, detected, ..
+    } = scope(filter);
+    filtered
+        .replace(&format!("{detected} >= $1"), &format!("{detected} >= {lo}"))
+        .replace(&format!("{detected} < $2"), &format!("{detected} < {hi}"))
+        + &format!(" AND $1 <= {lo} AND {hi} <= $2")
+}
 
 /// Mean, median and p90 of `measure` over the incidents of `filter` that have both timestamps.
 pub async fn duration_stats(
@@ -36,12 +78,16 @@ pub async fn duration_stats(
         )
     };
     let ((m_lo, m_hi), (p_lo, p_hi)) = (rank(MEDIAN), rank(P90));
+    let Scope { from, filtered, .. } = scope(filter);
+    // The count and sum by a plain aggregate: one window (the ranks) is the only sort.
+    let durations = format!(
+        "SELECT i.{end} - i.detected_at AS v FROM {from} WHERE i.{end} IS NOT NULL AND {filtered}"
+    );
     let sql = format!(
-        "SELECT n, total, k, v FROM ( \
-           SELECT v, ROW_NUMBER() OVER (ORDER BY v) - 1 AS k, COUNT(*) OVER () AS n, \
-                  CAST(SUM(v) OVER () AS BIGINT) AS total \
-           FROM (SELECT i.{end} - i.detected_at AS v FROM incidents i WHERE i.{end} IS NOT NULL AND {FILTER}) d \
-         ) r WHERE k IN ({m_lo}, {m_hi}, {p_lo}, {p_hi}) ORDER BY k"
+        "SELECT c.n, c.total, r.k, r.v \
+         FROM (SELECT COUNT(*) AS n, CAST(SUM(v) AS BIGINT) AS total FROM ({durations}) d) c, \
+              (SELECT v, ROW_NUMBER() OVER (ORDER BY v) - 1 AS k FROM ({durations}) d) r \
+         WHERE r.k IN ({m_lo}, {m_hi}, {p_lo}, {p_hi}) ORDER BY r.k"
     );
     let rows: Vec<(i64, i64, i64, i64)> = bind_filter(sqlx::query_as(&sql), filter)
         .fetch_all(pool)
@@ -69,32 +115,102 @@ pub async fn duration_stats(
 
 /// Of the incidents of `filter`: how many repeat an earlier incident (any, also before the
 /// filter's range) detected within the window before, sharing a service and a tag — and how
-/// many there are. One pass over the (service, tag) pairs of the incidents detected from one
-/// window before the range: a window function counts, per pair, the earlier occurrences within
-/// the window (`RANGE BETWEEN <window> PRECEDING AND 1 PRECEDING`: strictly earlier, at most the
-/// window before), instead of probing the history once per incident.
+/// many there are. Each incident's `repeats` flag is kept on write ([`note_repeats`],
+/// [`mark_repeats`]), so this is one count over the filter's range.
 pub async fn recurrence(pool: &AnyPool, filter: &BoardFilter) -> Result<(u64, u64), AppError> {
+    let Scope { from, filtered, .. } = scope(filter);
     let sql = format!(
-        "SELECT COUNT(*), CAST(COALESCE(SUM(CASE WHEN r.hit > 0 THEN 1 ELSE 0 END), 0) AS BIGINT) \
-         FROM incidents i LEFT JOIN ( \
-             SELECT incident_id, MAX(prior) AS hit FROM ( \
-                 SELECT p.incident_id, p.detected_at, COUNT(*) OVER (PARTITION BY p.service, p.tag \
-                     ORDER BY p.detected_at \
-                     RANGE BETWEEN {RECURRENCE_WINDOW_MS} PRECEDING AND 1 PRECEDING) AS prior \
-                 FROM (SELECT s.incident_id, s.service, t.tag, h.detected_at FROM incidents h \
-                       JOIN incident_services s ON s.incident_id = h.id \
-                       JOIN incident_tags t ON t.incident_id = h.id \
-                       WHERE h.detected_at >= $5 AND h.detected_at < $2) p \
-             ) w WHERE w.detected_at >= $1 GROUP BY incident_id \
-         ) r ON r.incident_id = i.id \
-         WHERE {FILTER}"
+        "SELECT CAST(COUNT(*) AS BIGINT), CAST(COALESCE(SUM(i.repeats), 0) AS BIGINT) \
+         FROM {from} WHERE {filtered}"
     );
     let (total, repeats): (i64, i64) = bind_filter(sqlx::query_as(&sql), filter)
-        .bind(filter.from.saturating_sub(RECURRENCE_WINDOW_MS))
         .fetch_one(pool)
         .await?;
     let count = |n: i64| u64::try_from(n).map_err(|_| AppError::Internal);
     Ok((count(repeats)?, count(total)?))
+}
+
+/// `incident_services s` joined to `incident_tags t` of the same incident where `s.service` is one
+/// of the `services` and `t.tag` one of the `tags` (bound from `$3` on), and the incident was
+/// detected within `range` (SQL over `s.detected_at` and `$1`, the new incident's detection).
+fn sharing(services: usize, tags: usize, range: &str) -> String {
+    let list = |start: usize, n: usize| {
+        (start..start + n)
+            .map(|k| format!("${k}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    format!(
+        "SELECT s.incident_id FROM incident_services s \
+         JOIN incident_tags t ON t.incident_id = s.incident_id \
+         WHERE s.service IN ({}) AND t.tag IN ({}) AND {range}",
+        list(3, services),
+        list(3 + services, tags),
+    )
+}
+
+/// Keeps `repeats` true after inserting incident `id` (detected at `detected`, its services and
+/// tags already inserted): its own flag, and that of the later incidents within the window that
+/// it is now the earlier incident of (a backdated declaration). Services, tags and detection
+/// never change afterwards. Inserts are serialised by the incident number counter (its row is
+/// written first in the same transaction), so two declarations never miss each other.
+pub async fn note_repeats(
+    conn: &mut AnyConnection,
+    id: &str,
+    detected: i64,
+    services: &[String],
+    tags: &[String],
+) -> Result<(), AppError> {
+    if services.is_empty() || tags.is_empty() {
+        return Ok(());
+    }
+    let own = format!(
+        "UPDATE incidents SET repeats = 1 WHERE id = $2 AND EXISTS ({})",
+        sharing(
+            services.len(),
+            tags.len(),
+            &format!("s.detected_at >= $1 - {RECURRENCE_WINDOW_MS} AND s.detected_at < $1"),
+        )
+    );
+    let later = format!(
+        "UPDATE incidents SET repeats = 1 WHERE repeats = 0 AND $2 <> '' AND id IN ({})",
+        sharing(
+            services.len(),
+            tags.len(),
+            &format!("s.detected_at > $1 AND s.detected_at <= $1 + {RECURRENCE_WINDOW_MS}"),
+        )
+    );
+    for sql in [own, later] {
+        let mut query = sqlx::query(&sql).bind(detected).bind(id);
+        for value in services.iter().chain(tags) {
+            query = query.bind(value);
+        }
+        query.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// Sets `repeats` of the incidents detected in `[from, until)` that repeat an earlier one (never
+/// clears it), for incidents written in bulk: one pass over the (service, tag) pairs detected
+/// from one window before `from`, where a window function counts each pair's earlier
+/// occurrences within the window (`RANGE BETWEEN <window> PRECEDING AND 1 PRECEDING`).
+pub async fn mark_repeats(conn: &mut AnyConnection, from: i64, until: i64) -> Result<(), AppError> {
+    sqlx::query(&format!(
+        "UPDATE incidents SET repeats = 1 WHERE detected_at >= $1 AND detected_at < $2 AND id IN ( \
+             SELECT w.incident_id FROM ( \
+                 SELECT s.incident_id, s.detected_at, COUNT(*) OVER (PARTITION BY s.service, t.tag \
+                     ORDER BY s.detected_at \
+                     RANGE BETWEEN {RECURRENCE_WINDOW_MS} PRECEDING AND 1 PRECEDING) AS prior \
+                 FROM incident_services s JOIN incident_tags t ON t.incident_id = s.incident_id \
+                 WHERE s.detected_at >= $3 AND s.detected_at < $2 \
+             ) w WHERE w.prior > 0 AND w.detected_at >= $1)"
+    ))
+    .bind(from)
+    .bind(until)
+    .bind(from.saturating_sub(RECURRENCE_WINDOW_MS))
+    .execute(conn)
+    .await?;
+    Ok(())
 }
 
 /// Incidents of `filter` counted by `column` of `incidents` (`severity` or `status`), largest
@@ -104,17 +220,25 @@ pub async fn count_by(
     column: Breakdown,
     filter: &BoardFilter,
 ) -> Result<Vec<(String, u64)>, AppError> {
+    let Scope { from, filtered, .. } = scope(filter);
     let by_column = |c: &str| {
         format!(
-            "SELECT i.{c}, COUNT(*) AS n FROM incidents i WHERE {FILTER} GROUP BY i.{c} ORDER BY n DESC, i.{c}"
+            "SELECT i.{c}, COUNT(*) AS n FROM {from} WHERE {filtered} GROUP BY i.{c} ORDER BY n DESC, i.{c}"
         )
     };
-    let sql = match column {
-        Breakdown::Severity => by_column("severity"),
-        Breakdown::Status => by_column("status"),
-        Breakdown::Service => format!(
-            "SELECT sv.service, COUNT(*) AS n FROM incidents i JOIN incident_services sv ON sv.incident_id = i.id \
-             WHERE {FILTER} GROUP BY sv.service ORDER BY n DESC, sv.service LIMIT 20"
+    let sql = match (column, &filter.service, filter.severity) {
+        (Breakdown::Severity, ..) => by_column("severity"),
+        (Breakdown::Status, ..) => by_column("status"),
+        // A time range alone: the copies in `incident_services` are enough.
+        (Breakdown::Service, None, None) => {
+            "SELECT sv.service, COUNT(*) AS n FROM incident_services sv \
+             WHERE sv.detected_at >= $1 AND sv.detected_at < $2 AND $3 = '' AND $4 = '' \
+             GROUP BY sv.service ORDER BY n DESC, sv.service LIMIT 20"
+                .to_owned()
+        }
+        (Breakdown::Service, ..) => format!(
+            "SELECT sv.service, COUNT(*) AS n FROM {from} JOIN incident_services sv ON sv.incident_id = i.id \
+             WHERE {filtered} GROUP BY sv.service ORDER BY n DESC, sv.service LIMIT 20"
         ),
     };
     let rows: Vec<(String, i64)> = bind_filter(sqlx::query_as(&sql), filter)
@@ -184,14 +308,15 @@ pub async fn action_figures(
     filter: &BoardFilter,
     today: &str,
 ) -> Result<ActionFigures, AppError> {
+    let Scope { from, filtered, .. } = scope(filter);
     let sql = format!(
         "SELECT CAST(COUNT(*) AS BIGINT), \
            CAST(COALESCE(SUM(CASE WHEN state <> 'done' THEN 1 ELSE 0 END), 0) AS BIGINT), \
            CAST(COALESCE(SUM(CASE WHEN state <> 'done' AND due_on < $5 THEN 1 ELSE 0 END), 0) AS BIGINT), \
            CAST(COALESCE(SUM(CASE WHEN state = 'done' AND done_at < ({DUE_DAY} + 1) * {DAY_MS} THEN 1 ELSE 0 END), 0) AS BIGINT) \
          FROM (SELECT a.state, a.due_on, a.done_at, {DUE_PARTS} FROM ( \
-             SELECT a.state, a.due_on, a.done_at FROM incidents i \
-             JOIN action_items a ON a.incident_id = i.id WHERE {FILTER} \
+             SELECT a.state, a.due_on, a.done_at FROM {from} \
+             JOIN action_items a ON a.incident_id = i.id WHERE {filtered} \
              UNION ALL \
              SELECT a.state, a.due_on, a.done_at FROM runs r JOIN plans p ON p.id = r.plan_id \
              JOIN action_items a ON a.run_id = r.id \
@@ -213,8 +338,8 @@ pub async fn action_figures(
 }
 
 /// Per bucket (consecutive spans inside the filter's range): incidents of `filter` detected in
-/// it, how many recovered and their mean time to recover. One query: the buckets are a VALUES
-/// list joined on the detection index.
+/// it, how many recovered and their mean time to recover. One query over a VALUES list of the
+/// buckets, each reading only its own slice of the detection index.
 pub async fn trend(
     pool: &AnyPool,
     filter: &BoardFilter,
@@ -227,12 +352,18 @@ pub async fn trend(
         .map(|k| format!("(${}, ${})", 5 + 2 * k, 6 + 2 * k))
         .collect::<Vec<_>>()
         .join(", ");
+    // Per bucket, three correlated aggregates over the bucket's part of the range: each reads
+    // its own slice of the index (a join with GROUP BY sorted every incident of the range).
+    let Scope { from, .. } = scope(filter);
+    let within = format!(
+        "FROM {from} WHERE {}",
+        part_of(filter, "b.column1", "b.column2")
+    );
     let sql = format!(
-        "SELECT b.column1, CAST(COUNT(i.id) AS BIGINT), CAST(COUNT(i.resolved_at) AS BIGINT), \
-           CAST(COALESCE(SUM(i.resolved_at - i.detected_at), 0) AS BIGINT) \
-         FROM (VALUES {values}) b \
-         LEFT JOIN incidents i ON i.detected_at >= b.column1 AND i.detected_at < b.column2 AND {FILTER} \
-         GROUP BY b.column1 ORDER BY b.column1"
+        "SELECT b.column1, (SELECT CAST(COUNT(*) AS BIGINT) {within}), \
+           (SELECT CAST(COUNT(i.resolved_at) AS BIGINT) {within}), \
+           (SELECT CAST(COALESCE(SUM(i.resolved_at - i.detected_at), 0) AS BIGINT) {within}) \
+         FROM (VALUES {values}) b ORDER BY b.column1"
     );
     let mut query = bind_filter(sqlx::query_as(&sql), filter);
     for bucket in buckets {
@@ -257,4 +388,28 @@ pub async fn trend(
             })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_part_of_the_range_bounds_the_detection_column_by_the_part_alone() {
+        for service in [None, Some("api".to_owned())] {
+            let filter = BoardFilter {
+                service,
+                ..Default::default()
+            };
+            let detected = scope(&filter).detected;
+            let sql = part_of(&filter, "b.column1", "b.column2");
+            assert!(sql.contains(&format!("{detected} >= b.column1")), "{sql}");
+            assert!(sql.contains(&format!("{detected} < b.column2")), "{sql}");
+            assert!(!sql.contains(&format!("{detected} >= $1")), "{sql}");
+            assert!(!sql.contains(&format!("{detected} < $2")), "{sql}");
+            for n in 1..=4 {
+                assert!(sql.contains(&format!("${n}")), "every bind is used: {sql}");
+            }
+        }
+    }
 }

@@ -188,10 +188,7 @@ fn Figures(board: Board) -> impl IntoView {
         .iter()
         .map(|m| view! { <MeasureTile measure=m.measure stats=m.stats /> })
         .collect_view();
-    let period_name = match b.period {
-        Period::Week => "week",
-        Period::Month => "month",
-    };
+    let period_name = b.period.as_str();
     let counts: Vec<Bar> = b
         .trend
         .iter()
@@ -298,14 +295,22 @@ fn Figures(board: Board) -> impl IntoView {
         <div class="breakdown-grid">
             <Breakdown title="By severity" rows=severities total=incidents />
             <Breakdown title="By status" rows=statuses total=incidents />
-            <Breakdown title="By service" rows=services total=incidents />
+            <Breakdown title="By service" rows=services total=incidents
+                note="The 20 largest. An incident counts once for each service it affects, so the shares can add up to more than 100 %." />
         </div>
     }
 }
 
 /// Counts as a table with bars; a row links to the board filtered by it when `href` is set.
 #[component]
-fn Breakdown(title: &'static str, rows: Vec<(String, String, u64)>, total: u64) -> impl IntoView {
+fn Breakdown(
+    title: &'static str,
+    rows: Vec<(String, String, u64)>,
+    total: u64,
+    /// What to know when reading the shares.
+    #[prop(optional)]
+    note: &'static str,
+) -> impl IntoView {
     let max = rows.iter().map(|r| r.2).max().unwrap_or(0).max(1);
     let id = format!("breakdown-{}", title.to_lowercase().replace(' ', "-"));
     let (section_by, table_by) = (id.clone(), id.clone());
@@ -340,6 +345,7 @@ fn Breakdown(title: &'static str, rows: Vec<(String, String, u64)>, total: u64) 
                 <thead><tr><th scope="col">"Name"</th><th scope="col" class="num">"Incidents"</th><th scope="col">"Share"</th></tr></thead>
                 <tbody>{body}</tbody>
             </table>
+            {(!note.is_empty()).then(|| view! { <p class="muted small">{note}</p> })}
         </section>
     }
 }
