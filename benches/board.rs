@@ -59,24 +59,6 @@ async fn queries(pool: &sqlx::AnyPool, runs: usize) {
     let filter = &request.filter;
     let points = buckets(request.period, request.first, request.last);
     let text = today.format("%Y-%m-%d").to_string();
-    if let Ok(path) = std::env::var("BENCH_EXPLAIN") {
-        let text = std::fs::read_to_string(path).unwrap();
-        for sql in text.split(";\n").filter(|s| !s.trim().is_empty()) {
-            let rows: Vec<(i64, i64, i64, String)> =
-                sqlx::query_as(&format!("EXPLAIN QUERY PLAN {sql}"))
-                    .bind(filter.from)
-                    .bind(filter.until)
-                    .bind("")
-                    .bind("")
-                    .fetch_all(pool)
-                    .await
-                    .unwrap();
-            println!("{}", &sql[..sql.len().min(120)]);
-            for r in rows {
-                println!("    {} {} {}", r.0, r.1, r.3);
-            }
-        }
-    }
     println!("| query (default view) | median ms |");
     println!("|---|---|");
     macro_rules! time {

@@ -411,9 +411,6 @@ const ACTIONS: &[&str] = &[
     "Add a circuit breaker around the payment provider",
 ];
 
-/// Postmortems for most incidents recovered more than a week ago (published, with action items
-/// due around today — some overdue — and the incident then marked reviewed), and drafts for a
-/// few recent ones. Written through the services, as users would.
 /// The postmortem every demo incident gets (the same words: demo data is about volume).
 pub(crate) fn sample_doc() -> Result<PostmortemDoc, AppError> {
     use crate::model::postmortem::{Why, WhyChain};
@@ -444,6 +441,9 @@ pub(crate) fn sample_doc() -> Result<PostmortemDoc, AppError> {
     })
 }
 
+/// Postmortems for most incidents recovered more than a week ago (published, with action items
+/// due around today — some overdue — and the incident then marked reviewed), and drafts for a
+/// few recent ones. Written through the services, as users would.
 async fn add_postmortems(
     pool: &AnyPool,
     rng: &mut StdRng,

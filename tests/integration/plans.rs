@@ -125,7 +125,7 @@ db_test! {
         let done = runs::create(&db.pool, Some(&eve), number, Trigger::Manual, &answers, None).await.unwrap().number;
         let cut = runs::create(&db.pool, Some(&eve), number, Trigger::Manual, &answers, None).await.unwrap().number;
         let now = Utc::now();
-        run_repo::set_status(&db.pool, done, RunStatus::Passed, now).await.unwrap();
+        runs::finish(&db.pool, done, RunStatus::Passed, now).await.unwrap();
         run_repo::set_status(&db.pool, cut, RunStatus::Running, now).await.unwrap();
         let passed = StepUpdate { output: "202 Accepted".into(), ..StepUpdate::status(StepStatus::Passed) };
         run_repo::set_step(&db.pool, cut, 0, &passed, now).await.unwrap();

@@ -232,7 +232,7 @@ impl<'a> Writer<'a> {
             if let (IncidentStatus::Reviewed, Some(resolved), Some(reviewed)) =
                 (s.status, t.resolved_at, t.reviewed_at)
             {
-                // Drafted the day after recovery (or at the review, if that came first).
+                // Drafted an hour after recovery (or at the review, if that came first).
                 let drafted = to_millis((resolved + Duration::hours(1)).min(reviewed));
                 let author = text(story.declared_by.to_string());
                 postmortems.push(vec![

@@ -16,52 +16,44 @@ use crate::server::repo::runs::{RECORD_COLUMNS, RecordSums, record_of};
 
 /// The incidents of `filter`: a FROM clause, a WHERE condition over `incidents i` (binds $1 from,
 /// $2 until, $3 severity or '', $4 service or '': see [`bind_filter`]; every variant uses all
-/// four) and the detection column of the table that drives. Without a service, the range (and
-/// severity) is read from `incidents_detected_idx` alone; with one, the service's range of
-/// `incident_services (service, detected_at)` drives.
+/// four). Without a service, the range (and severity) is read from `incidents_detected_idx`
+/// alone; with one, the service's range of `incident_services (service, detected_at)` drives.
 struct Scope {
     from: &'static str,
-    filtered: &'static str,
-    detected: &'static str,
+    filtered: String,
 }
 
 fn scope(filter: &BoardFilter) -> Scope {
-    let (from, filtered, detected) = match (&filter.service, filter.severity) {
-        (None, None) => (
-            "incidents i",
-            "i.detected_at >= $1 AND i.detected_at < $2 AND $3 = '' AND $4 = ''",
-            "i.detected_at",
-        ),
+    scope_between(filter, "$1", "$2")
+}
+
+/// [`scope`] for the part of the range from `lo` to `hi` (SQL expressions within `[$1, $2)`):
+/// the only bounds on the detection column are these, so the index range read is the part's,
+/// not the whole range's.
+fn part_of(filter: &BoardFilter, lo: &str, hi: &str) -> Scope {
+    let mut part = scope_between(filter, lo, hi);
+    part.filtered += &format!(" AND $1 <= {lo} AND {hi} <= $2");
+    part
+}
+
+fn scope_between(filter: &BoardFilter, lo: &str, hi: &str) -> Scope {
+    let (from, detected, rest) = match (&filter.service, filter.severity) {
+        (None, None) => ("incidents i", "i.detected_at", "$3 = '' AND $4 = ''"),
         (None, Some(_)) => (
             "incidents i",
-            "i.detected_at >= $1 AND i.detected_at < $2 AND i.severity = $3 AND $4 = ''",
             "i.detected_at",
+            "i.severity = $3 AND $4 = ''",
         ),
         (Some(_), _) => (
             "incident_services k JOIN incidents i ON i.id = k.incident_id",
-            "k.service = $4 AND k.detected_at >= $1 AND k.detected_at < $2 \
-             AND ($3 = '' OR i.severity = $3)",
             "k.detected_at",
+            "k.service = $4 AND ($3 = '' OR i.severity = $3)",
         ),
     };
     Scope {
         from,
-        filtered,
-        detected,
+        filtered: format!("{detected} >= {lo} AND {detected} < {hi} AND {rest}"),
     }
-}
-
-/// [`scope`]'s WHERE condition for the part of the range from `lo` to `hi` (SQL expressions
-/// within `[$1, $2)`): the only bounds on the detection column are these, so the index range
-/// read is the part's, not the whole range's.
-fn part_of(filter: &BoardFilter, lo: &str, hi: &str) -> String {
-    let Scope {
-        filtered, detected, ..
-    } = scope(filter);
-    filtered
-        .replace(&format!("{detected} >= $1"), &format!("{detected} >= {lo}"))
-        .replace(&format!("{detected} < $2"), &format!("{detected} < {hi}"))
-        + &format!(" AND $1 <= {lo} AND {hi} <= $2")
 }
 
 /// Mean, median and p90 of `measure` over the incidents of `filter` that have both timestamps.
@@ -354,11 +346,8 @@ pub async fn trend(
         .join(", ");
     // Per bucket, three correlated aggregates over the bucket's part of the range: each reads
     // its own slice of the index (a join with GROUP BY sorted every incident of the range).
-    let Scope { from, .. } = scope(filter);
-    let within = format!(
-        "FROM {from} WHERE {}",
-        part_of(filter, "b.column1", "b.column2")
-    );
+    let Scope { from, filtered, .. } = part_of(filter, "b.column1", "b.column2");
+    let within = format!("FROM {from} WHERE {filtered}");
     let sql = format!(
         "SELECT b.column1, (SELECT CAST(COUNT(*) AS BIGINT) {within}), \
            (SELECT CAST(COUNT(i.resolved_at) AS BIGINT) {within}), \
@@ -397,12 +386,17 @@ mod tests {
     #[test]
     fn a_part_of_the_range_bounds_the_detection_column_by_the_part_alone() {
         for service in [None, Some("api".to_owned())] {
+            // The table that drives: the service's rows, or the incidents.
+            let detected = if service.is_some() {
+                "k.detected_at"
+            } else {
+                "i.detected_at"
+            };
             let filter = BoardFilter {
                 service,
                 ..Default::default()
             };
-            let detected = scope(&filter).detected;
-            let sql = part_of(&filter, "b.column1", "b.column2");
+            let sql = part_of(&filter, "b.column1", "b.column2").filtered;
             assert!(sql.contains(&format!("{detected} >= b.column1")), "{sql}");
             assert!(sql.contains(&format!("{detected} < b.column2")), "{sql}");
             assert!(!sql.contains(&format!("{detected} >= $1")), "{sql}");

@@ -71,24 +71,23 @@ pub async fn insert(
     Ok(number)
 }
 
-/// Moves run `number` to `status` (stamping its start and end as they happen).
+/// Moves run `number` to an unfinished `status` (stamping its start the first time it runs). A
+/// run ends through [`finish`], with its score in the same statement.
 pub async fn set_status(
     pool: &AnyPool,
     number: i64,
     status: RunStatus,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
-    let ms = to_millis(now);
+    debug_assert!(!status.is_finished(), "a run ends through finish()");
     sqlx::query(
         "UPDATE runs SET status = $1, \
-         started_at = CASE WHEN started_at IS NULL AND $2 = 'running' THEN $3 ELSE started_at END, \
-         finished_at = CASE WHEN $4 THEN $5 ELSE finished_at END WHERE number = $6",
+         started_at = CASE WHEN started_at IS NULL AND $2 = 'running' THEN $3 ELSE started_at END \
+         WHERE number = $4",
     )
     .bind(status.as_str())
     .bind(status.as_str())
-    .bind(ms)
-    .bind(status.is_finished())
-    .bind(ms)
+    .bind(to_millis(now))
     .bind(number)
     .execute(pool)
     .await?;
