@@ -106,6 +106,7 @@ async fn main() {
         workers: 4,
         limits: HttpLimits::default(),
         allow_self_target: false,
+        networks: Default::default(),
         poll_every: Duration::from_millis(100),
         heartbeat_every: Duration::from_secs(10),
         stale_after: chrono::Duration::seconds(60),

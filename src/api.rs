@@ -20,17 +20,6 @@ mod ssr {
         number.parse().map_err(|_| AppError::NotFound)
     }
 
-    /// Who may own an action item: enabled responders and up.
-    pub async fn owners(pool: &sqlx::AnyPool) -> Result<Vec<String>, AppError> {
-        use crate::model::Role;
-        Ok(crate::server::repo::users::list(pool)
-            .await?
-            .into_iter()
-            .filter(|u| !u.disabled && u.role.allows(Role::Responder))
-            .map(|u| u.username)
-            .collect())
-    }
-
     /// Logs an unexpected failure and hides its details from the caller.
     pub fn internal(error: impl std::fmt::Display) -> AppError {
         tracing::error!(%error, "internal error in a server function");

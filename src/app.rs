@@ -58,7 +58,7 @@ pub fn App() -> impl IntoView {
     });
     view! {
         <Stylesheet id="leptos" href="/pkg/nightwatch.css" />
-        <Title formatter=|page: String| format!("{page} · Nightwatch") />
+        <Title formatter=|page: String| crate::ui::format::document_title(&page) />
         <Router>
             <Routes fallback=NotFoundPage>
                 <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async />

@@ -4,13 +4,32 @@ use leptos::prelude::*;
 
 use crate::model::{AppError, UserView};
 
-/// Only local paths are followed after sign-in (no open redirect to another site).
+/// Where to go after sign-in: `next` only when it stays on this site, else `/`. The path is
+/// resolved as a browser would resolve it (which drops tabs and newlines and reads `\\` as `/`)
+/// and kept only if it lands on our own origin; what is returned is that normalised,
+/// percent-encoded path, so it is always a valid `Location` header.
 pub fn safe_next(next: Option<&str>) -> String {
-    match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") => {
-            n.to_owned()
+    const HOME: &str = "http://nightwatch.invalid/";
+    let home = "/".to_owned();
+    let Some(next) = next else {
+        return home;
+    };
+    if !next.starts_with('/') || next.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return home;
+    }
+    let Ok(base) = url::Url::parse(HOME) else {
+        return home;
+    };
+    match base.join(next) {
+        Ok(target) if target.origin() == base.origin() && !target.path().starts_with("//") => {
+            let mut local = target.path().to_owned();
+            if let Some(query) = target.query() {
+                local.push('?');
+                local.push_str(query);
+            }
+            local
         }
-        _ => "/".to_owned(),
+        _ => home,
     }
 }
 
@@ -94,5 +113,46 @@ mod tests {
         assert_eq!(safe_next(Some("https://evil.example/")), "/");
         assert_eq!(safe_next(Some("/\\evil.example")), "/");
         assert_eq!(safe_next(None), "/");
+    }
+
+    #[test]
+    fn whitespace_or_control_characters_after_the_slash_never_leave_the_site() {
+        for hostile in [
+            "/\t/127.0.0.1:3299/landed",
+            "/\n/evil.example",
+            "/\r/evil.example",
+            "/ /evil.example",
+            "/\u{0}/evil.example",
+            "/\u{a0}/evil.example",
+            "/\u{2028}/evil.example",
+            "/.//evil.example",
+            "/./\\evil.example",
+            "/%2F/evil.example",
+        ] {
+            let next = safe_next(Some(hostile));
+            assert!(
+                next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\"),
+                "{hostile:?} became {next:?}"
+            );
+            assert!(
+                http_header_safe(&next),
+                "{hostile:?} became {next:?}, not a valid Location"
+            );
+        }
+    }
+
+    #[test]
+    fn local_paths_are_kept_percent_encoded() {
+        assert_eq!(safe_next(Some("/incidents?q=a%20b")), "/incidents?q=a%20b");
+        assert_eq!(
+            safe_next(Some("/incidents?q=a b")),
+            "/",
+            "a browser never sends a raw space"
+        );
+        assert_eq!(safe_next(Some("/incidents/INC-7#x")), "/incidents/INC-7");
+    }
+
+    fn http_header_safe(value: &str) -> bool {
+        value.bytes().all(|b| (0x21..0x7f).contains(&b))
     }
 }

@@ -213,10 +213,5 @@ pub async fn list_responders() -> Result<Vec<String>, AppError> {
     use crate::server::{auth, repo::users};
     auth::require_role(Role::Viewer).await?;
     let state = auth::app_state()?;
-    Ok(users::list(&state.pool)
-        .await?
-        .into_iter()
-        .filter(|u| !u.disabled && u.role.allows(Role::Responder))
-        .map(|u| u.username)
-        .collect())
+    users::responders(&state.pool).await
 }

@@ -48,7 +48,7 @@ pub async fn get_postmortem(number: String) -> Result<PostmortemPage, AppError> 
         ..Default::default()
     };
     let actions = repo::action_items::list(&state.pool, &filter).await?;
-    let people = super::ssr::owners(&state.pool).await?;
+    let people = crate::server::repo::users::responders(&state.pool).await?;
     Ok(PostmortemPage {
         incident,
         postmortem,

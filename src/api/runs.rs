@@ -49,16 +49,21 @@ pub async fn list_runs(plan: Option<i64>) -> Result<Vec<RunSummary>, AppError> {
     repo::runs::list(&state.pool, plan, 200).await
 }
 
-/// Run `number` with its steps (viewer+).
+/// Run `number` with its steps (viewer+; step output responder+).
 #[server(endpoint = "get_run")]
 pub async fn get_run(number: i64) -> Result<RunView, AppError> {
     use crate::model::Role;
     use crate::server::{auth, repo};
-    auth::require_role(Role::Viewer).await?;
+    let me = auth::require_role(Role::Viewer).await?;
     let state = auth::app_state()?;
-    repo::runs::find(&state.pool, number)
+    let run = repo::runs::find(&state.pool, number)
         .await?
-        .ok_or(AppError::NotFound)
+        .ok_or(AppError::NotFound)?;
+    Ok(if me.role.allows(Role::Responder) {
+        run
+    } else {
+        run.without_output()
+    })
 }
 
 /// Answers the waiting step `index` of run `number`: `confirm`, `skip`, `pass` or `fail`, with
@@ -115,7 +120,7 @@ pub async fn get_run_review(number: i64) -> Result<ReviewData, AppError> {
             items: repo::action_items::list(&state.pool, &filter).await?,
             as_of: chrono::Utc::now(),
         },
-        people: super::ssr::owners(&state.pool).await?,
+        people: crate::server::repo::users::responders(&state.pool).await?,
     })
 }
 

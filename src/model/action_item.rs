@@ -1,7 +1,7 @@
 //! Action items: priority, kind, state, and overdue — derived from the due date and the owner's
 //! calendar, never stored.
 
-use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 /// How urgent.
@@ -86,6 +86,17 @@ pub struct NewActionItem {
     pub kind: ActionKind,
 }
 
+/// A due date, `2026-12-01`, between [`super::incident_input::EARLIEST_YEAR`] and 2100.
+pub fn parse_due_date(input: &str) -> Result<NaiveDate, String> {
+    let date = NaiveDate::parse_from_str(input.trim(), "%Y-%m-%d")
+        .map_err(|_| "Use a date like 2026-12-01.".to_owned())?;
+    let earliest = super::incident_input::EARLIEST_YEAR;
+    if !(earliest..=2100).contains(&date.year()) {
+        return Err(format!("Use a date between {earliest} and 2100."));
+    }
+    Ok(date)
+}
+
 impl NewActionItem {
     /// Parses the form, reporting every bad field at once.
     pub fn parse(
@@ -103,11 +114,7 @@ impl NewActionItem {
                 .filter(|o| !o.is_empty())
                 .ok_or_else(|| "Name an owner.".to_owned()),
         );
-        let due_on = v.check(
-            "due_on",
-            NaiveDate::parse_from_str(due_on.trim(), "%Y-%m-%d")
-                .map_err(|_| "Use a date like 2026-12-01.".to_owned()),
-        );
+        let due_on = v.check("due_on", parse_due_date(due_on));
         let priority = v.check("priority", priority.parse::<Priority>());
         let kind = v.check("kind", kind.parse::<ActionKind>());
         v.finish()?;
@@ -283,6 +290,14 @@ mod tests {
 
     fn east(hours: i32) -> FixedOffset {
         FixedOffset::east_opt(hours * 3600).unwrap()
+    }
+
+    #[test]
+    fn due_dates_outside_2000_to_2100_are_refused() {
+        assert!(parse_due_date("2026-12-01").is_ok());
+        for absurd in ["0000-01-01", "1999-12-31", "2101-01-01", "+99999-01-01"] {
+            assert!(parse_due_date(absurd).is_err(), "{absurd}");
+        }
     }
 
     #[test]

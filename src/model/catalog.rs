@@ -329,8 +329,22 @@ impl ActionSpec {
     }
 }
 
-/// Parses `30s`, `5m`, `1h30m`, `500ms` or a bare number of seconds.
+/// The longest duration a step parameter may hold: a day, a step's longest timeout.
+pub const MAX_DURATION: std::time::Duration = std::time::Duration::from_secs(86_400);
+
+/// Parses `30s`, `5m`, `1h30m`, `500ms` or a bare number of seconds, up to [`MAX_DURATION`].
 pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    let d = parse_any_duration(text)?;
+    if d > MAX_DURATION {
+        return Err(format!(
+            "{:?} is longer than a day, the longest a step may take.",
+            text.trim()
+        ));
+    }
+    Ok(d)
+}
+
+fn parse_any_duration(text: &str) -> Result<std::time::Duration, String> {
     let bad = || format!("{text:?} is not a duration: write it like 30s, 5m or 1h30m.");
     let text = text.trim();
     if text.is_empty() {
@@ -474,6 +488,10 @@ mod tests {
         assert_eq!(parse_duration("90"), Ok(Duration::from_secs(90)));
         assert_eq!(parse_duration("1h30m"), Ok(Duration::from_secs(5400)));
         assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("24h"), Ok(MAX_DURATION));
+        for absurd in ["18446744073709551615", "86401", "24h1s", "9999999999h"] {
+            assert!(parse_duration(absurd).is_err(), "{absurd:?}");
+        }
         for bad in ["", "s", "5 minutes", "1d", "m5", "-3s"] {
             assert!(parse_duration(bad).is_err(), "{bad:?}");
         }

@@ -1,7 +1,7 @@
 //! Parsing what people type about incidents: titles, services and tags, backdated instants, the
 //! declaration form as a whole.
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, Datelike, NaiveDateTime, Utc};
 
 use super::error::{AppError, Validator};
 use super::incident::Severity;
@@ -20,14 +20,28 @@ pub fn parse_title(input: &str) -> Result<String, String> {
     }
 }
 
+/// Why free text was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum TextError {
+    /// Blank where text is required.
+    #[error("This cannot be empty.")]
+    Empty,
+    /// Longer than allowed.
+    #[error("At most {max} characters.")]
+    TooLong {
+        /// The most characters allowed.
+        max: usize,
+    },
+}
+
 /// Free text (description, note): at most `max` characters; `required` refuses blank text.
-pub fn parse_text(input: &str, required: bool, max: usize) -> Result<String, String> {
+pub fn parse_text(input: &str, required: bool, max: usize) -> Result<String, TextError> {
     let text = input.trim();
     if required && text.is_empty() {
-        return Err("This cannot be empty.".into());
+        return Err(TextError::Empty);
     }
     if text.chars().count() > max {
-        return Err(format!("At most {max} characters."));
+        return Err(TextError::TooLong { max });
     }
     Ok(text.to_owned())
 }
@@ -70,8 +84,12 @@ pub fn parse_labels(input: &str, required: bool, max: usize) -> Result<Vec<Strin
     Ok(labels)
 }
 
+/// The earliest instant anything may be dated: older dates are typing mistakes.
+pub const EARLIEST_YEAR: i32 = 2000;
+
 /// An instant typed as UTC (`2026-11-23T09:30`, with optional seconds, or RFC 3339). Blank means
-/// `now`. The future is refused: nothing is detected before it happens.
+/// `now`. The future is refused (nothing is detected before it happens), and so is anything
+/// before [`EARLIEST_YEAR`].
 pub fn parse_past_instant(input: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, String> {
     let text = input.trim();
     if text.is_empty() {
@@ -85,6 +103,9 @@ pub fn parse_past_instant(input: &str, now: DateTime<Utc>) -> Result<DateTime<Ut
         .map_err(|_| "Use a date and time like 2026-11-23T09:30 (UTC).".to_owned())?;
     if (at - now).num_seconds() > FUTURE_SLACK_SECS {
         return Err("This cannot be in the future.".into());
+    }
+    if at.year() < EARLIEST_YEAR {
+        return Err(format!("Use a date from {EARLIEST_YEAR} on."));
     }
     Ok(at)
 }
@@ -119,7 +140,10 @@ impl NewIncident {
     ) -> Result<Self, AppError> {
         let mut v = Validator::default();
         let title = v.check("title", parse_title(title));
-        let description = v.check("description", parse_text(description, false, 20_000));
+        let description = v.check(
+            "description",
+            parse_text(description, false, 20_000).map_err(|e| e.to_string()),
+        );
         let severity = v.check("severity", severity.parse::<Severity>());
         let services = v.check("services", parse_labels(services, true, 10));
         let tags = v.check("tags", parse_labels(tags, false, 20));
@@ -154,6 +178,18 @@ mod tests {
         DateTime::parse_from_rfc3339("2026-11-23T10:00:00Z")
             .unwrap()
             .with_timezone(&Utc)
+    }
+
+    #[test]
+    fn instants_before_2000_are_refused() {
+        assert!(parse_past_instant("2000-01-01T00:00", now()).is_ok());
+        for absurd in [
+            "0000-01-01T00:00",
+            "1999-12-31T23:59",
+            "-99999-01-01T00:00:00Z",
+        ] {
+            assert!(parse_past_instant(absurd, now()).is_err(), "{absurd}");
+        }
     }
 
     #[test]

@@ -102,6 +102,19 @@ impl Decision {
 pub const NOTE_MAX: usize = 2_000;
 
 impl RunStatus {
+    /// The unfinished statuses as an SQL list (`'pending', 'running', …`), for `status IN (…)`.
+    pub fn unfinished_sql() -> &'static str {
+        static LIST: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+        LIST.get_or_init(|| {
+            Self::ALL
+                .iter()
+                .filter(|s| !s.is_finished())
+                .map(|s| format!("'{}'", s.as_str()))
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
+    }
+
     /// Whether the run has ended (nothing more will happen to it).
     pub fn is_finished(self) -> bool {
         matches!(
@@ -225,6 +238,9 @@ pub struct RunStep {
     pub finished_at: Option<DateTime<Utc>>,
     /// What it printed (truncated, secrets masked).
     pub output: String,
+    /// Whether `output` was withheld from this reader (viewers do not read what steps fetched).
+    #[serde(default)]
+    pub output_hidden: bool,
     /// Why it failed, if it did.
     pub error: Option<String>,
     /// What it waits for, while it waits.
@@ -268,6 +284,19 @@ pub struct RunView {
 }
 
 impl RunView {
+    /// The run as a reader below responder sees it: step output withheld. An HTTP step's output
+    /// is the answer of whatever it called, often an internal service; who can run plans (and
+    /// so choose what they call) may read it, a read-only viewer may not.
+    pub fn without_output(mut self) -> Self {
+        for step in &mut self.steps {
+            if !step.output.is_empty() {
+                step.output.clear();
+                step.output_hidden = true;
+            }
+        }
+        self
+    }
+
     /// The step waiting for a person, if one is.
     pub fn waiting_step(&self) -> Option<&RunStep> {
         self.steps
@@ -280,6 +309,14 @@ impl RunView {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn the_sql_list_of_unfinished_statuses_holds_exactly_them() {
+        assert_eq!(
+            RunStatus::unfinished_sql(),
+            "'pending', 'running', 'waiting_for_confirmation'"
+        );
+    }
 
     #[test]
     fn statuses_round_trip_and_know_when_they_are_final() {

@@ -253,6 +253,7 @@ mod tests {
             started_at: started.then(|| t(from)),
             finished_at: (started && status.is_finished()).then(|| t(to)),
             output: String::new(),
+            output_hidden: false,
             error: None,
             awaiting: None,
             decision: None,

@@ -27,10 +27,24 @@ pub struct SessionUser {
     pub epoch: i64,
 }
 
+/// Password hashes computed at once. Each argon2id computation takes 19 MiB and most of a core:
+/// a burst of sign-ins waits here instead of taking the machine's memory and CPU.
+const HASHING_AT_ONCE: usize = 2;
+
+/// A permit to compute one password hash.
+async fn hashing_permit() -> tokio::sync::SemaphorePermit<'static> {
+    static HASHING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(HASHING_AT_ONCE);
+    HASHING
+        .acquire()
+        .await
+        .expect("the hashing semaphore is never closed")
+}
+
 /// Hashes a password with argon2id (a blocking, deliberately slow computation: run it off the
-/// async workers).
+/// async workers, a few at a time).
 pub async fn hash_password(password: &Password) -> Result<String, AppError> {
     let secret = password.expose().to_owned();
+    let _permit = hashing_permit().await;
     tokio::task::spawn_blocking(move || {
         let salt = SaltString::generate(&mut OsRng);
         Argon2::default()
@@ -49,6 +63,7 @@ pub async fn hash_password(password: &Password) -> Result<String, AppError> {
 /// checked, so the answer takes as long either way.
 pub async fn verify_password(hash: Option<String>, password: &str) -> bool {
     let secret = password.to_owned();
+    let _permit = hashing_permit().await;
     tokio::task::spawn_blocking(move || {
         let hash = hash.unwrap_or_else(|| dummy_hash().to_owned());
         PasswordHash::new(&hash)

@@ -112,11 +112,17 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             let senders: Vec<std::sync::Arc<dyn ReminderSender>> =
                 vec![std::sync::Arc::new(InAppSender::new(pool.clone()))];
             let today = chrono::Utc::now().date_naive();
-            let owners = send_day(&pool, &senders, today)
+            let sent = send_day(&pool, &senders, today)
                 .await
                 .map_err(|e| describe(&e))?;
             pool.close().await;
-            println!("reminded {owners} owner(s) of overdue or soon-due action items");
+            println!(
+                "reminded {} owner(s) of overdue or soon-due action items",
+                sent.owners
+            );
+            if sent.failed > 0 {
+                return Err(format!("{} reminder(s) could not be sent", sent.failed));
+            }
             Ok(())
         }
         Command::User {

@@ -24,6 +24,11 @@ pub struct Config {
     /// `NIGHTWATCH_ALLOW_SELF_TARGET`: let plan steps call this Nightwatch server itself (default
     /// false: a plan that points at Nightwatch is refused at run time).
     pub allow_self_target: bool,
+    /// `NIGHTWATCH_METRICS_TOKEN`: when set, `/metrics` answers only a scraper that sends it as
+    /// `Authorization: Bearer …` (default: `/metrics` is public).
+    pub metrics_token: Option<String>,
+    /// `NIGHTWATCH_STEP_ALLOW` / `NIGHTWATCH_STEP_DENY`: the networks plan steps may reach.
+    pub step_networks: crate::server::netpolicy::NetPolicy,
 }
 
 impl Config {
@@ -42,6 +47,18 @@ impl Config {
                 n => n,
             },
             allow_self_target: parse_env("NIGHTWATCH_ALLOW_SELF_TARGET", false)?,
+            metrics_token: std::env::var("NIGHTWATCH_METRICS_TOKEN")
+                .ok()
+                .map(|t| t.trim().to_owned())
+                .filter(|t| !t.is_empty()),
+            step_networks: crate::server::netpolicy::NetPolicy::from_lists(
+                &env_or("NIGHTWATCH_STEP_ALLOW", ""),
+                &env_or(
+                    "NIGHTWATCH_STEP_DENY",
+                    crate::server::netpolicy::DEFAULT_DENY,
+                ),
+            )
+            .map_err(|e| format!("NIGHTWATCH_STEP_ALLOW / NIGHTWATCH_STEP_DENY: {e}"))?,
         })
     }
 
@@ -55,6 +72,8 @@ impl Config {
             reminder_time: DEFAULT_REMINDER_TIME,
             run_workers: 4,
             allow_self_target: false,
+            metrics_token: None,
+            step_networks: crate::server::netpolicy::NetPolicy::default(),
         }
     }
 }

@@ -1,5 +1,9 @@
 //! A postmortem as a Markdown report: metadata, every section, the key moments of the timeline
 //! and the action items, in the order a reader expects. Empty sections say so instead of vanishing.
+//!
+//! Markdown renderers pass raw HTML through, and the report is mostly text people typed: every
+//! `<` in it is written as `&lt;`, so no tag anyone typed reaches a reader's renderer as markup
+//! (the template itself writes none). The download is served with `nosniff`.
 
 use std::fmt::Write;
 
@@ -162,7 +166,7 @@ pub fn postmortem_markdown(
             );
         }
     }
-    out
+    out.replace('<', "&lt;")
 }
 
 /// The download's file name: `INC-12-postmortem.md`.

@@ -2,10 +2,10 @@
 //! off: repeated and indexed fields that server functions' encodings do not read) and the
 //! postmortem's Markdown download.
 
+use axum::Form;
 use axum::extract::{Path, State};
-use axum::http::{StatusCode, header};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use axum::{Form, Json};
 use tower_sessions::Session;
 
 use crate::model::incident::IncidentNumber;
@@ -18,12 +18,6 @@ use crate::server::repo::users::UserRecord;
 use crate::server::router::see_other;
 use crate::server::service::postmortems;
 use crate::server::{export, repo};
-
-fn error_response(error: AppError) -> Response {
-    let status =
-        StatusCode::from_u16(error.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    (status, Json(error)).into_response()
-}
 
 async fn caller(state: &AppState, session: &Session, role: Role) -> Result<UserRecord, AppError> {
     check_role(session_user(&state.pool, session).await?, role)
@@ -67,19 +61,25 @@ pub async fn save_postmortem(
         // A full chain refuses to grow; the save below still keeps the rest of the text.
         let _ = op.map(|op| op.apply(&mut form.whys));
         let doc = form.to_doc().map_err(|m| AppError::field("whys", m))?;
-        // A refused save is kept for the author and shown by the page: back to it either way.
-        let _ = postmortems::save(&state.pool, &actor, number, &doc, based_on).await;
-        Ok(if op.is_some() {
-            format!("{page}#whys")
-        } else {
-            format!("{page}?saved")
+        // A refused save (someone saved first, a section too long) is kept for its author and
+        // shown by the page beside the stored version: back to the form, without "saved". Any
+        // other failure kept nothing and is answered as the error it is.
+        let saved = match postmortems::save(&state.pool, &actor, number, &doc, based_on).await {
+            Ok(_) => true,
+            Err(AppError::Conflict(_) | AppError::Validation(_)) => false,
+            Err(e) => return Err(e),
+        };
+        Ok(match (op, saved) {
+            (Some(_), _) => format!("{page}#whys"),
+            (None, true) => format!("{page}?saved"),
+            (None, false) => page,
         })
     }
     .await;
     match result {
         Ok(location) => see_other(&location),
         Err(AppError::Unauthorized) => see_other("/login"),
-        Err(e) => error_response(e),
+        Err(e) => e.into_response(),
     }
 }
 
@@ -123,7 +123,7 @@ pub async fn postmortem_markdown(
             body,
         )
             .into_response(),
-        Err(e) => error_response(e),
+        Err(e) => e.into_response(),
     }
 }
 
@@ -164,7 +164,7 @@ pub async fn run_plan(
     match result {
         Ok(run) => see_other(&format!("/runs/{run}")),
         Err(AppError::Unauthorized) => see_other("/login"),
-        Err(AppError::NotFound) => error_response(AppError::NotFound),
+        Err(AppError::NotFound) => AppError::NotFound.into_response(),
         Err(AppError::Validation(errors)) => {
             // Conservative: a name that is a secret in any action is never put in a URL.
             let secret = |field: &str| {

@@ -3,12 +3,13 @@
 
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use leptos_axum::{AxumRouteListing, LeptosRoutes, generate_route_list};
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, Session, SessionManagerLayer};
@@ -18,7 +19,7 @@ use crate::model::AppError;
 use crate::server::AppState;
 use crate::server::auth::session_user;
 use crate::server::session_store::SqlSessionStore;
-use crate::server::{forms, metrics};
+use crate::server::{forms, input_guard, metrics, security};
 
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "nightwatch_session";
@@ -48,12 +49,15 @@ pub fn build_router(state: AppState) -> Router {
             get(forms::postmortem_markdown),
         )
         .route("/plans/{number}/run", post(forms::run_plan))
-        .leptos_routes(&state, routes, {
+        .leptos_routes_with_context(&state, routes, security::provide_page_policy, {
             let options = state.leptos_options.clone();
             move || shell(options.clone())
         })
         .route_layer(middleware::from_fn(metrics::tag_route))
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            AppState,
+            _,
+        >(security::provide_page_policy, shell))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             require_sign_in,
@@ -61,11 +65,15 @@ pub fn build_router(state: AppState) -> Router {
         .layer(middleware::from_fn(server_fn_status))
         .layer(sessions)
         .layer(middleware::from_fn(refuse_cross_site))
+        .layer(middleware::from_fn(input_guard::refuse_nul))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(DefaultMakeSpan::new().level(tracing::Level::INFO))
                 .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
         )
+        // A handler that panics answers 500 (logged) instead of dropping the connection.
+        .layer(CatchPanicLayer::custom(panicked))
+        .layer(middleware::from_fn(security::headers))
         .layer(middleware::from_fn(metrics::track))
         .with_state(state)
 }
@@ -109,7 +117,18 @@ async fn refuse_cross_site(req: Request, next: Next) -> Response {
         return next.run(req).await;
     }
     tracing::warn!(path = %req.uri().path(), "refused a cross-site request");
-    (StatusCode::FORBIDDEN, Json(AppError::Forbidden)).into_response()
+    AppError::Forbidden.into_response()
+}
+
+/// The answer to a request whose handler panicked.
+fn panicked(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let message = panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or("(no message)");
+    tracing::error!(%message, "a request handler panicked");
+    AppError::Internal.into_response()
 }
 
 /// Whether a state-changing request's headers show it came from this site (or from no browser).
@@ -138,11 +157,11 @@ async fn server_fn_status(req: Request, next: Next) -> Response {
     }
     let (mut parts, body) = res.into_parts();
     let Ok(bytes) = axum::body::to_bytes(body, 1 << 20).await else {
-        return (StatusCode::INTERNAL_SERVER_ERROR, Json(AppError::Internal)).into_response();
+        return AppError::Internal.into_response();
     };
     if let Ok(error) = serde_json::from_slice::<AppError>(&bytes) {
-        parts.status =
-            StatusCode::from_u16(error.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        parts.status = error.http_status();
+        crate::server::error::add_headers(&error, &mut parts.headers);
     }
     Response::from_parts(parts, Body::from(bytes))
 }
@@ -170,13 +189,7 @@ async fn require_sign_in(
     }
     let user = match session_user(&state.pool, &session).await {
         Ok(user) => user,
-        Err(e) => {
-            return (
-                StatusCode::from_u16(e.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
-                e.to_string(),
-            )
-                .into_response();
-        }
+        Err(e) => return e.into_response(),
     };
     match (path == "/login", user.is_some()) {
         (true, true) => {
@@ -199,13 +212,11 @@ async fn require_sign_in(
     }
 }
 
-/// A 303 to `location` (after a form post, or to the sign-in page).
+/// A 303 to `location` (after a form post, or to the sign-in page). A location that cannot be
+/// a header (a control character slipped in) goes home instead of failing the request.
 pub(crate) fn see_other(location: &str) -> Response {
-    (
-        StatusCode::SEE_OTHER,
-        [(header::LOCATION, location.to_owned())],
-    )
-        .into_response()
+    let location = HeaderValue::from_str(location).unwrap_or(HeaderValue::from_static("/"));
+    (StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response()
 }
 
 /// The first value of `name` in a URL query string.

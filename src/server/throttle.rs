@@ -1,5 +1,9 @@
 //! Slows down password guessing: after a few failures for one username or one address, each
 //! further attempt must wait, doubling up to a cap. Kept in memory per instance.
+//!
+//! An attempt counts as a failure from the moment it is admitted, before its password is
+//! checked, and is forgiven when it succeeds: attempts sent all at once are counted as they
+//! arrive, so a burst cannot slip past the limit while the first passwords are still hashing.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -28,19 +32,17 @@ impl LoginThrottle {
     /// How long the caller must still wait before an attempt on any of `keys` is accepted.
     pub fn wait_for(&self, keys: &[String], now: Instant) -> Option<Duration> {
         let failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        keys.iter()
-            .filter_map(|k| failures.get(k))
-            .filter_map(|f| {
-                let delay = delay_after(f.count)?;
-                let ready = f.last + delay;
-                (ready > now).then(|| ready - now)
-            })
-            .max()
+        wait_in(&failures, keys, now)
     }
 
-    /// Records a failed attempt against every key.
-    pub fn record_failure(&self, keys: &[String], now: Instant) {
+    /// Admits an attempt on `keys` at `now`, counting it as a failure until [`Self::succeeded`]
+    /// says otherwise; or, if the keys must still wait, how long. One lock covers the check
+    /// and the count, so concurrent attempts are counted one after another.
+    pub fn admit(&self, keys: &[String], now: Instant) -> Result<(), Duration> {
         let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(wait) = wait_in(&failures, keys, now) {
+            return Err(wait);
+        }
         failures.retain(|_, f| now.duration_since(f.last) < WINDOW);
         for key in keys {
             let entry = failures.entry(key.clone()).or_insert(Failures {
@@ -50,15 +52,36 @@ impl LoginThrottle {
             entry.count += 1;
             entry.last = now;
         }
+        Ok(())
     }
 
-    /// Forgets the failures of `key` (after a successful sign-in).
-    pub fn reset(&self, key: &str) {
-        self.failures
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(key);
+    /// An admitted attempt succeeded: `reset` loses its failures (the username's), the other
+    /// keys lose the one this attempt was counted as.
+    pub fn succeeded(&self, keys: &[String], reset: &str) {
+        let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        for key in keys {
+            if key == reset {
+                failures.remove(key);
+            } else if let Some(f) = failures.get_mut(key) {
+                f.count = f.count.saturating_sub(1);
+            }
+        }
     }
+}
+
+/// The longest wait any of `keys` still owes at `now`.
+fn wait_in(
+    failures: &HashMap<String, Failures>,
+    keys: &[String],
+    now: Instant,
+) -> Option<Duration> {
+    keys.iter()
+        .filter_map(|k| failures.get(k))
+        .filter_map(|f| {
+            let ready = f.last + delay_after(f.count)?;
+            (ready > now).then(|| ready - now)
+        })
+        .max()
 }
 
 /// The wait imposed after `count` failures: none for the first few, then 1 s, 2 s, 4 s … capped.
@@ -81,7 +104,7 @@ mod tests {
         let t = LoginThrottle::default();
         let now = Instant::now();
         for _ in 0..FREE_FAILURES - 1 {
-            t.record_failure(&keys(), now);
+            let _ = t.admit(&keys(), now);
         }
         assert_eq!(t.wait_for(&keys(), now), None);
     }
@@ -95,14 +118,15 @@ mod tests {
     }
 
     #[test]
-    fn repeated_failures_impose_a_wait_that_passes() {
+    fn repeated_failures_impose_a_wait_that_passes_and_then_doubles() {
         let t = LoginThrottle::default();
         let now = Instant::now();
-        for _ in 0..FREE_FAILURES + 2 {
-            t.record_failure(&keys(), now);
-        }
-        assert_eq!(t.wait_for(&keys(), now), Some(Duration::from_secs(4)));
-        assert_eq!(t.wait_for(&keys(), now + Duration::from_secs(5)), None);
+        while t.admit(&keys(), now).is_ok() {}
+        assert_eq!(t.wait_for(&keys(), now), Some(Duration::from_secs(1)));
+        let later = now + Duration::from_secs(1);
+        assert_eq!(t.wait_for(&keys(), later), None);
+        assert!(t.admit(&keys(), later).is_ok());
+        assert_eq!(t.admit(&keys(), later), Err(Duration::from_secs(2)));
     }
 
     #[test]
@@ -110,20 +134,44 @@ mod tests {
         let t = LoginThrottle::default();
         let now = Instant::now();
         for i in 0..FREE_FAILURES + 1 {
-            t.record_failure(&[format!("user:u{i}"), "ip:10.0.0.9".into()], now);
+            let _ = t.admit(&[format!("user:u{i}"), "ip:10.0.0.9".into()], now);
         }
         let fresh_user = vec!["user:someone-else".to_owned(), "ip:10.0.0.9".to_owned()];
         assert!(t.wait_for(&fresh_user, now).is_some());
     }
 
     #[test]
-    fn reset_forgets_a_key() {
+    fn attempts_are_counted_when_admitted_not_when_answered() {
         let t = LoginThrottle::default();
         let now = Instant::now();
-        for _ in 0..FREE_FAILURES + 1 {
-            t.record_failure(&["user:bob".to_owned()], now);
+        let admitted = (0..15).filter(|_| t.admit(&keys(), now).is_ok()).count();
+        assert_eq!(admitted, FREE_FAILURES as usize);
+    }
+
+    #[test]
+    fn a_success_forgives_its_own_attempt_and_the_usernames_failures() {
+        let t = LoginThrottle::default();
+        let now = Instant::now();
+        for _ in 0..FREE_FAILURES - 1 {
+            t.admit(&keys(), now).unwrap();
         }
-        t.reset("user:bob");
-        assert_eq!(t.wait_for(&["user:bob".to_owned()], now), None);
+        t.admit(&keys(), now).unwrap();
+        t.succeeded(&keys(), "user:alice");
+        assert_eq!(t.wait_for(&keys(), now), None);
+        // The address keeps the failures before the success: one more is still free.
+        assert!(t.admit(&keys(), now).is_ok());
+        assert!(t.admit(&keys(), now).is_err());
+    }
+
+    #[test]
+    fn a_success_resets_the_username() {
+        let t = LoginThrottle::default();
+        let now = Instant::now();
+        let bob = ["user:bob".to_owned()];
+        for _ in 0..FREE_FAILURES {
+            let _ = t.admit(&bob, now);
+        }
+        t.succeeded(&bob, "user:bob");
+        assert_eq!(t.wait_for(&bob, now), None);
     }
 }

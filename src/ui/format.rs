@@ -1,6 +1,42 @@
-//! Formatting instants and durations for people under stress: short, unambiguous, UTC.
+//! Formatting instants and durations for people under stress: short, unambiguous, UTC; and
+//! text made safe for markup that Leptos does not write itself.
 
 use chrono::{DateTime, Duration, Utc};
+
+/// `text` with the characters that mean something in HTML written as entities. Leptos escapes
+/// everything it renders itself, but leptos_meta writes the `<title>` raw on the server, and the
+/// Markdown export is read by renderers that pass HTML through.
+pub fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Text for an element whose content the server writes without escaping it: the `<title>`
+/// (leptos_meta) and every `<textarea>` (tachys treats its children as raw text). Escaped on the
+/// server, where it becomes markup (the browser decodes the entities back to the text); left as
+/// it is in the browser, where it becomes a text node. Every `<textarea>` child goes through here.
+pub fn raw_text(text: &str) -> String {
+    if cfg!(feature = "ssr") {
+        escape_html(text)
+    } else {
+        text.to_owned()
+    }
+}
+
+/// The document title of a page: `{page} · Nightwatch`.
+pub fn document_title(page: &str) -> String {
+    raw_text(&format!("{page} · Nightwatch"))
+}
 
 /// An instant as `2026-11-23 09:30 UTC`.
 pub fn instant(at: DateTime<Utc>) -> String {
@@ -39,6 +75,15 @@ pub fn url_encode(value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn markup_in_text_is_written_as_entities() {
+        assert_eq!(
+            escape_html(r#"E</title><script>x('a')</script> & "b""#),
+            "E&lt;/title&gt;&lt;script&gt;x(&#39;a&#39;)&lt;/script&gt; &amp; &quot;b&quot;"
+        );
+        assert_eq!(escape_html("plain"), "plain");
+    }
 
     #[test]
     fn durations_read_at_a_glance() {

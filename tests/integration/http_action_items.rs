@@ -38,3 +38,22 @@ db_test! {
         assert!(theirs.is_empty(), "a viewer's own list is empty");
     }
 }
+
+db_test! {
+    async fn a_viewer_or_a_disabled_user_cannot_own_an_action_item(db) {
+        user(&db.pool, "rita", Role::Responder, PASSWORD).await;
+        user(&db.pool, "vera", Role::Viewer, PASSWORD).await;
+        let gone = user(&db.pool, "gus", Role::Responder, PASSWORD).await;
+        nightwatch::server::service::accounts::set_disabled(&db.pool, gone.id, true).await.unwrap();
+        let app = TestApp::new(&db);
+        let rita = app.sign_in("rita", PASSWORD).await;
+        app.call("declare_incident", &[("title", "Queue stuck"), ("description", ""), ("severity", "sev3"), ("services", "jobs"), ("tags", ""), ("detected_at", "")], Some(&rita)).await;
+        for owner in ["vera", "gus", "nobody"] {
+            let form = [("number", "INC-1"), ("title", "Alert on queue age"), ("owner", owner), ("due_on", "2030-01-15"), ("priority", "p2"), ("kind", "preventive")];
+            let res = app.call("create_action_item", &form, Some(&rita)).await;
+            assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{owner}");
+            let err: nightwatch::model::AppError = serde_json::from_str(&text(res).await).unwrap();
+            assert!(err.field_message("owner").is_some(), "{owner}: {err:?}");
+        }
+    }
+}

@@ -114,6 +114,44 @@ db_test! {
 }
 
 db_test! {
+    async fn a_plain_form_save_that_the_database_refuses_is_not_reported_saved(db) {
+        user(&db.pool, "rita", Role::Responder, PASSWORD).await;
+        let app = TestApp::new(&db);
+        let rita = app.sign_in("rita", PASSWORD).await;
+        app.call("declare_incident", &[("title", "Queue stuck"), ("description", ""), ("severity", "sev2"), ("services", "jobs"), ("tags", ""), ("detected_at", "")], Some(&rita)).await;
+        app.call("open_postmortem", &[("number", "INC-1")], Some(&rita)).await;
+        crate::support::fail_every(&db, "BEFORE UPDATE ON postmortems").await;
+        let res = post_form(&app, "/incidents/INC-1/postmortem/save", &[("version", "1"), ("summary", "Workers stalled")], &rita).await;
+        assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(!location(&res).contains("saved"), "{}", location(&res));
+    }
+}
+
+db_test! {
+    async fn a_json_save_keeps_to_the_chain_limit_and_to_its_own_timeline(db) {
+        user(&db.pool, "rita", Role::Responder, PASSWORD).await;
+        let app = TestApp::new(&db);
+        let rita = app.sign_in("rita", PASSWORD).await;
+        for title in ["Queue stuck", "Disk full"] {
+            app.call("declare_incident", &[("title", title), ("description", ""), ("severity", "sev2"), ("services", "jobs"), ("tags", ""), ("detected_at", "")], Some(&rita)).await;
+        }
+        app.call("open_postmortem", &[("number", "INC-1")], Some(&rita)).await;
+        let whys: Vec<_> = (0..40).map(|i| serde_json::json!({"why": format!("why {i}"), "because": "b"})).collect();
+        let (status, body) = call_json(&app, "save_postmortem", serde_json::json!({"number": "INC-1", "doc": {"whys": whys}, "version": 1}), &rita).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert!(body.contains("whys"), "{body}");
+
+        let other = nightwatch::server::repo::incidents::event_ids(&db.pool, nightwatch::model::incident::IncidentNumber(2)).await.unwrap();
+        let (status, body) = call_json(&app, "save_postmortem", serde_json::json!({"number": "INC-1", "doc": {"key_moments": [other[0].to_string()]}, "version": 1}), &rita).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert!(body.contains("key_moments"), "{body}");
+        let res = app.call("get_postmortem", &[("number", "INC-1")], Some(&rita)).await;
+        let page: serde_json::Value = serde_json::from_str(&text(res).await).unwrap();
+        assert_eq!(page["postmortem"]["version"], 1, "nothing refused was stored");
+    }
+}
+
+db_test! {
     async fn the_markdown_download_has_every_section(db) {
         user(&db.pool, "cora", Role::Commander, PASSWORD).await;
         user(&db.pool, "vera", Role::Viewer, PASSWORD).await;

@@ -115,15 +115,7 @@ db_test! {
         let n = declare(&db.pool, &cmdr, "Login failures", "sev2", "auth", "", 5).await;
         let v = version(&db.pool, n).await;
         // Make every timeline insert fail, after the incident row was already updated.
-        if db.url.starts_with("sqlite") {
-            sqlx::query("CREATE TRIGGER fail_events BEFORE INSERT ON incident_events BEGIN SELECT RAISE(ABORT, 'injected failure'); END")
-                .execute(&db.pool).await.unwrap();
-        } else {
-            sqlx::query("CREATE FUNCTION fail_events() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'injected failure'; END $$ LANGUAGE plpgsql")
-                .execute(&db.pool).await.unwrap();
-            sqlx::query("CREATE TRIGGER fail_events BEFORE INSERT ON incident_events FOR EACH ROW EXECUTE FUNCTION fail_events()")
-                .execute(&db.pool).await.unwrap();
-        }
+        crate::support::fail_every(&db, "BEFORE INSERT ON incident_events").await;
         let res = service::transition(&db.pool, &cmdr, n, IncidentStatus::Mitigating, "on it", v).await;
         assert_eq!(res, Err(AppError::Internal));
         let detail = repo::find_detail(&db.pool, n).await.unwrap().unwrap();

@@ -29,6 +29,7 @@ macro_rules! db_test {
 mod accounts;
 mod action_items;
 mod cli;
+mod concurrency;
 mod http;
 mod http_action_items;
 mod http_board;
@@ -43,6 +44,7 @@ mod postmortems;
 mod reminders;
 mod runs;
 mod schedules;
+mod security;
 mod sessions;
 mod steps;
 mod support;

@@ -1,6 +1,7 @@
 //! The daily reminder job on both databases: exactly the right items, closed incidents included,
 //! once per day however often or wherever it runs.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use chrono::{Days, NaiveDate, NaiveTime, Utc};
@@ -70,7 +71,7 @@ db_test! {
 
         let recorder = Arc::new(Recorder::default());
         let senders: Vec<Arc<dyn ReminderSender>> = vec![Arc::new(InAppSender::new(db.pool.clone())), recorder.clone()];
-        assert_eq!(send_day(&db.pool, &senders, today).await.unwrap(), 2, "two owners reminded");
+        assert_eq!(send_day(&db.pool, &senders, today).await.unwrap().owners, 2, "two owners reminded");
         assert_eq!(recorder.0.lock().unwrap().len(), 2, "every sender gets every digest");
         send_day(&db.pool, &senders, today).await.unwrap();
         let owens = repo::unseen(&db.pool, owen.id).await.unwrap();
@@ -102,5 +103,44 @@ db_test! {
         assert_eq!(runs.iter().filter(|r| r.is_some()).count(), 1, "{runs:?}");
         assert_eq!(run_if_due(&db.pool, &senders, later, nine).await.unwrap(), None, "once per day");
         assert_eq!(repo::count_unseen(&db.pool, cmdr.id).await.unwrap(), 1);
+    }
+}
+
+/// Refuses its first deliveries, as a chat service that is down would.
+struct Flaky(AtomicUsize);
+
+impl ReminderSender for Flaky {
+    fn send<'a>(&'a self, _digest: &'a Digest) -> SendFuture<'a> {
+        let down = self
+            .0
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok();
+        Box::pin(async move {
+            if down {
+                Err(nightwatch::model::AppError::Internal)
+            } else {
+                Ok(())
+            }
+        })
+    }
+}
+
+db_test! {
+    async fn a_day_whose_reminders_could_not_all_be_sent_is_sent_again(db) {
+        let cmdr = user(&db.pool, "cmdr", Role::Commander, PASSWORD).await;
+        let new = NewIncident::parse("Cert expired", "", "sev2", "edge", "", "", Utc::now()).unwrap();
+        let n = incidents::declare(&db.pool, &cmdr, &new).await.unwrap();
+        let today = Utc::now().date_naive();
+        let item = NewActionItem::parse("Renew", "cmdr", &due(today, 0), "p1", "corrective").unwrap();
+        action_items::create(&db.pool, &cmdr, ItemSource::Incident(n), &item).await.unwrap();
+        let flaky = Arc::new(Flaky(AtomicUsize::new(1)));
+        let senders: Vec<Arc<dyn ReminderSender>> = vec![Arc::new(InAppSender::new(db.pool.clone())), flaky];
+        let nine = NaiveTime::from_hms_opt(9, 0, 0).unwrap();
+        let later = today.and_hms_opt(9, 30, 0).unwrap().and_utc();
+
+        assert!(run_if_due(&db.pool, &senders, later, nine).await.is_err(), "a failed delivery is reported");
+        assert_eq!(run_if_due(&db.pool, &senders, later, nine).await.unwrap(), Some(1), "the day is tried again");
+        assert_eq!(run_if_due(&db.pool, &senders, later, nine).await.unwrap(), None, "and then it is done");
+        assert_eq!(repo::count_unseen(&db.pool, cmdr.id).await.unwrap(), 1, "the in-app reminder is recorded once");
     }
 }

@@ -20,6 +20,7 @@ use nightwatch::model::timeline::EventData;
 use nightwatch::model::{AppError, Role};
 use nightwatch::server::jobs::executor::{Executor, ExecutorSettings};
 use nightwatch::server::jobs::steps::{HttpLimits, signature};
+use nightwatch::server::netpolicy::NetPolicy;
 use nightwatch::server::repo::runs as run_repo;
 use nightwatch::server::repo::users::UserRecord;
 use nightwatch::server::service::{incidents, plans, runs};
@@ -81,6 +82,7 @@ fn settings() -> ExecutorSettings {
         workers: 2,
         limits: HttpLimits::default(),
         allow_self_target: false,
+        networks: NetPolicy::default(),
         poll_every: Duration::from_millis(50),
         heartbeat_every: Duration::from_millis(100),
         stale_after: chrono::Duration::seconds(60),
@@ -294,24 +296,53 @@ db_test! {
 }
 
 db_test! {
-    async fn a_step_may_not_call_nightwatch_itself_unless_allowed(db) {
+    async fn a_step_may_not_call_nightwatch_itself_by_any_spelling_of_its_address_unless_allowed(db) {
         let (base, _, addr) = target().await;
         let eve = user(&db.pool, "eve", Role::Commander, PASSWORD).await;
-        let number = plan(&db.pool, &eve, vec![step("self", ActionCode::HttpRequest, &[("url", &format!("{}/ok", base.replace("127.0.0.1", "localhost")))])]).await;
-
+        let port = addr.port();
         let guarded = Executor::new(db.pool.clone(), settings());
         guarded.set_own_addrs(vec![addr]);
-        let (n, handle) = start(&db.pool, &guarded, &eve, number).await;
-        handle.await.unwrap();
-        let view = run(&db.pool, n).await;
-        assert_eq!(view.summary.status, RunStatus::Failed);
-        assert!(view.steps[0].error.as_deref().unwrap().contains("NIGHTWATCH_ALLOW_SELF_TARGET"));
+        for host in ["localhost", "0.0.0.0", "0", "[::ffff:127.0.0.1]", "[0:0:0:0:0:ffff:7f00:1]", "127.1"] {
+            let number = plan(&db.pool, &eve, vec![step("self", ActionCode::HttpRequest, &[("url", &format!("http://{host}:{port}/ok"))])]).await;
+            let (n, handle) = start(&db.pool, &guarded, &eve, number).await;
+            handle.await.unwrap();
+            let view = run(&db.pool, n).await;
+            assert_eq!(view.summary.status, RunStatus::Failed, "{host}");
+            assert!(view.steps[0].error.as_deref().unwrap().contains("NIGHTWATCH_ALLOW_SELF_TARGET"), "{host}: {:?}", view.steps[0].error);
+        }
 
+        let number = plan(&db.pool, &eve, vec![step("self", ActionCode::HttpRequest, &[("url", &format!("{base}/ok"))])]).await;
         let allowed = Executor::new(db.pool.clone(), ExecutorSettings { allow_self_target: true, ..settings() });
         allowed.set_own_addrs(vec![addr]);
         let (n, handle) = start(&db.pool, &allowed, &eve, number).await;
         handle.await.unwrap();
         assert_eq!(run(&db.pool, n).await.summary.status, RunStatus::Passed);
+    }
+}
+
+db_test! {
+    async fn steps_reach_only_the_networks_the_policy_allows(db) {
+        let (base, _, _) = target().await;
+        let eve = user(&db.pool, "eve", Role::Commander, PASSWORD).await;
+        let metadata = plan(&db.pool, &eve, vec![step("metadata", ActionCode::HttpRequest, &[("url", "http://169.254.169.254/latest/meta-data/")])]).await;
+        let local = plan(&db.pool, &eve, vec![step("local", ActionCode::PollUntil, &[("url", &format!("{base}/ok")), ("interval", "500ms"), ("deadline", "2s")])]).await;
+        let by_default = Executor::new(db.pool.clone(), settings());
+        let (n, handle) = start(&db.pool, &by_default, &eve, metadata).await;
+        handle.await.unwrap();
+        let view = run(&db.pool, n).await;
+        assert_eq!(view.summary.status, RunStatus::Failed);
+        assert!(view.steps[0].error.as_deref().unwrap().contains("NIGHTWATCH_STEP_DENY"), "{:?}", view.steps[0].error);
+        let (n, handle) = start(&db.pool, &by_default, &eve, local).await;
+        handle.await.unwrap();
+        assert_eq!(run(&db.pool, n).await.summary.status, RunStatus::Passed, "loopback is allowed by default");
+
+        let strict = NetPolicy::from_lists("10.0.0.0/8", "").unwrap();
+        let strict = Executor::new(db.pool.clone(), ExecutorSettings { networks: strict, ..settings() });
+        let (n, handle) = start(&db.pool, &strict, &eve, local).await;
+        handle.await.unwrap();
+        let view = run(&db.pool, n).await;
+        assert_eq!(view.summary.status, RunStatus::Failed);
+        assert!(view.steps[0].error.as_deref().unwrap().contains("NIGHTWATCH_STEP_ALLOW"), "{:?}", view.steps[0].error);
     }
 }
 

@@ -32,6 +32,7 @@ fn settings() -> ExecutorSettings {
         workers: 4,
         limits: HttpLimits::default(),
         allow_self_target: false,
+        networks: Default::default(),
         poll_every: Duration::from_millis(50),
         heartbeat_every: Duration::from_millis(100),
         stale_after: chrono::Duration::seconds(60),
@@ -229,6 +230,12 @@ db_test! {
         }
         let newest = run_repo::list(&db.pool, Some(n), 1).await.unwrap().remove(0);
         assert!(!newest.status.is_finished(), "the replacing run is live: {newest:?}");
+        wait_until_status(&db.pool, newest.number, RunStatus::WaitingForConfirmation).await;
+        let started = run_repo::find(&db.pool, newest.number).await.unwrap().unwrap().summary.started_at.unwrap();
+        for number in &active {
+            let ended = run_repo::find(&db.pool, *number).await.unwrap().unwrap().summary.finished_at.unwrap();
+            assert!(started >= ended, "the replacing run started at {started} while run #{number} ran until {ended}");
+        }
     }
 }
 

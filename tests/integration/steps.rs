@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::routing::get;
-use nightwatch::server::jobs::steps::{HttpCheck, HttpLimits, client, run_http_check};
+use nightwatch::server::jobs::steps::{HttpCheck, HttpLimits, run_http_check};
+use nightwatch::server::netpolicy::Reach;
 
 async fn serve() -> String {
     let app = Router::new()
@@ -44,7 +45,7 @@ fn check(url: String, extra: &[(&str, &str)]) -> HttpCheck {
 async fn assertions_pass_and_fail_on_status_body_and_latency() {
     let base = serve().await;
     let limits = HttpLimits::default();
-    let http = client(&limits);
+    let http = Reach::default();
 
     let ok = run_http_check(
         &http,
@@ -93,7 +94,7 @@ async fn the_total_timeout_and_the_size_cap_bound_every_request() {
         max_body: 1000,
         ..HttpLimits::default()
     };
-    let http = client(&limits);
+    let http = Reach::default();
     let started = std::time::Instant::now();
     let slow = run_http_check(&http, &check(format!("{base}/slow"), &[]), &limits).await;
     assert!(!slow.passed);

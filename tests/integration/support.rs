@@ -156,12 +156,24 @@ pub struct TestApp {
 
 impl TestApp {
     pub fn new(db: &TestDb) -> Self {
+        Self::with_config(db, Config::for_database(db.url.clone()))
+    }
+
+    /// The app with its own configuration.
+    pub fn with_config(db: &TestDb, config: Config) -> Self {
+        Self::on_pool(db.pool.clone(), config)
+    }
+
+    /// A second instance on the same database: its own pool and router, as another server
+    /// process would have.
+    pub async fn another_instance(db: &TestDb) -> Self {
+        let pool = db::connect(&db.url, 5).await.expect("a second pool");
+        Self::on_pool(pool, Config::for_database(db.url.clone()))
+    }
+
+    fn on_pool(pool: AnyPool, config: Config) -> Self {
         let options = LeptosOptions::builder().output_name("nightwatch").build();
-        let state = AppState::new(
-            db.pool.clone(),
-            options,
-            Config::for_database(db.url.clone()),
-        );
+        let state = AppState::new(pool, options, config);
         Self {
             router: build_router(state),
         }
@@ -268,4 +280,31 @@ pub async fn call_json(
         .unwrap();
     let res = app.send(req).await;
     (res.status(), text(res).await)
+}
+
+/// Makes every `event` (`BEFORE INSERT ON incident_events`, `BEFORE UPDATE ON postmortems`) fail
+/// from now on, as a database that refuses a write would, on either backend.
+pub async fn fail_every(db: &TestDb, event: &str) {
+    let name = format!("fail_{}", uuid::Uuid::new_v4().simple());
+    if db.url.starts_with("sqlite") {
+        sqlx::query(&format!(
+            "CREATE TRIGGER {name} {event} BEGIN SELECT RAISE(ABORT, 'injected failure'); END"
+        ))
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    } else {
+        sqlx::query(&format!(
+            "CREATE FUNCTION {name}() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'injected failure'; END $$ LANGUAGE plpgsql"
+        ))
+        .execute(&db.pool)
+        .await
+        .unwrap();
+        sqlx::query(&format!(
+            "CREATE TRIGGER {name} {event} FOR EACH ROW EXECUTE FUNCTION {name}()"
+        ))
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    }
 }

@@ -216,6 +216,7 @@ impl<'a> Writer<'a> {
                 int(story.created_at),
                 int(updated),
                 int(1 + story.events.len() as i64),
+                int(story.events.len() as i64),
             ]);
             for service in &story.new.services {
                 services.push(vec![
@@ -287,7 +288,7 @@ impl<'a> Writer<'a> {
             &mut tx,
             "incidents (id, number, title, description, severity, status, services, tags, \
              commander_id, detected_at, acknowledged_at, mitigated_at, resolved_at, reviewed_at, \
-             declared_by, created_at, updated_at, version)",
+             declared_by, created_at, updated_at, version, event_seq)",
             &incidents,
         )
         .await?;

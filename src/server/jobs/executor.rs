@@ -25,6 +25,7 @@ use crate::model::run::{
 use crate::model::timeline::EventData;
 use crate::server::config::Config;
 use crate::server::jobs::steps::{self, HttpCheck, HttpLimits, Outcome, Poll};
+use crate::server::netpolicy::{NetPolicy, Reach};
 use crate::server::repo::runs::{self as repo, StepUpdate};
 use crate::server::service::runs::{self as service, Prepared, STALE_AFTER};
 
@@ -37,6 +38,8 @@ pub struct ExecutorSettings {
     pub limits: HttpLimits,
     /// Whether steps may call this server itself.
     pub allow_self_target: bool,
+    /// The networks steps may reach.
+    pub networks: NetPolicy,
     /// How often a waiting run looks for a decision made on another instance.
     pub poll_every: Duration,
     /// How often the executor says its runs are alive and looks for runs whose executor died.
@@ -52,6 +55,7 @@ impl ExecutorSettings {
             workers: config.run_workers.max(1),
             limits: HttpLimits::default(),
             allow_self_target: config.allow_self_target,
+            networks: config.step_networks.clone(),
             poll_every: Duration::from_secs(1),
             heartbeat_every: Duration::from_secs(10),
             stale_after: STALE_AFTER,
@@ -67,7 +71,6 @@ struct Inner {
     pool: AnyPool,
     settings: ExecutorSettings,
     workers: Arc<Semaphore>,
-    client: reqwest::Client,
     own_addrs: RwLock<Vec<SocketAddr>>,
     active: Mutex<HashMap<i64, Arc<Notify>>>,
 }
@@ -76,7 +79,6 @@ impl Executor {
     /// An executor over `pool`.
     pub fn new(pool: AnyPool, settings: ExecutorSettings) -> Self {
         Self(Arc::new(Inner {
-            client: steps::client(&settings.limits),
             workers: Arc::new(Semaphore::new(settings.workers)),
             pool,
             settings,
@@ -102,8 +104,15 @@ impl Executor {
         tokio::spawn(async move {
             let number = run.number;
             let permit = inner.workers.clone().acquire_owned().await;
-            if let Err(e) = inner.execute(run, &wake).await {
-                tracing::error!(run = number, error = %e, "run execution stopped on a storage error");
+            match inner.execute(run, &wake).await {
+                Ok(()) => {}
+                Err(Halt::Taken) => tracing::warn!(
+                    run = number,
+                    "the run was ended elsewhere (marked interrupted by another instance): it stops here"
+                ),
+                Err(Halt::Storage(e)) => {
+                    tracing::error!(run = number, error = %e, "run execution stopped on a storage error");
+                }
             }
             drop(permit);
             if let Ok(mut active) = inner.active.lock() {
@@ -169,6 +178,26 @@ impl Executor {
     }
 }
 
+/// Why a run's execution stopped before its end.
+enum Halt {
+    /// The run ended elsewhere (another instance's housekeeping marked it interrupted, thinking
+    /// this executor gone): nothing more is written for it here.
+    Taken,
+    /// The database failed.
+    Storage(AppError),
+}
+
+impl From<AppError> for Halt {
+    fn from(e: AppError) -> Self {
+        Halt::Storage(e)
+    }
+}
+
+/// `Taken` when a write to a run did not apply because the run had already ended.
+fn held(applied: bool) -> Result<(), Halt> {
+    if applied { Ok(()) } else { Err(Halt::Taken) }
+}
+
 /// How a wait for a person ended.
 enum Answer {
     Decided(Decision, String, String),
@@ -176,14 +205,49 @@ enum Answer {
 }
 
 impl Inner {
-    async fn execute(&self, run: Prepared, wake: &Notify) -> Result<(), AppError> {
+    /// Moves run `number` to `status`, unless it ended elsewhere.
+    async fn status(&self, number: i64, status: RunStatus) -> Result<(), Halt> {
+        held(repo::set_status(&self.pool, number, status, Utc::now()).await?)
+    }
+
+    /// Writes step `index` of run `number`, unless the run ended elsewhere.
+    async fn step(&self, number: i64, index: usize, update: &StepUpdate) -> Result<(), Halt> {
+        held(repo::set_step(&self.pool, number, index, update, Utc::now()).await?)
+    }
+
+    /// Waits until the runs this one replaces have ended (a replaced run is asked to stop when
+    /// its successor is created, and stops at its next step boundary); `false` when this run was
+    /// aborted meanwhile.
+    async fn wait_for_replaced(&self, run: &Prepared, wake: &Notify) -> Result<bool, Halt> {
+        if run.replaces.is_empty() {
+            return Ok(true);
+        }
+        loop {
+            let notified = wake.notified();
+            if repo::abort_requested(&self.pool, run.number).await? {
+                return Ok(false);
+            }
+            if repo::all_finished(&self.pool, &run.replaces).await? {
+                return Ok(true);
+            }
+            self.pause(notified).await;
+        }
+    }
+
+    async fn execute(&self, run: Prepared, wake: &Notify) -> Result<(), Halt> {
         let pool = &self.pool;
         let number = run.number;
         let secrets = run.secrets();
         let clean = |text: &str| truncate_output(&mask_secrets(text, &secrets), OUTPUT_MAX);
         let mut ended = RunStatus::Passed;
-        repo::set_status(pool, number, RunStatus::Running, Utc::now()).await?;
-        for (index, (step, params)) in run.steps.iter().zip(&run.params).enumerate() {
+        let steps = if self.wait_for_replaced(&run, wake).await? {
+            self.status(number, RunStatus::Running).await?;
+            run.steps.as_slice()
+        } else {
+            ended = RunStatus::Aborted;
+            &[]
+        };
+        for (index, (step, params)) in steps.iter().zip(&run.params).enumerate() {
             if repo::abort_requested(pool, number).await? {
                 ended = RunStatus::Aborted;
                 break;
@@ -192,18 +256,12 @@ impl Inner {
             // Who let a gated step run, kept above its own output.
             let mut confirmed = String::new();
             if step.pre_confirm {
-                repo::set_step(
-                    pool,
-                    number,
-                    index,
-                    &StepUpdate::waiting(Awaiting::Confirmation),
-                    Utc::now(),
-                )
-                .await?;
-                repo::set_status(pool, number, RunStatus::WaitingForConfirmation, Utc::now())
+                self.step(number, index, &StepUpdate::waiting(Awaiting::Confirmation))
+                    .await?;
+                self.status(number, RunStatus::WaitingForConfirmation)
                     .await?;
                 let answer = self.wait_for_decision(number, index, wake).await?;
-                repo::set_status(pool, number, RunStatus::Running, Utc::now()).await?;
+                self.status(number, RunStatus::Running).await?;
                 match answer {
                     Answer::Aborted => {
                         ended = RunStatus::Aborted;
@@ -215,7 +273,7 @@ impl Inner {
                             output: clean(&format!("Skipped by {said}")),
                             ..StepUpdate::status(StepStatus::Skipped)
                         };
-                        repo::set_step(pool, number, index, &update, Utc::now()).await?;
+                        self.step(number, index, &update).await?;
                         self.note_step(&run, step, StepStatus::Skipped, &update.output)
                             .await?;
                         continue;
@@ -226,18 +284,12 @@ impl Inner {
                             output: clean(&confirmed),
                             ..StepUpdate::status(StepStatus::Running)
                         };
-                        repo::set_step(pool, number, index, &update, Utc::now()).await?;
+                        self.step(number, index, &update).await?;
                     }
                 }
             } else {
-                repo::set_step(
-                    pool,
-                    number,
-                    index,
-                    &StepUpdate::status(StepStatus::Running),
-                    Utc::now(),
-                )
-                .await?;
+                self.step(number, index, &StepUpdate::status(StepStatus::Running))
+                    .await?;
             }
             let timeout = Duration::from_secs(u64::from(step.timeout_secs.max(1)));
             let result = tokio::select! {
@@ -280,7 +332,7 @@ impl Inner {
                 error: error.as_deref().map(clean),
                 awaiting: None,
             };
-            repo::set_step(pool, number, index, &update, Utc::now()).await?;
+            self.step(number, index, &update).await?;
             let detail = update
                 .error
                 .clone()
@@ -296,7 +348,7 @@ impl Inner {
             // ("not reached").
             repo::end_open_steps(pool, number, StepStatus::Aborted, Utc::now()).await?;
         }
-        service::finish(pool, number, ended, Utc::now()).await?;
+        held(service::finish(pool, number, ended, Utc::now()).await?)?;
         tracing::info!(run = number, status = ended.as_str(), "run ended");
         if let Some(incident) = run.incident {
             let data = EventData::RunEnded {
@@ -315,7 +367,7 @@ impl Inner {
         step: &Step,
         status: StepStatus,
         detail: &str,
-    ) -> Result<(), AppError> {
+    ) -> Result<(), Halt> {
         let Some(incident) = run.incident else {
             return Ok(());
         };
@@ -325,7 +377,7 @@ impl Inner {
             status,
             detail: truncate_output(detail, 500),
         };
-        service::record_on_timeline(&self.pool, incident, &data, Utc::now()).await
+        Ok(service::record_on_timeline(&self.pool, incident, &data, Utc::now()).await?)
     }
 
     /// Waits until a person answers step `index`, or the run is aborted.
@@ -374,7 +426,7 @@ impl Inner {
         step: &Step,
         params: &BTreeMap<String, String>,
         wake: &Notify,
-    ) -> Result<Performed, AppError> {
+    ) -> Result<Performed, Halt> {
         let refused = |error: String| {
             Ok(Performed::Done(Outcome {
                 passed: false,
@@ -388,18 +440,11 @@ impl Inner {
                 step.action
             ));
         };
-        if let Some(url) = params.get("url")
-            && !self.settings.allow_self_target
-        {
-            let own = self.own_addrs.read().map(|o| o.clone()).unwrap_or_default();
-            if steps::targets_self(url, &own).await {
-                return refused(
-                    "this step calls the Nightwatch server itself, which is not allowed \
-                     (set NIGHTWATCH_ALLOW_SELF_TARGET=true to allow it)"
-                        .to_owned(),
-                );
-            }
-        }
+        let reach = Reach {
+            policy: self.settings.networks.clone(),
+            own: self.own_addrs.read().map(|o| o.clone()).unwrap_or_default(),
+            allow_self: self.settings.allow_self_target,
+        };
         let limits = &self.settings.limits;
         let outcome = match code {
             ActionCode::Wait => {
@@ -417,35 +462,24 @@ impl Inner {
                 }
             }
             ActionCode::HttpRequest => match HttpCheck::from_params(params) {
-                Ok(check) => steps::run_http_check(&self.client, &check, limits).await,
+                Ok(check) => steps::run_http_check(&reach, &check, limits).await,
                 Err(e) => return refused(e),
             },
             ActionCode::Webhook => match steps::webhook_check(params) {
-                Ok(check) => steps::run_http_check(&self.client, &check, limits).await,
+                Ok(check) => steps::run_http_check(&reach, &check, limits).await,
                 Err(e) => return refused(e),
             },
             ActionCode::PollUntil => match Poll::from_params(params) {
-                Ok(poll) => steps::run_poll(&self.client, &poll, limits).await,
+                Ok(poll) => steps::run_poll(&reach, &poll, limits).await,
                 Err(e) => return refused(e),
             },
             ActionCode::ManualCheck => {
-                repo::set_step(
-                    &self.pool,
-                    number,
-                    index,
-                    &StepUpdate::waiting(Awaiting::Verdict),
-                    Utc::now(),
-                )
-                .await?;
-                repo::set_status(
-                    &self.pool,
-                    number,
-                    RunStatus::WaitingForConfirmation,
-                    Utc::now(),
-                )
-                .await?;
+                self.step(number, index, &StepUpdate::waiting(Awaiting::Verdict))
+                    .await?;
+                self.status(number, RunStatus::WaitingForConfirmation)
+                    .await?;
                 let answer = self.wait_for_decision(number, index, wake).await?;
-                repo::set_status(&self.pool, number, RunStatus::Running, Utc::now()).await?;
+                self.status(number, RunStatus::Running).await?;
                 match answer {
                     // The abort signal beside this wait ends the step.
                     Answer::Aborted => std::future::pending().await,

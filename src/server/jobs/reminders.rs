@@ -102,22 +102,36 @@ pub async fn digests(pool: &AnyPool, today: NaiveDate) -> Result<Vec<Digest>, Ap
         .collect())
 }
 
-/// Sends `today`'s digests through every sender; returns how many owners were reminded. A
-/// sender that fails is logged and does not stop the others.
+/// What sending a day's digests came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sent {
+    /// Owners with a digest that day.
+    pub owners: usize,
+    /// Deliveries that failed (a sender refused a digest).
+    pub failed: usize,
+}
+
+/// Sends `today`'s digests through every sender. A sender that fails is logged and does not
+/// stop the others; the failures are counted.
 pub async fn send_day(
     pool: &AnyPool,
     senders: &[Arc<dyn ReminderSender>],
     today: NaiveDate,
-) -> Result<usize, AppError> {
+) -> Result<Sent, AppError> {
     let digests = digests(pool, today).await?;
+    let mut failed = 0;
     for digest in &digests {
         for sender in senders {
             if let Err(e) = sender.send(digest).await {
+                failed += 1;
                 tracing::warn!(owner = %digest.owner, error = %e, "a reminder could not be sent");
             }
         }
     }
-    Ok(digests.len())
+    Ok(Sent {
+        owners: digests.len(),
+        failed,
+    })
 }
 
 /// The next time the job is due after `now`: today at `at` if that is still ahead, else tomorrow.
@@ -130,7 +144,10 @@ pub fn next_run(now: DateTime<Utc>, at: NaiveTime) -> DateTime<Utc> {
     }
 }
 
-/// Runs today's reminders if their time has passed and no instance ran them yet.
+/// Runs today's reminders if their time has passed and no instance ran them yet; returns how
+/// many owners were reminded. When a reminder could not be sent, the day is given back and the
+/// answer is an error: the next call sends the day again (senders ignore what they already
+/// delivered).
 pub async fn run_if_due(
     pool: &AnyPool,
     senders: &[Arc<dyn ReminderSender>],
@@ -138,12 +155,22 @@ pub async fn run_if_due(
     at: NaiveTime,
 ) -> Result<Option<usize>, AppError> {
     let today = now.date_naive();
-    if now.time() < at || !repo::claim_day(pool, JOB, today, to_millis(now)).await? {
+    let claimed_at = to_millis(now);
+    if now.time() < at || !repo::claim_day(pool, JOB, today, claimed_at).await? {
         return Ok(None);
     }
-    let owners = send_day(pool, senders, today).await?;
-    tracing::info!(%today, owners, "action item reminders sent");
-    Ok(Some(owners))
+    let sent = send_day(pool, senders, today).await;
+    let done = matches!(sent, Ok(Sent { failed: 0, .. }));
+    repo::settle_day(pool, JOB, today, claimed_at, done, to_millis(Utc::now())).await?;
+    match sent? {
+        Sent { owners, failed: 0 } => {
+            tracing::info!(%today, owners, "action item reminders sent");
+            Ok(Some(owners))
+        }
+        Sent { failed, .. } => Err(AppError::Conflict(format!(
+            "{failed} reminders for {today} could not be sent; the day is tried again"
+        ))),
+    }
 }
 
 /// The job's loop: at start-up (catching up a day whose time has passed) and then daily.

@@ -146,7 +146,13 @@ impl Scheduler {
                     )
                     .await;
                     match started {
-                        Ok(prepared) => Fired::Started(Box::new(prepared), replaced),
+                        Ok(prepared) => Fired::Started(
+                            Box::new(Prepared {
+                                replaces: replaced.clone(),
+                                ..prepared
+                            }),
+                            replaced,
+                        ),
                         Err(AppError::Validation(errors)) => Fired::Refused(
                             errors
                                 .into_iter()

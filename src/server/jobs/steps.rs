@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use crate::model::catalog::parse_duration;
 use crate::model::run::{OUTPUT_MAX, truncate_output};
+use crate::server::netpolicy::Reach;
 
 /// Bounds on every outgoing request a step makes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -100,29 +101,49 @@ impl HttpCheck {
     }
 }
 
-/// The client steps use: bounded connect time, no redirects followed (a check sees what the
-/// server answered), no cookies kept.
-pub fn client(limits: &HttpLimits) -> reqwest::Client {
-    reqwest::Client::builder()
+/// A client for one request to `url`, connecting its host to exactly `addrs` (the addresses the
+/// network policy checked): bounded connect time, no redirects followed (a check sees what the
+/// server answered), no proxy from the environment, no cookies kept.
+fn client_to(
+    url: &url::Url,
+    addrs: &[std::net::SocketAddr],
+    limits: &HttpLimits,
+) -> Result<reqwest::Client, String> {
+    let mut builder = reqwest::Client::builder()
         .connect_timeout(limits.connect)
         .redirect(reqwest::redirect::Policy::none())
-        .user_agent(concat!("nightwatch/", env!("CARGO_PKG_VERSION")))
+        .no_proxy()
+        .user_agent(concat!("nightwatch/", env!("CARGO_PKG_VERSION")));
+    if let Some(url::Host::Domain(name)) = url.host() {
+        builder = builder.resolve_to_addrs(name, addrs);
+    }
+    builder
         .build()
-        .unwrap_or_default()
+        .map_err(|e| format!("the request cannot be made: {e}"))
 }
 
-/// Sends the request and judges the answer. Never panics and never waits past `limits.total`.
-pub async fn run_http_check(
-    client: &reqwest::Client,
-    check: &HttpCheck,
-    limits: &HttpLimits,
-) -> Outcome {
+/// Sends the request and judges the answer, if `reach` lets it go where its URL points (checked
+/// on the addresses the name resolves to now). Never panics and never waits past
+/// `limits.total`.
+pub async fn run_http_check(reach: &Reach, check: &HttpCheck, limits: &HttpLimits) -> Outcome {
     let failed = |output: String, error: String| Outcome {
         passed: false,
         output,
         error: Some(error),
     };
-    let mut request = client.request(check.method.clone(), &check.url);
+    let url = match url::Url::parse(&check.url) {
+        Ok(url) => url,
+        Err(e) => return failed(String::new(), format!("{:?} is not a URL: {e}", check.url)),
+    };
+    let client = match reach.vet(&url).await {
+        Ok(addrs) => client_to(&url, &addrs, limits),
+        Err(refused) => Err(refused),
+    };
+    let client = match client {
+        Ok(client) => client,
+        Err(refused) => return failed(String::new(), refused),
+    };
+    let mut request = client.request(check.method.clone(), url);
     for (name, value) in &check.headers {
         request = request.header(name, value);
     }
@@ -262,7 +283,7 @@ impl Poll {
 }
 
 /// Calls until the check holds (passed) or the deadline passes (failed, with the last answer).
-pub async fn run_poll(client: &reqwest::Client, poll: &Poll, limits: &HttpLimits) -> Outcome {
+pub async fn run_poll(reach: &Reach, poll: &Poll, limits: &HttpLimits) -> Outcome {
     let started = Instant::now();
     let mut attempt = 0u32;
     loop {
@@ -272,7 +293,7 @@ pub async fn run_poll(client: &reqwest::Client, poll: &Poll, limits: &HttpLimits
             total: limits.total.min(left.max(Duration::from_millis(100))),
             ..*limits
         };
-        let outcome = run_http_check(client, &poll.check, &bounded).await;
+        let outcome = run_http_check(reach, &poll.check, &bounded).await;
         let elapsed = started.elapsed();
         if outcome.passed {
             return Outcome {
@@ -297,29 +318,6 @@ pub async fn run_poll(client: &reqwest::Client, poll: &Poll, limits: &HttpLimits
         }
         tokio::time::sleep(poll.interval).await;
     }
-}
-
-/// Whether `url` points at this Nightwatch server, listening on `own`: same port and an
-/// address of ours (a loopback name when we listen on loopback or on every address).
-pub async fn targets_self(url: &str, own: &[std::net::SocketAddr]) -> bool {
-    let Ok(parsed) = url::Url::parse(url) else {
-        return false;
-    };
-    let (Some(host), Some(port)) = (parsed.host_str(), parsed.port_or_known_default()) else {
-        return false;
-    };
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    let Ok(resolved) = tokio::net::lookup_host((host, port)).await else {
-        return false;
-    };
-    let resolved: Vec<_> = resolved.collect();
-    own.iter().any(|o| {
-        resolved.iter().any(|r| {
-            r.port() == o.port()
-                && (r.ip() == o.ip()
-                    || (r.ip().is_loopback() && (o.ip().is_loopback() || o.ip().is_unspecified())))
-        })
-    })
 }
 
 /// A duration as people say it: `400 ms`, `30 s`, `5 min`.

@@ -18,6 +18,9 @@ use crate::server::db::{from_millis, to_millis};
 /// Rows per list page.
 pub const PAGE_SIZE: usize = 25;
 
+/// Longest title search, in characters (a title has at most 200).
+pub const Q_MAX: usize = 200;
+
 /// An incident's mutable state, read inside a change's transaction.
 #[derive(Debug, Clone)]
 pub struct IncidentState {
@@ -282,7 +285,10 @@ pub async fn save_state(conn: &mut AnyConnection, s: &IncidentState) -> Result<(
     Ok(())
 }
 
-/// Appends an event to an incident's timeline (call inside the change's transaction).
+/// Appends an event to an incident's timeline (call inside the change's transaction). The
+/// entry's number comes from the incident's `event_seq` counter, whose increment locks the
+/// incident row until the transaction ends: concurrent entries for one incident — a note, a
+/// run's step, a move, from any instance — queue there and never share a number.
 pub async fn append_event(
     conn: &mut AnyConnection,
     incident: IncidentId,
@@ -294,15 +300,20 @@ pub async fn append_event(
 ) -> Result<EventId, AppError> {
     let id = EventId(Uuid::new_v4());
     let json = serde_json::to_string(data).map_err(|_| AppError::Internal)?;
+    let seq: i64 = sqlx::query_scalar(
+        "UPDATE incidents SET event_seq = event_seq + 1 WHERE id = $1 RETURNING event_seq",
+    )
+    .bind(incident.to_string())
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or(AppError::NotFound)?;
     sqlx::query(
         "INSERT INTO incident_events (id, incident_id, seq, kind, data, occurred_at, recorded_at, author_id, \
-         corrects_id) \
-         VALUES ($1, $2, (SELECT COALESCE(MAX(seq), 0) + 1 FROM incident_events WHERE incident_id = $3), \
-         $4, $5, $6, $7, $8, $9)",
+         corrects_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(id.to_string())
     .bind(incident.to_string())
-    .bind(incident.to_string())
+    .bind(seq)
     .bind(data.kind())
     .bind(json)
     .bind(occurred_at)
@@ -312,6 +323,20 @@ pub async fn append_event(
     .execute(conn)
     .await?;
     Ok(id)
+}
+
+/// The ids of incident `number`'s timeline entries.
+pub async fn event_ids(pool: &AnyPool, number: IncidentNumber) -> Result<Vec<EventId>, AppError> {
+    let ids: Vec<String> = sqlx::query_scalar(
+        "SELECT e.id FROM incident_events e JOIN incidents i ON i.id = e.incident_id \
+         WHERE i.number = $1",
+    )
+    .bind(number.0)
+    .fetch_all(pool)
+    .await?;
+    ids.iter()
+        .map(|id| id.parse().map_err(|_| corrupt("event id")))
+        .collect()
 }
 
 /// Whether `event` is on the timeline of incident `number` (a correction may only point there).
@@ -471,13 +496,12 @@ pub async fn version(pool: &AnyPool, number: IncidentNumber) -> Result<Option<i6
 /// add timeline entries without changing its version): what an open page polls. The same sum
 /// as `IncidentDetail::change_stamp`.
 pub async fn change_stamp(pool: &AnyPool, number: IncidentNumber) -> Result<Option<i64>, AppError> {
-    Ok(sqlx::query_scalar(
-        "SELECT i.version + COALESCE((SELECT MAX(e.seq) FROM incident_events e WHERE e.incident_id = i.id), 0) \
-         FROM incidents i WHERE i.number = $1",
+    Ok(
+        sqlx::query_scalar("SELECT version + event_seq FROM incidents WHERE number = $1")
+            .bind(number.0)
+            .fetch_optional(pool)
+            .await?,
     )
-    .bind(number.0)
-    .fetch_optional(pool)
-    .await?)
 }
 
 /// A list query's `FROM` and `WHERE`, with numbered placeholders. With a service filter the
@@ -550,16 +574,20 @@ impl Conditions {
             ));
             c.reads_incident = true;
         }
-        let words: String = filter
-            .q
-            .trim()
-            .to_lowercase()
-            .chars()
-            .filter(|ch| !matches!(ch, '%' | '_' | '\\'))
-            .collect();
+        let words = filter.q.trim().to_lowercase();
         if !words.is_empty() {
-            let a = c.arg(format!("%{words}%"));
-            c.push(format!("LOWER(i.title) LIKE {a}"));
+            // The words are matched as typed: `%`, `_` and `\` are escaped, not wildcards.
+            let mut pattern = String::with_capacity(words.len() + 2);
+            pattern.push('%');
+            for ch in words.chars() {
+                if matches!(ch, '%' | '_' | '\\') {
+                    pattern.push('\\');
+                }
+                pattern.push(ch);
+            }
+            pattern.push('%');
+            let a = c.arg(pattern);
+            c.push(format!("LOWER(i.title) LIKE {a} ESCAPE '\\'"));
             c.reads_incident = true;
         }
         c
@@ -598,8 +626,15 @@ impl Conditions {
     }
 }
 
-/// One page of incidents matching `filter`, in keyset order, with counts per status.
+/// One page of incidents matching `filter`, in keyset order, with counts per status. A search
+/// longer than [`Q_MAX`] characters is refused.
 pub async fn list(pool: &AnyPool, filter: &IncidentFilter) -> Result<IncidentPage, AppError> {
+    if filter.q.trim().chars().count() > Q_MAX {
+        return Err(AppError::field(
+            "q",
+            format!("Search for at most {Q_MAX} characters."),
+        ));
+    }
     let sort = IncidentSort::parse(&filter.sort);
     let mut c = Conditions::common(filter);
     c.status(&filter.status);
@@ -672,16 +707,6 @@ pub async fn list(pool: &AnyPool, filter: &IncidentFilter) -> Result<IncidentPag
         next,
         counts,
     })
-}
-
-/// The id of an enabled user by username (for role assignment).
-pub async fn user_id_by_name(pool: &AnyPool, username: &str) -> Result<Option<String>, AppError> {
-    Ok(
-        sqlx::query_scalar("SELECT id FROM users WHERE username = $1 AND disabled_at IS NULL")
-            .bind(username.trim().to_ascii_lowercase())
-            .fetch_optional(pool)
-            .await?,
-    )
 }
 
 /// The id of incident `number`.

@@ -11,7 +11,13 @@ fn day(d: NaiveDate) -> String {
     d.format("%Y-%m-%d").to_string()
 }
 
-/// Claims `job`'s run for `on`: true for exactly one caller, however many instances ask.
+/// How long a claim that never finished holds before another instance may take the day over
+/// (the instance that claimed it died while sending).
+pub const CLAIM_LEASE_MS: i64 = 15 * 60 * 1000;
+
+/// Claims `job`'s run for `on` at `now`: true for exactly one caller, however many instances
+/// ask — unless the day was given back, or its claim is older than [`CLAIM_LEASE_MS`] and never
+/// finished, when the next caller takes it.
 pub async fn claim_day(
     pool: &AnyPool,
     job: &str,
@@ -20,14 +26,46 @@ pub async fn claim_day(
 ) -> Result<bool, AppError> {
     let done = sqlx::query(
         "INSERT INTO job_runs (job, run_on, started_at) VALUES ($1, $2, $3) \
-         ON CONFLICT (job, run_on) DO NOTHING",
+         ON CONFLICT (job, run_on) DO UPDATE SET started_at = excluded.started_at \
+         WHERE job_runs.finished_at IS NULL AND job_runs.started_at < $4",
     )
     .bind(job)
     .bind(day(on))
     .bind(now)
+    .bind(now - CLAIM_LEASE_MS)
     .execute(pool)
     .await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// Settles the claim made at `claimed_at` on `job`'s day `on`: `done` marks the day finished,
+/// otherwise the claim is given back so a later attempt runs the day again.
+pub async fn settle_day(
+    pool: &AnyPool,
+    job: &str,
+    on: NaiveDate,
+    claimed_at: i64,
+    done: bool,
+    now: i64,
+) -> Result<(), AppError> {
+    let query = if done {
+        sqlx::query(
+            "UPDATE job_runs SET finished_at = $1 WHERE job = $2 AND run_on = $3 AND started_at = $4",
+        )
+        .bind(now)
+    } else {
+        sqlx::query(
+            "DELETE FROM job_runs WHERE job = $1 AND run_on = $2 AND started_at = $3 \
+             AND finished_at IS NULL",
+        )
+    };
+    query
+        .bind(job)
+        .bind(day(on))
+        .bind(claimed_at)
+        .execute(pool)
+        .await?;
+    Ok(())
 }
 
 /// Records that the owner of item `item_id` is reminded of it on `on` (once per item and day).

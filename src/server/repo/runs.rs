@@ -71,27 +71,29 @@ pub async fn insert(
     Ok(number)
 }
 
-/// Moves run `number` to an unfinished `status` (stamping its start the first time it runs). A
-/// run ends through [`finish`], with its score in the same statement.
+/// Moves run `number` to an unfinished `status` (stamping its start the first time it runs), if
+/// it has not ended — another instance may have marked it interrupted. Whether it moved. A run
+/// ends through [`finish`], with its score in the same statement.
 pub async fn set_status(
     pool: &AnyPool,
     number: i64,
     status: RunStatus,
     now: DateTime<Utc>,
-) -> Result<(), AppError> {
+) -> Result<bool, AppError> {
     debug_assert!(!status.is_finished(), "a run ends through finish()");
-    sqlx::query(
+    let done = sqlx::query(&format!(
         "UPDATE runs SET status = $1, \
          started_at = CASE WHEN started_at IS NULL AND $2 = 'running' THEN $3 ELSE started_at END \
-         WHERE number = $4",
-    )
+         WHERE number = $4 AND status IN ({})",
+        RunStatus::unfinished_sql()
+    ))
     .bind(status.as_str())
     .bind(status.as_str())
     .bind(to_millis(now))
     .bind(number)
     .execute(pool)
     .await?;
-    Ok(())
+    Ok(done.rows_affected() == 1)
 }
 
 /// What a step record becomes.
@@ -128,25 +130,27 @@ impl StepUpdate {
 }
 
 /// Writes step `index` of run `number`: started when it starts running, finished when it ends.
+/// Only while the run has not ended; whether it was written.
 pub async fn set_step(
     pool: &AnyPool,
     number: i64,
     index: usize,
     update: &StepUpdate,
     now: DateTime<Utc>,
-) -> Result<(), AppError> {
+) -> Result<bool, AppError> {
     let ms = to_millis(now);
     let starts = matches!(
         update.status,
         StepStatus::Running | StepStatus::WaitingForConfirmation
     );
-    sqlx::query(
+    let done = sqlx::query(&format!(
         "UPDATE run_steps SET status = $1, output = $2, error = $3, awaiting = $4, \
          decision = CASE WHEN $5 THEN NULL ELSE decision END, \
          started_at = CASE WHEN started_at IS NULL AND $6 THEN $7 ELSE started_at END, \
          finished_at = CASE WHEN $8 THEN $9 ELSE finished_at END \
-         WHERE run_id = (SELECT id FROM runs WHERE number = $10) AND idx = $11",
-    )
+         WHERE run_id = (SELECT id FROM runs WHERE number = $10 AND status IN ({})) AND idx = $11",
+        RunStatus::unfinished_sql()
+    ))
     .bind(update.status.as_str())
     .bind(&update.output)
     .bind(update.error.clone())
@@ -161,7 +165,7 @@ pub async fn set_step(
     .bind(index as i64)
     .execute(pool)
     .await?;
-    Ok(())
+    Ok(done.rows_affected() == 1)
 }
 
 /// Marks interrupted every unfinished run whose executor has not shown a sign of life since
@@ -173,11 +177,12 @@ pub async fn interrupt_stale(
     now: DateTime<Utc>,
 ) -> Result<Vec<(i64, Option<String>)>, AppError> {
     let mut tx = pool.begin().await?;
-    let marked: Vec<(i64, Option<String>)> = sqlx::query_as(
+    let marked: Vec<(i64, Option<String>)> = sqlx::query_as(&format!(
         "UPDATE runs SET status = 'interrupted', finished_at = $1 \
-         WHERE status IN ('pending', 'running', 'waiting_for_confirmation') \
-         AND COALESCE(heartbeat_at, created_at) < $2 RETURNING number, incident_id",
-    )
+             WHERE status IN ({}) \
+             AND COALESCE(heartbeat_at, created_at) < $2 RETURNING number, incident_id",
+        RunStatus::unfinished_sql()
+    ))
     .bind(to_millis(now))
     .bind(to_millis(stale_before))
     .fetch_all(&mut *tx)
@@ -268,14 +273,16 @@ pub async fn request_abort<'e>(
     number: i64,
     by: &str,
 ) -> Result<bool, AppError> {
-    let done = sqlx::query(
-        "UPDATE runs SET abort_requested = 1, aborted_by = COALESCE(aborted_by, $1) WHERE number = $2 \
-         AND status IN ('pending', 'running', 'waiting_for_confirmation')",
-    )
-    .bind(by)
-    .bind(number)
-    .execute(db)
-    .await?;
+    // 'static text: the caller's executor (a transaction) may outlive this call's temporaries.
+    static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let sql = SQL.get_or_init(|| {
+        format!(
+            "UPDATE runs SET abort_requested = 1, aborted_by = COALESCE(aborted_by, $1) \
+             WHERE number = $2 AND status IN ({})",
+            RunStatus::unfinished_sql()
+        )
+    });
+    let done = sqlx::query(sql).bind(by).bind(number).execute(db).await?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -441,6 +448,7 @@ pub async fn find(pool: &AnyPool, number: i64) -> Result<Option<RunView>, AppErr
                 started_at: instant(s.started_at),
                 finished_at: instant(s.finished_at),
                 output: s.output,
+                output_hidden: false,
                 error: s.error,
                 awaiting: s
                     .awaiting
@@ -491,18 +499,21 @@ pub async fn list(
     rows.into_iter().map(SummaryRow::into_summary).collect()
 }
 
-/// Ends run `number` with `status` at `now`, with its score (none for an interrupted run).
+/// Ends run `number` with `status` at `now`, with its score (none for an interrupted run), if it
+/// has not ended already (another instance may have marked it interrupted); whether it did.
 pub async fn finish(
     pool: &AnyPool,
     number: i64,
     status: RunStatus,
     now: DateTime<Utc>,
     score: Option<&Score>,
-) -> Result<(), AppError> {
-    sqlx::query(
+) -> Result<bool, AppError> {
+    let done = sqlx::query(&format!(
         "UPDATE runs SET status = $1, finished_at = $2, \
-         score = $3, score_version = $4, verdict = $5, recovery_ms = $6 WHERE number = $7",
-    )
+         score = $3, score_version = $4, verdict = $5, recovery_ms = $6 \
+         WHERE number = $7 AND status IN ({})",
+        RunStatus::unfinished_sql()
+    ))
     .bind(status.as_str())
     .bind(to_millis(now))
     .bind(score.map(|s| i64::from(s.points)))
@@ -512,15 +523,33 @@ pub async fn finish(
     .bind(number)
     .execute(pool)
     .await?;
-    Ok(())
+    Ok(done.rows_affected() == 1)
+}
+
+/// Whether every run of `numbers` has ended.
+pub async fn all_finished(pool: &AnyPool, numbers: &[i64]) -> Result<bool, AppError> {
+    for number in numbers {
+        let status: Option<String> =
+            sqlx::query_scalar("SELECT status FROM runs WHERE number = $1")
+                .bind(number)
+                .fetch_optional(pool)
+                .await?;
+        let finished = status
+            .map(|s| s.parse::<RunStatus>().is_ok_and(RunStatus::is_finished))
+            .unwrap_or(true);
+        if !finished {
+            return Ok(false);
+        }
+    }
+    Ok(true)
 }
 
 /// The numbers of plan `plan_id`'s runs that have not finished, oldest first.
 pub async fn active_of_plan(conn: &mut AnyConnection, plan_id: &str) -> Result<Vec<i64>, AppError> {
-    Ok(sqlx::query_scalar(
-        "SELECT number FROM runs WHERE plan_id = $1 \
-         AND status IN ('pending', 'running', 'waiting_for_confirmation') ORDER BY number",
-    )
+    Ok(sqlx::query_scalar(&format!(
+        "SELECT number FROM runs WHERE plan_id = $1 AND status IN ({}) ORDER BY number",
+        RunStatus::unfinished_sql()
+    ))
     .bind(plan_id)
     .fetch_all(conn)
     .await?)

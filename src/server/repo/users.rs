@@ -1,6 +1,6 @@
 //! The `users` table.
 
-use sqlx::{AnyPool, FromRow};
+use sqlx::{Any, AnyConnection, AnyPool, Executor, FromRow};
 use uuid::Uuid;
 
 use crate::model::{AppError, Role, UserId, UserView};
@@ -118,10 +118,13 @@ pub async fn insert(
 }
 
 /// The user with this id, if any.
-pub async fn find_by_id(pool: &AnyPool, id: UserId) -> Result<Option<UserRecord>, AppError> {
+pub async fn find_by_id<'e>(
+    db: impl Executor<'e, Database = Any>,
+    id: UserId,
+) -> Result<Option<UserRecord>, AppError> {
     sqlx::query_as::<_, UserRow>(&format!("SELECT {COLUMNS} FROM users WHERE id = $1"))
         .bind(id.to_string())
-        .fetch_optional(pool)
+        .fetch_optional(db)
         .await?
         .map(UserRecord::try_from)
         .transpose()
@@ -150,13 +153,49 @@ pub async fn list(pool: &AnyPool) -> Result<Vec<UserRecord>, AppError> {
         .collect()
 }
 
+/// The roles that may hold an incident role or own an action item (responder and up), as an SQL
+/// list for `role IN (…)`.
+fn responder_roles_sql() -> &'static str {
+    static LIST: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    LIST.get_or_init(|| {
+        Role::ALL
+            .iter()
+            .filter(|r| r.allows(Role::Responder))
+            .map(|r| format!("'{}'", r.as_str()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    })
+}
+
+/// The id of the enabled responder (or higher) called `username`: who may hold an incident role
+/// or own an action item. A viewer or a disabled account is not one.
+pub async fn responder_id(pool: &AnyPool, username: &str) -> Result<Option<String>, AppError> {
+    Ok(sqlx::query_scalar(&format!(
+        "SELECT id FROM users WHERE username = $1 AND disabled_at IS NULL AND role IN ({})",
+        responder_roles_sql()
+    ))
+    .bind(username.trim().to_ascii_lowercase())
+    .fetch_optional(pool)
+    .await?)
+}
+
+/// The usernames of enabled responders and up (who may hold a role or own an item), by name.
+pub async fn responders(pool: &AnyPool) -> Result<Vec<String>, AppError> {
+    Ok(sqlx::query_scalar(&format!(
+        "SELECT username FROM users WHERE disabled_at IS NULL AND role IN ({}) ORDER BY username",
+        responder_roles_sql()
+    ))
+    .fetch_all(pool)
+    .await?)
+}
+
 /// Changes a user's role. `NotFound` if there is no such user.
-pub async fn update_role(pool: &AnyPool, id: UserId, role: Role) -> Result<(), AppError> {
+pub async fn update_role(conn: &mut AnyConnection, id: UserId, role: Role) -> Result<(), AppError> {
     let done = sqlx::query("UPDATE users SET role = $1, updated_at = $2 WHERE id = $3")
         .bind(role.as_str())
         .bind(now_millis())
         .bind(id.to_string())
-        .execute(pool)
+        .execute(conn)
         .await?;
     found(done.rows_affected())
 }
@@ -179,24 +218,33 @@ pub async fn update_password(
     found(done.rows_affected())
 }
 
-/// Disables (or enables again) a user.
-pub async fn set_disabled(pool: &AnyPool, id: UserId, disabled: bool) -> Result<(), AppError> {
+/// Disables (or enables again) a user. Disabling also moves the session epoch on, so the
+/// sessions it ends stay ended if the account is enabled again.
+pub async fn set_disabled(
+    conn: &mut AnyConnection,
+    id: UserId,
+    disabled: bool,
+) -> Result<(), AppError> {
     let now = now_millis();
-    let done = sqlx::query("UPDATE users SET disabled_at = $1, updated_at = $2 WHERE id = $3")
-        .bind(disabled.then_some(now))
-        .bind(now)
-        .bind(id.to_string())
-        .execute(pool)
-        .await?;
+    let done = sqlx::query(
+        "UPDATE users SET disabled_at = $1, updated_at = $2, \
+         session_epoch = session_epoch + CASE WHEN $3 THEN 1 ELSE 0 END WHERE id = $4",
+    )
+    .bind(disabled.then_some(now))
+    .bind(now)
+    .bind(disabled)
+    .bind(id.to_string())
+    .execute(conn)
+    .await?;
     found(done.rows_affected())
 }
 
 /// How many enabled admins exist (an admin may not remove the last one).
-pub async fn count_active_admins(pool: &AnyPool) -> Result<i64, AppError> {
+pub async fn count_active_admins(conn: &mut AnyConnection) -> Result<i64, AppError> {
     Ok(sqlx::query_scalar(
         "SELECT COUNT(*) FROM users WHERE role = 'admin' AND disabled_at IS NULL",
     )
-    .fetch_one(pool)
+    .fetch_one(conn)
     .await?)
 }
 

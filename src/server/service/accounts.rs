@@ -7,6 +7,7 @@ use sqlx::AnyPool;
 use crate::model::error::Validator;
 use crate::model::{AppError, NewUser, Password, Role, UserId, Username};
 use crate::server::auth::{generate_password, hash_password, verify_password};
+use crate::server::repo::next_value;
 use crate::server::repo::users::{self, UserRecord};
 use crate::server::throttle::LoginThrottle;
 
@@ -68,50 +69,60 @@ pub async fn authenticate(
     if let Some(client) = client {
         keys.push(format!("ip:{client}"));
     }
-    if let Some(wait) = throttle.wait_for(&keys, Instant::now()) {
-        return Err(AppError::TooManyRequests {
+    throttle
+        .admit(&keys, Instant::now())
+        .map_err(|wait| AppError::TooManyRequests {
             retry_after_secs: wait.as_secs().max(1),
-        });
-    }
+        })?;
     let user = users::find_by_username(pool, &name).await?;
     let ok = verify_password(user.as_ref().map(|u| u.password_hash.clone()), password).await;
     match user {
         Some(user) if ok && !user.disabled => {
-            throttle.reset(&user_key);
+            throttle.succeeded(&keys, &user_key);
             Ok(user)
         }
         _ => {
-            throttle.record_failure(&keys, Instant::now());
             tracing::info!(username = %name, client = client.unwrap_or("-"), "failed sign-in");
             Err(AppError::Unauthorized)
         }
     }
 }
 
-/// Refuses a change that would leave no enabled admin.
-async fn keep_one_admin(pool: &AnyPool, target: &UserRecord) -> Result<(), AppError> {
-    if target.role == Role::Admin
+/// Applies `change` to user `id` unless it would leave no enabled admin. Every such change
+/// first takes the `admin_changes` counter in its transaction, so they run one at a time on
+/// any number of instances, and each counts the admins the one before it left: of two admins
+/// demoting each other at once, the second is refused.
+async fn guarded_change(
+    pool: &AnyPool,
+    id: UserId,
+    removes_admin: bool,
+    change: impl AsyncFnOnce(&mut sqlx::AnyConnection) -> Result<(), AppError>,
+) -> Result<(), AppError> {
+    let mut tx = pool.begin().await?;
+    next_value(&mut tx, "admin_changes").await?;
+    let target = users::find_by_id(&mut *tx, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if removes_admin
+        && target.role == Role::Admin
         && !target.disabled
-        && users::count_active_admins(pool).await? <= 1
+        && users::count_active_admins(&mut tx).await? <= 1
     {
         return Err(AppError::Conflict(
             "This is the last enabled admin: make another user admin first.".into(),
         ));
     }
+    change(&mut tx).await?;
+    tx.commit().await?;
     Ok(())
-}
-
-async fn existing(pool: &AnyPool, id: UserId) -> Result<UserRecord, AppError> {
-    users::find_by_id(pool, id).await?.ok_or(AppError::NotFound)
 }
 
 /// Gives a user another role.
 pub async fn change_role(pool: &AnyPool, id: UserId, role: Role) -> Result<(), AppError> {
-    let target = existing(pool, id).await?;
-    if role != Role::Admin {
-        keep_one_admin(pool, &target).await?;
-    }
-    users::update_role(pool, id, role).await
+    guarded_change(pool, id, role != Role::Admin, async |conn| {
+        users::update_role(conn, id, role).await
+    })
+    .await
 }
 
 /// Sets a new password for a user and ends their sessions.
@@ -120,18 +131,20 @@ pub async fn reset_password(
     id: UserId,
     password: &Password,
 ) -> Result<(), AppError> {
-    existing(pool, id).await?;
+    users::find_by_id(pool, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let hash = hash_password(password).await?;
     users::update_password(pool, id, &hash).await
 }
 
-/// Disables or re-enables a user. A disabled user cannot sign in and their sessions end.
+/// Disables or re-enables a user. A disabled user cannot sign in and their sessions end for
+/// good: enabling the account again does not bring them back.
 pub async fn set_disabled(pool: &AnyPool, id: UserId, disabled: bool) -> Result<(), AppError> {
-    let target = existing(pool, id).await?;
-    if disabled {
-        keep_one_admin(pool, &target).await?;
-    }
-    users::set_disabled(pool, id, disabled).await
+    guarded_change(pool, id, disabled, async |conn| {
+        users::set_disabled(conn, id, disabled).await
+    })
+    .await
 }
 
 /// A user changes their own password, proving they know the current one.

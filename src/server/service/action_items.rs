@@ -13,7 +13,7 @@ use crate::server::db::to_millis;
 use crate::server::repo::action_items::{self as repo, ItemLink};
 use crate::server::repo::incidents as incident_repo;
 use crate::server::repo::runs as run_repo;
-use crate::server::repo::users::UserRecord;
+use crate::server::repo::users::{self, UserRecord};
 
 /// Creates an item from `source`: on an incident, whose timeline records it; or on a drill
 /// run (from its review).
@@ -23,12 +23,15 @@ pub async fn create(
     source: ItemSource,
     new: &NewActionItem,
 ) -> Result<Uuid, AppError> {
-    let owner = incident_repo::user_id_by_name(pool, &new.owner)
+    let owner = users::responder_id(pool, &new.owner)
         .await?
         .ok_or_else(|| {
             AppError::field(
                 "owner",
-                format!("No enabled user is called {:?}.", new.owner),
+                format!(
+                    "{:?} cannot own an action item: owners are enabled responders, commanders or admins.",
+                    new.owner
+                ),
             )
         })?;
     let now = to_millis(Utc::now());

@@ -10,11 +10,11 @@ use crate::model::error::Validator;
 use crate::model::incident::{
     IncidentNumber, IncidentRole, IncidentStatus, Severity, TransitionError, check_transition,
 };
-use crate::model::incident_input::{NewIncident, parse_past_instant, parse_text};
+use crate::model::incident_input::{NewIncident, TextError, parse_past_instant, parse_text};
 use crate::model::timeline::{EventData, EventId};
 use crate::server::db::to_millis;
 use crate::server::repo::incidents::{self as repo, IncidentState};
-use crate::server::repo::users::UserRecord;
+use crate::server::repo::users::{self, UserRecord};
 
 /// Longest note or reason, in characters.
 const NOTE_MAX: usize = 10_000;
@@ -41,13 +41,14 @@ pub async fn declare(
 }
 
 fn note(input: &str) -> Result<String, AppError> {
-    parse_text(input, true, NOTE_MAX).map_err(|m| {
-        let m = if m == "This cannot be empty." {
-            "Write a note saying why.".to_owned()
-        } else {
-            m
-        };
-        AppError::field("note", m)
+    parse_text(input, true, NOTE_MAX).map_err(|e| {
+        AppError::field(
+            "note",
+            match e {
+                TextError::Empty => "Write a note saying why.".to_owned(),
+                other => other.to_string(),
+            },
+        )
     })
 }
 
@@ -168,8 +169,13 @@ pub async fn assign_role(
     let holder = if name.is_empty() {
         None
     } else {
-        let id = repo::user_id_by_name(pool, &name).await?.ok_or_else(|| {
-            AppError::field("username", format!("No enabled user is called {name:?}."))
+        let id = users::responder_id(pool, &name).await?.ok_or_else(|| {
+            AppError::field(
+                "username",
+                format!(
+                    "{name:?} cannot hold an incident role: roles go to enabled responders, commanders or admins."
+                ),
+            )
         })?;
         Some((id, name))
     };
@@ -241,7 +247,10 @@ pub async fn add_note(
     corrects: Option<&str>,
 ) -> Result<(), AppError> {
     let mut v = Validator::default();
-    let body = v.check("body", parse_text(body, true, NOTE_MAX));
+    let body = v.check(
+        "body",
+        parse_text(body, true, NOTE_MAX).map_err(|e| e.to_string()),
+    );
     let occurred = v.check("occurred_at", parse_past_instant(occurred_at, Utc::now()));
     let corrects = match corrects.map(str::trim).filter(|c| !c.is_empty()) {
         None => None,

@@ -6,8 +6,10 @@ use sqlx::AnyPool;
 
 use crate::model::AppError;
 use crate::model::incident::IncidentNumber;
-use crate::model::postmortem::{Postmortem, PostmortemDoc, PostmortemState, UnsavedDraft};
-use crate::model::timeline::EventData;
+use crate::model::postmortem::{
+    Postmortem, PostmortemDoc, PostmortemState, UnsavedDraft, WhyChain,
+};
+use crate::model::timeline::{EventData, EventId};
 use crate::server::db::to_millis;
 use crate::server::repo::incidents as incident_repo;
 use crate::server::repo::postmortems as repo;
@@ -40,8 +42,26 @@ pub async fn open(
     repo::find(pool, number).await?.ok_or(AppError::Internal)
 }
 
-/// Checks section sizes, naming the first section that is too long.
-fn check_doc(doc: &PostmortemDoc) -> Result<(), AppError> {
+/// Checks section sizes, naming the first section that is too long, and that the key moments are
+/// entries of this incident's timeline (`timeline`: its entries' ids), each once.
+fn check_doc(doc: &PostmortemDoc, timeline: &[EventId]) -> Result<(), AppError> {
+    if doc.whys.links().len() > WhyChain::MAX {
+        return Err(AppError::field(
+            "whys",
+            format!("A 5-whys chain has at most {} steps.", WhyChain::MAX),
+        ));
+    }
+    let mut seen = std::collections::HashSet::new();
+    if let Some(stray) = doc
+        .key_moments
+        .iter()
+        .find(|m| !timeline.contains(m) || !seen.insert(**m))
+    {
+        return Err(AppError::field(
+            "key_moments",
+            format!("{stray} is not an entry of this incident's timeline, or is picked twice."),
+        ));
+    }
     let too_long = |text: &str| text.chars().count() > TEXT_MAX;
     for (field, text) in [("summary", &doc.summary), ("impact", &doc.impact)] {
         if too_long(text) {
@@ -106,7 +126,8 @@ pub async fn save(
     based_on: i64,
 ) -> Result<Postmortem, AppError> {
     let current = repo::find(pool, number).await?.ok_or(AppError::NotFound)?;
-    let refused = match check_doc(doc) {
+    let timeline = incident_repo::event_ids(pool, number).await?;
+    let refused = match check_doc(doc, &timeline) {
         Err(invalid) => Some(invalid),
         Ok(()) => {
             let mut tx = pool.begin().await?;

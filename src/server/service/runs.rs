@@ -32,6 +32,9 @@ pub struct Prepared {
     pub params: Vec<BTreeMap<String, String>>,
     /// The incident it runs for, whose timeline records it.
     pub incident: Option<IncidentId>,
+    /// Runs of the same plan this one replaces (schedule policy "replace"): it starts once they
+    /// have stopped, so two runs of one plan never overlap.
+    pub replaces: Vec<i64>,
 }
 
 impl Prepared {
@@ -155,6 +158,7 @@ pub async fn insert(
         steps: plan.plan.steps,
         params,
         incident: incident_id,
+        replaces: Vec::new(),
     })
 }
 
@@ -248,13 +252,14 @@ pub async fn review(
 }
 
 /// Ends run `number` with `status` at `now` and stores its score (interrupted runs get none) in
-/// the same statement, so nobody ever reads a finished run without its score.
+/// the same statement, so nobody ever reads a finished run without its score. `false` when the
+/// run had already ended (marked interrupted elsewhere): it is left as it is.
 pub async fn finish(
     pool: &AnyPool,
     number: i64,
     status: RunStatus,
     now: DateTime<Utc>,
-) -> Result<(), AppError> {
+) -> Result<bool, AppError> {
     let Some(mut run) = repo::find(pool, number).await? else {
         return Err(AppError::NotFound);
     };

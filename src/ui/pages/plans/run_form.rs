@@ -8,6 +8,7 @@ use leptos_router::hooks::use_query_map;
 
 use crate::model::catalog::{ActionCode, ParamKind};
 use crate::model::plan::{PlanDraft, step_field};
+use crate::ui::format;
 
 /// One question of the run form.
 struct Question {
@@ -77,7 +78,7 @@ pub fn RunForm(number: i64, plan: PlanDraft) -> impl IntoView {
                             let input = match q.kind {
                                 ParamKind::Multiline | ParamKind::Json => view! {
                                     <textarea id=id.clone() name=q.field.clone() rows="3" aria-describedby=described.clone()
-                                        aria-invalid=error.as_ref().map(|_| "true")>{value}</textarea>
+                                        aria-invalid=error.as_ref().map(|_| "true")>{format::raw_text(&value)}</textarea>
                                 }.into_any(),
                                 ParamKind::Choice { options } => view! {
                                     <select id=id.clone() name=q.field.clone() aria-describedby=described.clone()>

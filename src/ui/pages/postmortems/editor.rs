@@ -277,7 +277,7 @@ pub fn PostmortemEditor(
                         touched();
                     }
                 >
-                    {form.with_untracked(|f| get(f).clone())}
+                    {form.with_untracked(|f| format::raw_text(get(f)))}
                 </textarea>
                 <p class="field-error" role="alert">{field_error(s.name)}</p>
             </div>
@@ -352,7 +352,7 @@ pub fn PostmortemEditor(
                                             form.update(|f| if let Some(w) = f.whys.get_mut(i) { w.why = value });
                                             touched();
                                         }
-                                    >{w.why}</textarea>
+                                    >{format::raw_text(&w.why)}</textarea>
                                 </div>
                                 <div class="field">
                                     <label for=because_id.clone()>{format!("Because {n}")}</label>
@@ -362,7 +362,7 @@ pub fn PostmortemEditor(
                                             form.update(|f| if let Some(w) = f.whys.get_mut(i) { w.because = value });
                                             touched();
                                         }
-                                    >{w.because}</textarea>
+                                    >{format::raw_text(&w.because)}</textarea>
                                 </div>
                                 <div class="row-tools">
                                     <button type="submit" class="btn small ghost" id=format!("why-up-{i}") name="op" value=WhyOp::Up(i).value()

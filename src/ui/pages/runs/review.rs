@@ -140,13 +140,13 @@ fn ReviewForm(
             <div class="field">
                 <label for="review-findings">"Findings (required)"</label>
                 <textarea id="review-findings" name="findings" rows="4"
-                    placeholder="What the drill showed: what worked, what broke, what surprised you.">{findings}</textarea>
+                    placeholder="What the drill showed: what worked, what broke, what surprised you.">{format::raw_text(&findings)}</textarea>
                 <p class="field-error" role="alert">{field_signal(result, "findings")}</p>
             </div>
             <div class="field">
                 <label for="review-changes">"What to change"</label>
                 <textarea id="review-changes" name="changes" rows="3"
-                    placeholder="Changes to the system, the runbook or this plan.">{changes}</textarea>
+                    placeholder="Changes to the system, the runbook or this plan.">{format::raw_text(&changes)}</textarea>
                 <p class="field-error" role="alert">{field_signal(result, "changes")}</p>
             </div>
             <FormMessage error=Signal::derive(move || result.with(form_error)) />

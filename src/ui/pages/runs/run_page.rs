@@ -180,6 +180,7 @@ fn StepItem(
             {awaiting.map(|a| view! { <DecisionForm step=step.index awaiting=a number role decide /> })}
             {step.error.clone().map(|e| view! { <p class="alert error">{e}</p> })}
             {(!step.output.is_empty()).then(|| view! { <pre class="run-output">{step.output.clone()}</pre> })}
+            {step.output_hidden.then(|| view! { <p class="muted">"Output is shown to responders and up."</p> })}
             {(!used.is_empty()).then(|| view! {
                 <details class="run-params">
                     <summary>"Parameters used"</summary>

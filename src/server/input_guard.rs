@@ -1,0 +1,121 @@
+//! Text that no field of Nightwatch can hold is refused where it enters: a NUL character in a
+//! query string, a form or a JSON body is answered 422 naming its field, before any handler
+//! sees it (PostgreSQL cannot store it, and nobody types it).
+
+use axum::body::{Body, Bytes};
+use axum::extract::Request;
+use axum::http::{Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use crate::model::AppError;
+
+/// Largest request body read (plans, postmortems and forms are far smaller).
+pub const BODY_LIMIT: usize = 4 << 20;
+
+/// What a NUL character earns.
+fn refused(field: &str) -> Response {
+    AppError::field(
+        field,
+        "Remove the NUL character (\\0): text cannot contain it.",
+    )
+    .into_response()
+}
+
+/// The middleware: checks the query string and, for form and JSON bodies, the body.
+pub async fn refuse_nul(req: Request, next: Next) -> Response {
+    if let Some(field) = req.uri().query().and_then(|q| nul_in_form(q.as_bytes())) {
+        return refused(&field);
+    }
+    if !matches!(*req.method(), Method::POST | Method::PUT | Method::PATCH) {
+        return next.run(req).await;
+    }
+    let kind = match req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    {
+        Some(t) if t.starts_with("application/x-www-form-urlencoded") => Kind::Form,
+        Some(t) if t.starts_with("application/json") => Kind::Json,
+        _ => return next.run(req).await,
+    };
+    let (parts, body) = req.into_parts();
+    let bytes: Bytes = match axum::body::to_bytes(body, BODY_LIMIT).await {
+        Ok(bytes) => bytes,
+        Err(_) => {
+            return (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                axum::Json(AppError::BadRequest(format!(
+                    "the request body is larger than {} MiB",
+                    BODY_LIMIT >> 20
+                ))),
+            )
+                .into_response();
+        }
+    };
+    let found = match kind {
+        Kind::Form => nul_in_form(&bytes),
+        Kind::Json => nul_in_json(&bytes),
+    };
+    if let Some(field) = found {
+        return refused(&field);
+    }
+    next.run(Request::from_parts(parts, Body::from(bytes)))
+        .await
+}
+
+enum Kind {
+    Form,
+    Json,
+}
+
+/// The first field of a URL-encoded form whose name or value holds a NUL.
+fn nul_in_form(form: &[u8]) -> Option<String> {
+    url::form_urlencoded::parse(form)
+        .find(|(k, v)| k.contains('\0') || v.contains('\0'))
+        .map(|(k, _)| k.replace('\0', ""))
+}
+
+/// The innermost key of a JSON document under which a string holds a NUL (`body` at the top).
+fn nul_in_json(json: &[u8]) -> Option<String> {
+    fn walk(value: &serde_json::Value, key: &str) -> Option<String> {
+        match value {
+            serde_json::Value::String(s) if s.contains('\0') => Some(key.to_owned()),
+            serde_json::Value::Array(items) => items.iter().find_map(|v| walk(v, key)),
+            serde_json::Value::Object(map) => map.iter().find_map(|(k, v)| {
+                if k.contains('\0') {
+                    Some(key.to_owned())
+                } else {
+                    walk(v, k)
+                }
+            }),
+            _ => None,
+        }
+    }
+    // A body that does not parse is left to its handler, which says what is wrong with it.
+    let value: serde_json::Value = serde_json::from_slice(json).ok()?;
+    walk(&value, "body")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_nul_in_a_form_names_its_field() {
+        assert_eq!(
+            nul_in_form(b"title=ok&q=a%00b").as_deref(),
+            Some("q"),
+            "an encoded NUL"
+        );
+        assert_eq!(nul_in_form(b"title=ok&q=a+b"), None);
+    }
+
+    #[test]
+    fn a_nul_in_json_names_the_innermost_key() {
+        let body = br#"{"number":"INC-1","doc":{"summary":"a\u0000b"}}"#;
+        assert_eq!(nul_in_json(body).as_deref(), Some("summary"));
+        assert_eq!(nul_in_json(br#"{"a":["x","y"]}"#), None);
+        assert_eq!(nul_in_json(b"not json"), None);
+    }
+}
