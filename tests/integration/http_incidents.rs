@@ -102,3 +102,23 @@ db_test! {
         assert!(text(list).await.contains("Checkout fails with 502"));
     }
 }
+
+db_test! {
+    async fn the_incident_page_embeds_the_same_data_on_every_load(db) {
+        use nightwatch::model::incident_input::NewIncident;
+        let cmdr = user(&db.pool, "cmdr", Role::Commander, PASSWORD).await;
+        let new = NewIncident::parse("Payments down", "", "sev1", "payments", "", "", chrono::Utc::now()).unwrap();
+        let n = nightwatch::server::service::incidents::declare(&db.pool, &cmdr, &new).await.unwrap();
+        let app = TestApp::new(&db);
+        let cookie = app.sign_in("cmdr", PASSWORD).await;
+        // Every panel's data is read in the request's context: never an error in its place.
+        let loads = (0..120).map(|_| {
+            let (app, cookie) = (&app, cookie.clone());
+            async move { text(app.get(&format!("/incidents/{n}"), Some(&cookie)).await).await }
+        });
+        for html in futures::future::join_all(loads).await {
+            assert!(!html.contains("Internal"), "a panel's data failed to load: {html}");
+            assert!(html.contains("Run a plan") && html.contains("Roles"), "the panels rendered");
+        }
+    }
+}

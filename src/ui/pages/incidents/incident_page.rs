@@ -30,6 +30,13 @@ pub fn IncidentPage() -> impl IntoView {
     let params = use_params_map();
     let number = move || params.read().get("number").unwrap_or_default();
     let initial = Resource::new(number, get_incident);
+    // Every resource of the page is created here, outside the suspense: one created while a
+    // suspense resolves on the server can outlive that render and run without the request's
+    // context (its answer, an error, then differs from what the browser reads).
+    let panels = PanelData {
+        plans: Resource::new(|| (), |_| crate::api::plans::list_plans()),
+        responders: Resource::new(|| (), |_| list_responders()),
+    };
     let CurrentUser(user) = expect_context::<CurrentUser>();
 
     view! {
@@ -37,7 +44,7 @@ pub fn IncidentPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 let role = user.await.ok().flatten().map(|u| u.role).unwrap_or(Role::Viewer);
                 match initial.await {
-                    Ok(detail) => view! { <IncidentView detail role /> }.into_any(),
+                    Ok(detail) => view! { <IncidentView detail role panels /> }.into_any(),
                     Err(AppError::NotFound) => {
                         not_found_status();
                         view! {
@@ -58,8 +65,15 @@ fn not_found_status() {
     }
 }
 
+/// What the side panels read besides the incident.
+#[derive(Clone, Copy)]
+struct PanelData {
+    plans: Resource<Result<Vec<crate::model::plan::PlanSummary>, AppError>>,
+    responders: Resource<Result<Vec<String>, AppError>>,
+}
+
 #[component]
-fn IncidentView(detail: IncidentDetail, role: Role) -> impl IntoView {
+fn IncidentView(detail: IncidentDetail, role: Role, panels: PanelData) -> impl IntoView {
     let number = detail.summary.number.to_string();
     let state = RwSignal::new(detail.clone());
     let now = RwSignal::new(detail.as_of);
@@ -188,9 +202,9 @@ fn IncidentView(detail: IncidentDetail, role: Role) -> impl IntoView {
                         <a class="btn wide" href=format!("/incidents/{number}/postmortem")>"Open the postmortem"</a>
                     </section>
                     <Facts state />
-                    {role.allows(Role::Responder).then(|| view! { <PlansPanel number=number.clone() /> })}
+                    {role.allows(Role::Responder).then(|| view! { <PlansPanel number=number.clone() plans=panels.plans /> })}
                     {role.allows(Role::Commander).then(|| view! {
-                        <RolesPanel number=number.clone() assign state version />
+                        <RolesPanel number=number.clone() assign state version responders=panels.responders />
                         <SeverityPanel number=number.clone() severity version />
                     })}
                 </aside>
@@ -201,9 +215,11 @@ fn IncidentView(detail: IncidentDetail, role: Role) -> impl IntoView {
 
 /// The emergency, self-recovery and disaster-recovery plans that can be run for this incident.
 #[component]
-fn PlansPanel(number: String) -> impl IntoView {
+fn PlansPanel(
+    number: String,
+    plans: Resource<Result<Vec<crate::model::plan::PlanSummary>, AppError>>,
+) -> impl IntoView {
     use crate::model::catalog::Scene;
-    let plans = Resource::new(|| (), |_| crate::api::plans::list_plans());
     view! {
         <section class="card" aria-labelledby="plans-title">
             <h2 id="plans-title">"Run a plan"</h2>
@@ -409,8 +425,8 @@ fn RolesPanel(
     assign: ServerAction<AssignRole>,
     state: RwSignal<IncidentDetail>,
     version: impl Fn() -> String + Copy + Send + Sync + 'static,
+    responders: Resource<Result<Vec<String>, AppError>>,
 ) -> impl IntoView {
-    let responders = Resource::new(|| (), |_| list_responders());
     let result = assign.value();
     let CurrentUser(user) = expect_context::<CurrentUser>();
     let holder = move |role: IncidentRole| {

@@ -11,7 +11,7 @@ use crate::model::catalog::{ActionCode, Scene};
 use crate::model::plan::PlanDraft;
 use crate::model::plan_edit;
 use crate::model::{AppError, FieldError};
-use crate::ui::pages::plans::palette::Palette;
+use crate::ui::pages::plans::palette::{AvailableActions, Palette};
 use crate::ui::pages::plans::preview::PlanPreview;
 use crate::ui::pages::plans::schedule_fields::ScheduleFields;
 use crate::ui::pages::plans::step_list::StepList;
@@ -78,6 +78,7 @@ fn problems_of(draft: &PlanDraft) -> Vec<FieldError> {
 #[component]
 pub fn PlanComposer(
     initial: PlanDraft,
+    actions: AvailableActions,
     #[prop(optional)] number: Option<i64>,
     #[prop(optional)] based_on: Option<i64>,
 ) -> impl IntoView {
@@ -151,7 +152,7 @@ pub fn PlanComposer(
         <PlanFields />
         <ScheduleFields />
         <div class="composer">
-            <Palette />
+            <Palette actions />
             <StepList />
             <aside class="card step-panel" aria-label="Step settings">
                 <For each=move || composer.selected.get() key=|id| id.clone() let:id>

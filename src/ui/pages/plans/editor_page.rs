@@ -9,6 +9,7 @@ use crate::model::AppError;
 use crate::model::catalog::Scene;
 use crate::model::plan::PlanDraft;
 use crate::ui::pages::plans::composer::PlanComposer;
+use crate::ui::pages::plans::palette::available_actions_resource;
 
 /// A plan with nothing in it yet.
 fn blank() -> PlanDraft {
@@ -29,13 +30,14 @@ fn blank() -> PlanDraft {
 /// The composer over a new plan.
 #[component]
 pub fn NewPlanPage() -> impl IntoView {
+    let actions = available_actions_resource();
     view! {
         <Title text="New plan" />
         <header class="page-header">
             <h1>"New plan"</h1>
             <p class="lede">"Compose the plan from atomic actions: drag them in, order them, fill in their parameters."</p>
         </header>
-        <PlanComposer initial=blank() />
+        <PlanComposer initial=blank() actions />
     }
 }
 
@@ -43,6 +45,7 @@ pub fn NewPlanPage() -> impl IntoView {
 #[component]
 pub fn EditPlanPage() -> impl IntoView {
     let number = crate::ui::pages::number_param();
+    let actions = available_actions_resource();
     let plan = Resource::new(number, |number| async move {
         match number {
             Some(n) => get_plan(n, None).await,
@@ -60,7 +63,7 @@ pub fn EditPlanPage() -> impl IntoView {
                             <h1>{format!("Edit “{}”", view.plan.name)}</h1>
                             <p class="lede">"Saving makes version " {view.version + 1} "; runs keep pointing at the version they ran."</p>
                         </header>
-                        <PlanComposer initial=view.plan.clone() number=view.number based_on=view.current_version />
+                        <PlanComposer initial=view.plan.clone() actions number=view.number based_on=view.current_version />
                     }.into_any(),
                     Err(AppError::NotFound) => view! { <div class="card empty-state"><p>"There is no such plan."</p></div> }.into_any(),
                     Err(e) => view! { <p class="alert error" role="alert">{e.to_string()}</p> }.into_any(),

@@ -15,13 +15,22 @@ pub fn new_payload(spec: &ActionSpec) -> String {
     format!("new:{}", spec.code.as_str())
 }
 
+/// The actions this server can run, read by the page that holds the composer. Created with the
+/// page, outside any `Suspense`: a resource created while a suspense resolves on the server may
+/// outlive the render that created it and run without the request's context.
+pub type AvailableActions = Resource<Result<Vec<catalog::ActionCode>, crate::model::AppError>>;
+
+/// The resource of the actions the palette offers.
+pub fn available_actions_resource() -> AvailableActions {
+    Resource::new(|| (), |_| available_actions())
+}
+
 /// The palette.
 #[component]
-pub fn Palette() -> impl IntoView {
+pub fn Palette(actions: AvailableActions) -> impl IntoView {
     let composer = expect_context::<Composer>();
     let search = RwSignal::new(String::new());
     let phase = RwSignal::new(Phase::SwitchOver);
-    let actions = Resource::new(|| (), |_| available_actions());
     let dr = move || composer.draft.with(|d| d.scene == Scene::DisasterRecovery);
     let groups = move |codes: Vec<catalog::ActionCode>| {
         let scene = composer.draft.with(|d| d.scene);
