@@ -60,6 +60,7 @@ pub fn App() -> impl IntoView {
         <Stylesheet id="leptos" href="/pkg/nightwatch.css" />
         <Title formatter=|page: String| crate::ui::format::document_title(&page) />
         <Router>
+            {crate::ui::components::feedback::provide_form_feedback()}
             <Routes fallback=NotFoundPage>
                 <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async />
                 <ParentRoute path=path!("") view=AppShell ssr=SsrMode::Async>

@@ -47,6 +47,7 @@ pub mod action_item;
 pub mod board;
 pub mod catalog;
 pub mod error;
+pub mod form_feedback;
 pub mod incident;
 pub mod incident_input;
 pub mod incident_views;

@@ -12,6 +12,7 @@ pub mod input_guard;
 pub mod jobs;
 pub mod metrics;
 pub mod netpolicy;
+pub mod plain_forms;
 pub mod repo;
 pub mod router;
 pub mod security;

@@ -27,11 +27,12 @@ export async function submitSignIn(page: Page, testInfo: TestInfo, account: Acco
   await page.getByRole("button", { name: "Sign in" }).click();
 }
 
-/** Signs in from the sign-in page and waits for the app shell. */
+/** Signs in from the sign-in page and waits for the app shell (on a phone, its menu). */
 export async function signIn(page: Page, testInfo: TestInfo, account: Account): Promise<void> {
   await page.goto("/login");
   await submitSignIn(page, testInfo, account);
-  await expect(page.getByRole("button", { name: "Sign out" })).toBeVisible();
+  await expect(page).not.toHaveURL(/\/login(\?|$)/);
+  await expect(page.locator("header.topbar")).toBeVisible();
 }
 
 /** A fresh, signed-out page with the same JavaScript setting as the running project. */

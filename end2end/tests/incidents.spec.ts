@@ -10,7 +10,7 @@ test("a commander declares, commands, mitigates, recovers and reopens an inciden
   const badges = page.getByLabel("Severity and status");
   await expect(badges).toContainText("SEV1");
   await expect(badges).toContainText("Open");
-  await expect(page.getByText(/Detected \d+ s ago/)).toBeVisible();
+  await expect(page.getByText(/Open for \d+ s/)).toBeVisible();
 
   await ready(page, testInfo);
   await page.getByRole("button", { name: "Take command" }).click();

@@ -35,7 +35,16 @@ test("a stored plan reads as a preview: steps, open parameters, masked secrets",
   await expect(plan).toContainText("Kill a node");
   await expect(plan).toContainText("a person confirms before it runs");
   await expect(plan).toContainText("asked when the plan runs");
-  await expect(plan).toContainText("stored secret");
+  // A viewer reads the steps, not the values (URLs and headers carry addresses and tokens).
+  await expect(plan).toContainText("shown to responders and up");
+  await expect(plan).not.toContainText("chaos.example");
   await expect(plan).not.toContainText("hmac-key-123");
   await viewer.context().close();
+  // Its author reads the values, the secret masked.
+  await page.goto(`/plans/${number}`);
+  await ready(page, testInfo);
+  const own = page.getByRole("region", { name: "Plan" });
+  await expect(own).toContainText("https://chaos.example/faults");
+  await expect(own).toContainText("stored secret");
+  await expect(own).not.toContainText("hmac-key-123");
 });

@@ -72,7 +72,7 @@ test("compose a plan by drag and drop and keyboard, run it, answer and confirm, 
   // A new HTTP step has no URL: the panel says so beside the field, and the step is flagged.
   await expect(panel).toContainText("URL is required (or ask for it at run time).");
   await expect(steps.nth(2)).toContainText("1 problem");
-  await panel.getByLabel("Ask for url at run time").check();
+  await panel.getByLabel("Ask for “URL” at run time").check();
   await expect(panel.getByLabel("URL (required)")).toBeDisabled();
   await expect(panel).not.toContainText("URL is required");
 
@@ -179,4 +179,26 @@ test("an emergency plan run from an incident writes each step on the incident's 
   await expect(timeline).toContainText(`Run #${run}: step “Health answers” passed`);
   await expect(timeline).toContainText(`Run #${run} of “${name}” passed`);
   target.close();
+});
+
+test("without JavaScript a run waiting for your answer does not reload under your comment", async ({ page }, testInfo) => {
+  test.skip(isHydrated(testInfo), "the self-refresh is the no-JavaScript page's");
+  await signIn(page, testInfo, COMMANDER);
+  const plan = await createPlan(page, {
+    ...base, name: "Manual look (no JS)", scene: "emergency",
+    steps: [{ id: "look", action: "manual_check", name: "Look at the dashboard", timeout_secs: 600, pre_confirm: false,
+      on_failure: "abort", weight: 20, phase: null, params: { instructions: { set: "Is it green?" } } }],
+  });
+  const started = await page.request.post("/api/start_run", {
+    headers: { "Content-Type": "application/json", Accept: "application/json" },
+    data: { plan, answers: {}, incident: null },
+  });
+  const run = await started.json();
+  await page.goto(`/runs/${run}`);
+  await expect(page.getByRole("status", { name: "Run status" })).toHaveText("Waiting for a person", { timeout: 10_000 });
+  await expect(page.getByText("Waiting for someone to check")).toBeVisible();
+  await page.getByLabel("Comment").fill("dashboard is green in EU, amber in US");
+  await page.waitForTimeout(4_500);
+  await expect(page.getByLabel("Comment")).toHaveValue("dashboard is green in EU, amber in US");
+  await expect(page.getByRole("link", { name: "Refresh" })).toBeVisible();
 });

@@ -15,12 +15,14 @@ pub async fn create_action_item(
     due_on: String,
     priority: String,
     kind: String,
+    #[server(default)] past_due: Option<String>,
 ) -> Result<String, AppError> {
     use crate::model::Role;
     use crate::model::action_item::{ItemSource, NewActionItem};
     use crate::server::{auth, service::action_items};
     let actor = auth::require_role(Role::Responder).await?;
     let new = NewActionItem::parse(&title, &owner, &due_on, &priority, &kind)?;
+    new.check_due(chrono::Utc::now().date_naive(), past_due.is_some())?;
     let source: ItemSource = number.parse().map_err(|_| AppError::NotFound)?;
     let state = auth::app_state()?;
     Ok(action_items::create(&state.pool, &actor, source, &new)

@@ -33,6 +33,22 @@ pub fn safe_next(next: Option<&str>) -> String {
     }
 }
 
+/// The client an attempt is counted against: its IPv4 address, or the /64 network of an IPv6
+/// one (a single host commonly holds a whole /64, and could otherwise try from each address).
+#[cfg(feature = "ssr")]
+fn throttle_client(ip: std::net::IpAddr) -> String {
+    match ip {
+        std::net::IpAddr::V6(v6) if v6.to_ipv4_mapped().is_none() => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+        std::net::IpAddr::V6(v6) => v6
+            .to_ipv4_mapped()
+            .map_or_else(String::new, |v4| v4.to_string()),
+        std::net::IpAddr::V4(v4) => v4.to_string(),
+    }
+}
+
 /// Signs in with a username and password; the session id is rotated.
 #[server(endpoint = "login")]
 pub async fn login(
@@ -49,7 +65,7 @@ pub async fn login(
     let client = use_context::<http::request::Parts>().and_then(|p| {
         p.extensions
             .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-            .map(|c| c.0.ip().to_string())
+            .map(|c| throttle_client(c.0.ip()))
     });
     let user = accounts::authenticate(
         &state.pool,
@@ -150,6 +166,23 @@ mod tests {
             "a browser never sends a raw space"
         );
         assert_eq!(safe_next(Some("/incidents/INC-7#x")), "/incidents/INC-7");
+    }
+
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn attempts_from_one_ipv6_network_count_together() {
+        let a = super::throttle_client("2001:db8:1:2::10".parse().unwrap());
+        let b = super::throttle_client("2001:db8:1:2:ffff::1".parse().unwrap());
+        assert_eq!(a, b);
+        assert_eq!(a, "2001:db8:1:2::/64");
+        assert_eq!(
+            super::throttle_client("::ffff:10.0.0.1".parse().unwrap()),
+            "10.0.0.1"
+        );
+        assert_eq!(
+            super::throttle_client("10.0.0.1".parse().unwrap()),
+            "10.0.0.1"
+        );
     }
 
     fn http_header_safe(value: &str) -> bool {

@@ -18,18 +18,20 @@ pub async fn declare_incident(
     services: String,
     tags: String,
     detected_at: String,
+    #[server(default)] impact_started_at: String,
 ) -> Result<IncidentNumber, AppError> {
     use crate::model::Role;
     use crate::model::incident_input::NewIncident;
     use crate::server::{auth, service::incidents};
     let actor = auth::require_role(Role::Responder).await?;
-    let new = NewIncident::parse(
+    let new = NewIncident::parse_with_impact(
         &title,
         &description,
         &severity,
         &services,
         &tags,
         &detected_at,
+        &impact_started_at,
         chrono::Utc::now(),
     )?;
     let state = auth::app_state()?;
@@ -90,43 +92,42 @@ pub async fn incident_version(number: String) -> Result<i64, AppError> {
         .ok_or(AppError::NotFound)
 }
 
-/// Moves an incident to another status with a note (commander+).
+/// Moves an incident from status `from` (what the page showed) to `to` with a note
+/// (commander+). Refused as a conflict only if the status is no longer `from`.
 #[server(endpoint = "transition_incident")]
 pub async fn transition_incident(
     number: String,
+    from: String,
     to: String,
     note: String,
-    version: i64,
 ) -> Result<(), AppError> {
     use crate::model::Role;
     use crate::model::incident::IncidentStatus;
     use crate::server::{auth, service::incidents};
     let actor = auth::require_role(Role::Commander).await?;
+    let from: IncidentStatus = from
+        .parse()
+        .map_err(|m: String| AppError::field("from", m))?;
     let to: IncidentStatus = to.parse().map_err(|m: String| AppError::field("to", m))?;
     let state = auth::app_state()?;
-    incidents::transition(
-        &state.pool,
-        &actor,
-        parse_number(&number)?,
-        to,
-        &note,
-        version,
-    )
-    .await
+    incidents::transition(&state.pool, &actor, parse_number(&number)?, from, to, &note).await
 }
 
-/// Changes an incident's severity with a note (commander+).
+/// Changes an incident's severity from `from` (what the page showed) with a note (commander+).
 #[server(endpoint = "change_severity")]
 pub async fn change_severity(
     number: String,
+    from: String,
     severity: String,
     note: String,
-    version: i64,
 ) -> Result<(), AppError> {
     use crate::model::Role;
     use crate::model::incident::Severity;
     use crate::server::{auth, service::incidents};
     let actor = auth::require_role(Role::Commander).await?;
+    let from: Severity = from
+        .parse()
+        .map_err(|m: String| AppError::field("from", m))?;
     let severity: Severity = severity
         .parse()
         .map_err(|m: String| AppError::field("severity", m))?;
@@ -135,20 +136,21 @@ pub async fn change_severity(
         &state.pool,
         &actor,
         parse_number(&number)?,
+        from,
         severity,
         &note,
-        version,
     )
     .await
 }
 
-/// Assigns or hands over a role on an incident; a blank username clears it (commander+).
+/// Gives a role on an incident to `username`, taking it from `holder` (who held it when the page
+/// was loaded; blank for nobody); a blank username clears it (commander+).
 #[server(endpoint = "assign_role")]
 pub async fn assign_role(
     number: String,
     role: String,
+    holder: String,
     username: String,
-    version: i64,
 ) -> Result<(), AppError> {
     use crate::model::Role;
     use crate::model::incident::IncidentRole;
@@ -163,20 +165,36 @@ pub async fn assign_role(
         &actor,
         parse_number(&number)?,
         role,
+        &holder,
         &username,
-        version,
+    )
+    .await
+}
+
+/// Records when customer impact began, at or before detection; blank clears it (commander+).
+#[server(endpoint = "set_impact_start")]
+pub async fn set_impact_start(number: String, impact_started_at: String) -> Result<(), AppError> {
+    use crate::model::Role;
+    use crate::server::{auth, service::incidents};
+    let actor = auth::require_role(Role::Commander).await?;
+    let state = auth::app_state()?;
+    incidents::set_impact_start(
+        &state.pool,
+        &actor,
+        parse_number(&number)?,
+        &impact_started_at,
     )
     .await
 }
 
 /// Records that the impact is mitigated (commander+).
 #[server(endpoint = "mark_mitigated")]
-pub async fn mark_mitigated(number: String, note: String, version: i64) -> Result<(), AppError> {
+pub async fn mark_mitigated(number: String, note: String) -> Result<(), AppError> {
     use crate::model::Role;
     use crate::server::{auth, service::incidents};
     let actor = auth::require_role(Role::Commander).await?;
     let state = auth::app_state()?;
-    incidents::mark_mitigated(&state.pool, &actor, parse_number(&number)?, &note, version).await
+    incidents::mark_mitigated(&state.pool, &actor, parse_number(&number)?, &note).await
 }
 
 /// Adds a note to the timeline, optionally about an earlier moment, optionally correcting an

@@ -38,9 +38,13 @@ pub async fn list_plans() -> Result<Vec<PlanSummary>, AppError> {
 pub async fn get_plan(number: i64, version: Option<i64>) -> Result<PlanView, AppError> {
     use crate::model::Role;
     use crate::server::{auth, service::plans};
-    auth::require_role(Role::Viewer).await?;
+    let me = auth::require_role(Role::Viewer).await?;
     let state = auth::app_state()?;
-    plans::view(&state.pool, number, version).await
+    let mut view = plans::view(&state.pool, number, version).await?;
+    if !me.role.allows(Role::Responder) {
+        view.plan = view.plan.withheld();
+    }
+    Ok(view)
 }
 
 /// Creates a plan (responder+); returns its number.

@@ -35,9 +35,14 @@ pub async fn create_user(
     Ok(user.view())
 }
 
-/// Gives a user another role.
+/// Gives a user another role. Taking away one's own admin role needs `confirm_self` (the admin
+/// ticked that they mean it).
 #[server(endpoint = "change_user_role")]
-pub async fn change_user_role(user_id: String, role: String) -> Result<(), AppError> {
+pub async fn change_user_role(
+    user_id: String,
+    role: String,
+    #[server(default)] confirm_self: Option<String>,
+) -> Result<(), AppError> {
     use crate::model::{Role, UserId};
     use crate::server::{auth, service::accounts};
     let admin = auth::require_role(Role::Admin).await?;
@@ -47,6 +52,12 @@ pub async fn change_user_role(user_id: String, role: String) -> Result<(), AppEr
     let role: Role = role
         .parse()
         .map_err(|m: String| AppError::field("role", m))?;
+    if id == admin.id && role != Role::Admin && confirm_self.is_none() {
+        return Err(AppError::field(
+            "role",
+            "This is your own account: you would lose your admin rights. Tick “Yes, take away my admin rights” to go ahead.",
+        ));
+    }
     let state = auth::app_state()?;
     accounts::change_role(&state.pool, id, role).await?;
     tracing::info!(by = %admin.username, user = %id, role = %role, "role changed");
@@ -78,6 +89,11 @@ pub async fn set_user_disabled(user_id: String, disabled: bool) -> Result<(), Ap
     let id: UserId = user_id
         .parse()
         .map_err(|m: String| AppError::field("user_id", m))?;
+    if id == admin.id && disabled {
+        return Err(AppError::Conflict(
+            "You cannot disable your own account: ask another admin.".into(),
+        ));
+    }
     let state = auth::app_state()?;
     accounts::set_disabled(&state.pool, id, disabled).await?;
     tracing::info!(by = %admin.username, user = %id, disabled, "user disabled flag changed");

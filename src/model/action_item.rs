@@ -98,6 +98,21 @@ pub fn parse_due_date(input: &str) -> Result<NaiveDate, String> {
 }
 
 impl NewActionItem {
+    /// Refuses a due date that has already passed on `today`, unless the author `confirmed` it
+    /// (an item recorded late, already overdue): a past date is asked about, not taken silently.
+    pub fn check_due(&self, today: NaiveDate, confirmed: bool) -> Result<(), super::AppError> {
+        if self.due_on < today && !confirmed {
+            return Err(super::AppError::field(
+                "due_on",
+                format!(
+                    "{} has already passed: pick a later date, or tick “Record it anyway”.",
+                    self.due_on
+                ),
+            ));
+        }
+        Ok(())
+    }
+
     /// Parses the form, reporting every bad field at once.
     pub fn parse(
         title: &str,
@@ -290,6 +305,24 @@ mod tests {
 
     fn east(hours: i32) -> FixedOffset {
         FixedOffset::east_opt(hours * 3600).unwrap()
+    }
+
+    #[test]
+    fn a_past_due_date_is_taken_only_when_confirmed() {
+        let item = NewActionItem::parse("Fix it", "ann", "2026-11-20", "p2", "corrective").unwrap();
+        let today = date("2026-11-23");
+        assert!(
+            item.check_due(today, false)
+                .unwrap_err()
+                .field_message("due_on")
+                .is_some()
+        );
+        assert_eq!(item.check_due(today, true), Ok(()));
+        assert_eq!(
+            item.check_due(date("2026-11-20"), false),
+            Ok(()),
+            "due today is not past"
+        );
     }
 
     #[test]

@@ -111,13 +111,16 @@ impl BoardQuery {
                     .map_err(|_| format!("{raw:?} is not a period: week or month.")),
             ),
         };
-        let period = period.unwrap_or(Period::Week);
+        let mut period = period.unwrap_or(Period::Week);
+        // Too many weeks to chart: shown by month instead (the board says so), rather than refused.
+        if ordered && period == Period::Week && buckets(period, first, last).len() > MAX_POINTS {
+            period = Period::Month;
+        }
         if ordered && buckets(period, first, last).len() > MAX_POINTS {
             errors.check::<()>(
                 "period",
                 Err(format!(
-                    "That is more than {MAX_POINTS} {}s to chart: choose months or a shorter range.",
-                    period.as_str()
+                    "That is more than {MAX_POINTS} months to chart: choose a shorter range."
                 )),
             );
         }
@@ -280,8 +283,18 @@ mod tests {
             period: "week".into(),
             ..query("2020-01-01", "2026-01-01")
         };
+        assert_eq!(
+            long.check(today).unwrap().period,
+            Period::Month,
+            "switched, not refused"
+        );
+        let very_long = BoardQuery {
+            period: "month".into(),
+            ..query("2000-01-01", "2026-01-01")
+        };
         assert!(
-            long.check(today)
+            very_long
+                .check(today)
                 .unwrap_err()
                 .field_message("period")
                 .is_some()

@@ -285,6 +285,9 @@ pub fn available_transitions(
 /// The instants an incident keeps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Timestamps {
+    /// When customer impact began, if known: at or before detection.
+    #[serde(default)]
+    pub impact_started_at: Option<DateTime<Utc>>,
     /// When the problem was detected (may be backdated, never in the future).
     pub detected_at: DateTime<Utc>,
     /// The first human response.
@@ -301,6 +304,7 @@ impl Timestamps {
     /// Fresh timestamps of an incident detected at `detected_at`.
     pub fn detected(detected_at: DateTime<Utc>) -> Self {
         Self {
+            impact_started_at: None,
             detected_at,
             acknowledged_at: None,
             mitigated_at: None,

@@ -125,10 +125,29 @@ pub struct NewIncident {
     pub tags: Vec<String>,
     /// When it was detected.
     pub detected_at: DateTime<Utc>,
+    /// When customer impact began, if known (at or before detection).
+    pub impact_started_at: Option<DateTime<Utc>>,
+}
+
+/// When customer impact began, typed like [`parse_past_instant`]; blank means unknown. It cannot
+/// be after `detected_at`: impact is what detection notices.
+pub fn parse_impact_start(
+    input: &str,
+    detected_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<Option<DateTime<Utc>>, String> {
+    if input.trim().is_empty() {
+        return Ok(None);
+    }
+    let at = parse_past_instant(input, now)?;
+    if at > detected_at {
+        return Err("Impact starts at or before detection: check both times.".into());
+    }
+    Ok(Some(at))
 }
 
 impl NewIncident {
-    /// Parses the declaration form, reporting every bad field at once.
+    /// Parses a declaration without an impact start (see [`NewIncident::parse_with_impact`]).
     pub fn parse(
         title: &str,
         description: &str,
@@ -136,6 +155,30 @@ impl NewIncident {
         services: &str,
         tags: &str,
         detected_at: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Self, AppError> {
+        Self::parse_with_impact(
+            title,
+            description,
+            severity,
+            services,
+            tags,
+            detected_at,
+            "",
+            now,
+        )
+    }
+
+    /// Parses the declaration form, reporting every bad field at once.
+    #[expect(clippy::too_many_arguments, reason = "one argument per form field")]
+    pub fn parse_with_impact(
+        title: &str,
+        description: &str,
+        severity: &str,
+        services: &str,
+        tags: &str,
+        detected_at: &str,
+        impact_started_at: &str,
         now: DateTime<Utc>,
     ) -> Result<Self, AppError> {
         let mut v = Validator::default();
@@ -148,6 +191,15 @@ impl NewIncident {
         let services = v.check("services", parse_labels(services, true, 10));
         let tags = v.check("tags", parse_labels(tags, false, 20));
         let detected_at = v.check("detected_at", parse_past_instant(detected_at, now));
+        let impact_started_at = match detected_at {
+            Some(detected) => v
+                .check(
+                    "impact_started_at",
+                    parse_impact_start(impact_started_at, detected, now),
+                )
+                .flatten(),
+            None => None,
+        };
         v.finish()?;
         match (title, description, severity, services, tags, detected_at) {
             (
@@ -164,6 +216,7 @@ impl NewIncident {
                 services,
                 tags,
                 detected_at,
+                impact_started_at,
             }),
             _ => Err(AppError::Internal),
         }
@@ -178,6 +231,15 @@ mod tests {
         DateTime::parse_from_rfc3339("2026-11-23T10:00:00Z")
             .unwrap()
             .with_timezone(&Utc)
+    }
+
+    #[test]
+    fn impact_starts_at_or_before_detection_and_may_be_unknown() {
+        let detected = now() - chrono::Duration::minutes(10);
+        assert_eq!(parse_impact_start("", detected, now()), Ok(None));
+        let before = parse_impact_start("2026-11-23T09:38", detected, now()).unwrap();
+        assert_eq!(before, Some(detected - chrono::Duration::minutes(12)));
+        assert!(parse_impact_start("2026-11-23T09:55", detected, now()).is_err());
     }
 
     #[test]

@@ -44,7 +44,7 @@ pub struct IncidentDetail {
     pub timestamps: Timestamps,
     /// Bumped by every change; a change based on an older version is a conflict.
     pub version: i64,
-    /// The timeline, oldest first.
+    /// The timeline in the order things happened (`occurred_at`, then entry number).
     pub timeline: Vec<TimelineEvent>,
     /// Whether the incident's postmortem is published (then it may be marked reviewed).
     pub postmortem_published: bool,

@@ -37,10 +37,10 @@ impl Measure {
 }
 
 /// How the board's statistics are taken, shown once on the board.
-pub const STATISTICS: &str = "Each time is shown as mean, median and p90 over the incidents in \
-     the filter that have both timestamps, with how many that is. Median and p90 interpolate \
-     linearly between the two nearest values (as PostgreSQL's percentile_cont): the p90 of \
-     10 values lies between the 9th and 10th smallest.";
+pub const STATISTICS: &str = "Each time is shown as the mean (the average), the median (half \
+     of the incidents were faster) and p90 (nine in ten were faster), over the incidents in the \
+     filter that have both timestamps, with how many that is. When the median or p90 falls \
+     between two incidents, it is taken part of the way between their times.";
 
 /// Mean, median and p90 of a set of durations (milliseconds), and how many there were.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]

@@ -77,6 +77,9 @@ pub enum ParamValue {
     AskAtRun,
     /// A secret the plan holds but never shows: sent back unchanged, it keeps the stored value.
     StoredSecret,
+    /// A value withheld from this reader: a viewer reads which parameters a step has, not their
+    /// values (URLs and headers often carry internal addresses and tokens).
+    Withheld,
 }
 
 /// One step of a plan.
@@ -118,6 +121,9 @@ code_enum!(
 
 /// Longest timeout a step may have: one day.
 pub const MAX_TIMEOUT_SECS: u32 = 86_400;
+
+/// The longest RTO or RPO target: 30 days.
+pub const MAX_TARGET_SECS: u32 = 30 * 86_400;
 /// Most steps in one plan.
 pub const MAX_STEPS: usize = 100;
 
@@ -188,6 +194,14 @@ impl PlanDraft {
         );
         if self.description.chars().count() > 5_000 {
             v.check::<()>("description", Err("At most 5,000 characters.".into()));
+        }
+        for (field, target) in [("rto_secs", self.rto_secs), ("rpo_secs", self.rpo_secs)] {
+            if target.is_some_and(|secs| secs > MAX_TARGET_SECS) {
+                v.check::<()>(
+                    field,
+                    Err("A whole number of minutes, at most 43,200 (30 days).".into()),
+                );
+            }
         }
         if self.steps.is_empty() {
             v.check::<()>("steps", Err("Add at least one step.".into()));
@@ -320,7 +334,7 @@ impl PlanDraft {
                     ParamValue::Set(text) => text.clone(),
                     // Only the browser's copy of a plan carries the marker; the stored plan
                     // has the value. Reaching here is a bug: refuse rather than run without it.
-                    ParamValue::StoredSecret => {
+                    ParamValue::StoredSecret | ParamValue::Withheld => {
                         v.check::<()>(
                             &step_field(i, name),
                             Err("This secret was not stored.".into()),
@@ -331,11 +345,13 @@ impl PlanDraft {
                         let field = step_field(i, name);
                         let answer = answers.get(&field).cloned().unwrap_or_default();
                         if let Some(p) = spec.and_then(|s| s.param(name)) {
-                            let required = crate::model::catalog::ParamSpec {
-                                required: true,
-                                ..*p
+                            // It is run time now: the answer is required, and that is all.
+                            let found = if answer.trim().is_empty() {
+                                Err(format!("{} is required for this run.", p.label))
+                            } else {
+                                check_value(p, &answer)
                             };
-                            v.check(&field, check_value(&required, &answer));
+                            v.check(&field, found);
                         }
                         answer
                     }
@@ -391,7 +407,7 @@ fn step_errors(index: usize, step: &Step, scene: Scene) -> Vec<FieldError> {
     }
     for p in spec.params {
         match step.params.get(p.name) {
-            Some(ParamValue::AskAtRun | ParamValue::StoredSecret) => {}
+            Some(ParamValue::AskAtRun | ParamValue::StoredSecret | ParamValue::Withheld) => {}
             Some(ParamValue::Set(value)) => {
                 if let Err(m) = check_value(p, value) {
                     push(p.name, m);
@@ -414,6 +430,18 @@ fn step_errors(index: usize, step: &Step, scene: Scene) -> Vec<FieldError> {
 
 impl PlanDraft {
     /// The plan as the browser may see it: every stored secret replaced by the marker.
+    /// The plan as a viewer reads it: every value withheld (see [`ParamValue::Withheld`]).
+    pub fn withheld(mut self) -> Self {
+        for step in &mut self.steps {
+            for value in step.params.values_mut() {
+                if matches!(value, ParamValue::Set(_) | ParamValue::StoredSecret) {
+                    *value = ParamValue::Withheld;
+                }
+            }
+        }
+        self
+    }
+
     pub fn masked(&self) -> Self {
         let mut plan = self.clone();
         for step in &mut plan.steps {
@@ -530,6 +558,14 @@ mod tests {
             vec![http("https://shop.example/health"), wait(None)],
         );
         assert_eq!(fields(&p), Vec::<String>::new());
+    }
+
+    #[test]
+    fn recovery_targets_longer_than_thirty_days_are_refused_by_field() {
+        let mut p = plan(Scene::Drill, vec![wait(None)]);
+        p.rto_secs = Some(MAX_TARGET_SECS);
+        p.rpo_secs = Some(u32::MAX);
+        assert_eq!(fields(&p), ["rpo_secs"]);
     }
 
     #[test]

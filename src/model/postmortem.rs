@@ -196,10 +196,16 @@ pub struct UnsavedDraft {
 /// How long the impact lasted, from the incident's timestamps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ImpactDurations {
+    /// Impact began → detected (time to detect), when the impact start is known.
+    #[serde(default)]
+    pub to_detect: Option<Duration>,
     /// Detected → mitigated.
     pub to_mitigate: Option<Duration>,
     /// Detected → recovered.
     pub to_recover: Option<Duration>,
+    /// Impact began (or, unknown, detected) → recovered: how long customers were affected.
+    #[serde(default)]
+    pub impact: Option<Duration>,
 }
 
 impl ImpactDurations {
@@ -210,9 +216,18 @@ impl ImpactDurations {
             at.map(|at| at - t.detected_at)
                 .filter(|d| *d >= Duration::zero())
         };
+        let began = t.impact_started_at.unwrap_or(t.detected_at);
         Self {
+            to_detect: t
+                .impact_started_at
+                .map(|at| t.detected_at - at)
+                .filter(|d| *d >= Duration::zero()),
             to_mitigate: since_detection(t.mitigated_at),
             to_recover: since_detection(t.resolved_at),
+            impact: t
+                .resolved_at
+                .map(|at| at - began)
+                .filter(|d| *d >= Duration::zero()),
         }
     }
 }
@@ -296,8 +311,10 @@ mod tests {
         assert_eq!(
             ImpactDurations::from_timestamps(&t),
             ImpactDurations {
+                to_detect: None,
                 to_mitigate: None,
-                to_recover: None
+                to_recover: None,
+                impact: None,
             }
         );
         t.mitigated_at = Some(at(25));
@@ -305,6 +322,27 @@ mod tests {
         let d = ImpactDurations::from_timestamps(&t);
         assert_eq!(d.to_mitigate, Some(Duration::minutes(25)));
         assert_eq!(d.to_recover, Some(Duration::minutes(90)));
+        assert_eq!(
+            d.impact,
+            Some(Duration::minutes(90)),
+            "from detection when impact start is unknown"
+        );
+        assert_eq!(d.to_detect, None);
+    }
+
+    #[test]
+    fn impact_and_time_to_detect_count_from_when_impact_began() {
+        let mut t = Timestamps::detected(at(0));
+        t.impact_started_at = Some(at(-12));
+        t.resolved_at = Some(at(60));
+        let d = ImpactDurations::from_timestamps(&t);
+        assert_eq!(d.to_detect, Some(Duration::minutes(12)));
+        assert_eq!(d.impact, Some(Duration::minutes(72)));
+        assert_eq!(
+            d.to_recover,
+            Some(Duration::minutes(60)),
+            "MTTR still counts from detection"
+        );
     }
 
     #[test]

@@ -14,11 +14,12 @@ code_enum!(
         Pending => "pending", "Pending",
         /// A step is running.
         Running => "running", "Running",
-        /// A gated step waits for a person.
-        WaitingForConfirmation => "waiting_for_confirmation", "Waiting for confirmation",
-        /// Every step passed (or failed with "continue").
+        /// A gated step or a manual check waits for a person.
+        WaitingForConfirmation => "waiting_for_confirmation", "Waiting for a person",
+        /// Every step passed (or was skipped).
         Passed => "passed", "Passed",
-        /// A step failed and stopped the run.
+        /// A step failed: it stopped the run, or the run went on after it ("continue") and
+        /// still failed.
         Failed => "failed", "Failed",
         /// A person aborted it.
         Aborted => "aborted", "Aborted",
@@ -34,8 +35,8 @@ code_enum!(
         Pending => "pending", "Pending",
         /// Executing.
         Running => "running", "Running",
-        /// Waits for a person to confirm it.
-        WaitingForConfirmation => "waiting_for_confirmation", "Waiting for confirmation",
+        /// Waits for a person: to confirm it (a gate), or for their verdict (a manual check).
+        WaitingForConfirmation => "waiting_for_confirmation", "Waiting for a person",
         /// Its checks held.
         Passed => "passed", "Passed",
         /// Its checks failed, or it errored or timed out.
@@ -86,6 +87,25 @@ code_enum!(
         Fail => "fail", "Fail",
     }
 );
+
+impl Awaiting {
+    /// The lowest role that may answer a step waiting for this: a verdict is a responder's, a
+    /// gate a commander's (skipping either is a commander's too).
+    pub fn answered_by(self) -> super::Role {
+        match self {
+            Awaiting::Confirmation => super::Role::Commander,
+            Awaiting::Verdict => super::Role::Responder,
+        }
+    }
+
+    /// What a step waiting for this is doing, as its status reads.
+    pub fn status_label(self) -> &'static str {
+        match self {
+            Awaiting::Confirmation => "Waiting for a commander to confirm",
+            Awaiting::Verdict => "Waiting for someone to check",
+        }
+    }
+}
 
 impl Decision {
     /// Whether this answers a step waiting for `awaiting` (skip answers both).
@@ -241,6 +261,9 @@ pub struct RunStep {
     /// Whether `output` was withheld from this reader (viewers do not read what steps fetched).
     #[serde(default)]
     pub output_hidden: bool,
+    /// How long it waited for a person to confirm it before it ran (a gate), in milliseconds.
+    #[serde(default)]
+    pub waited_ms: Option<i64>,
     /// Why it failed, if it did.
     pub error: Option<String>,
     /// What it waits for, while it waits.
@@ -258,6 +281,14 @@ pub struct RunStep {
 }
 
 impl RunStep {
+    /// Its status in words; a waiting step says what for.
+    pub fn status_label(&self) -> &'static str {
+        match (self.status, self.awaiting) {
+            (StepStatus::WaitingForConfirmation, Some(a)) => a.status_label(),
+            (status, _) => status.label(),
+        }
+    }
+
     /// How long it took (or has taken so far, at `now`).
     pub fn duration(&self, now: DateTime<Utc>) -> Option<chrono::Duration> {
         let start = self.started_at?;
@@ -284,10 +315,23 @@ pub struct RunView {
 }
 
 impl RunView {
-    /// The run as a reader below responder sees it: step output withheld. An HTTP step's output
-    /// is the answer of whatever it called, often an internal service; who can run plans (and
-    /// so choose what they call) may read it, a read-only viewer may not.
+    /// Whether someone of `role` is asked for something on this run now (a step waits for an
+    /// answer they may give).
+    pub fn waits_for(&self, role: super::Role) -> bool {
+        self.waiting_step()
+            .and_then(|s| s.awaiting)
+            .is_some_and(|a| role.allows(a.answered_by()))
+    }
+
+    /// The run as a reader below responder sees it: step output and parameter values
+    /// withheld. An HTTP step's output is the answer of whatever it called, often an internal
+    /// service; who can run plans (and so choose what they call) may read it, a read-only viewer
+    /// may not.
     pub fn without_output(mut self) -> Self {
+        // The values a run used (URLs, headers) are withheld too, as they are from the plan.
+        self.params
+            .iter_mut()
+            .for_each(std::collections::BTreeMap::clear);
         for step in &mut self.steps {
             if !step.output.is_empty() {
                 step.output.clear();

@@ -19,6 +19,9 @@ use super::error::FieldError;
 
 const DAY_NAMES: [&str; 8] = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"];
 
+/// The shortest time between two due times of one schedule, in seconds.
+pub const MIN_INTERVAL_SECS: i64 = 60;
+
 /// A parsed cron expression.
 #[derive(Debug, Clone)]
 pub struct Cron {
@@ -84,8 +87,19 @@ impl FromStr for Cron {
         full[5] = unix_days(&full[5])?;
         let schedule = cron::Schedule::from_str(&full.join(" "))
             .map_err(|e| format!("Not a valid cron expression: {e}."))?;
-        if schedule.upcoming(Utc).next().is_none() {
+        let upcoming: Vec<DateTime<Utc>> = schedule.upcoming(Utc).take(20).collect();
+        if upcoming.is_empty() {
             return Err("This expression never fires.".to_owned());
+        }
+        // A drill that fires every few seconds would flood the run list and the executor.
+        if let Some(gap) = upcoming
+            .windows(2)
+            .map(|w| (w[1] - w[0]).num_seconds())
+            .find(|gap| *gap < MIN_INTERVAL_SECS)
+        {
+            return Err(format!(
+                "A drill may run at most once a minute; this expression fires {gap} s apart."
+            ));
         }
         Ok(Self { schedule })
     }
@@ -326,6 +340,18 @@ mod tests {
     }
 
     #[test]
+    fn a_schedule_fires_at_most_once_a_minute() {
+        assert!(
+            "* * * * *".parse::<Cron>().is_ok(),
+            "every minute is allowed"
+        );
+        for fast in ["* * * * * *", "*/30 * * * * *", "0,30 * * * * *"] {
+            let err = fast.parse::<Cron>().unwrap_err();
+            assert!(err.contains("at most once a minute"), "{fast}: {err}");
+        }
+    }
+
+    #[test]
     fn expressions_read_with_or_without_seconds_and_weekdays_count_like_crontab() {
         let weekdays: Cron = "0 9 * * 1-5".parse().unwrap();
         let utc = zone("UTC");
@@ -478,11 +504,13 @@ mod tests {
         assert_eq!(c.next, Some(at("2026-11-23T10:11:00Z")));
         // On time: nothing missed.
         assert_eq!(catch_up(&minute, &tz, due, due).missed, 0);
-        // A day away from an every-second schedule: counted up to the cap, quickly.
-        let second: Cron = "* * * * * *".parse().unwrap();
-        let c = catch_up(&second, &tz, due, due + Duration::days(1));
+        // A month away from an every-minute schedule: counted up to the cap, quickly.
+        let c = catch_up(&minute, &tz, due, due + Duration::days(30));
         assert_eq!(c.missed, MISSED_COUNT_CAP);
-        assert_eq!(c.next, Some(due + Duration::days(1) + Duration::seconds(1)));
+        assert_eq!(
+            c.next,
+            Some(due + Duration::days(30) + Duration::minutes(1))
+        );
     }
 
     proptest! {

@@ -9,19 +9,19 @@ use super::plan::StepMark;
 use super::run::{RunStatus, RunView, StepStatus};
 
 /// The formula's version, stored beside each score.
-pub const FORMULA_VERSION: u32 = 1;
+pub const FORMULA_VERSION: u32 = 2;
 
 /// Points lost when recovery took longer than the plan's RTO (or never happened).
 pub const RTO_PENALTY: u32 = 20;
 
 /// The formula, in the words the run page shows.
-pub const FORMULA: &str = "Score v1: start at 100; each failed step loses its weight (20 by default); \
+pub const FORMULA: &str = "Score v2: start at 100; each failed step loses its weight (20 by default); \
      a step the run never finished (aborted, or not reached) loses its weight; a skipped step loses \
      half its weight, rounded up (not proven, not broken); recovery slower than the plan's RTO, or \
      no recovery at all, loses 20. Never below 0. Recovery time runs from the start of the first \
      step marked “injects the failure” to the end of the last passing step marked “checks \
-     recovery” (the run's start and end stand in for missing marks). The run passes when it \
-     finished, no step failed or went unfinished, it recovered, and within the RTO. \
+     recovery” (the run's start and end stand in for missing marks), not counting the time a \
+     gated step waited for a person to confirm it. The run passes when it finished, no step failed or went unfinished, it recovered, and within the RTO. \
      Interrupted runs (the server stopped) are not scored.";
 
 code_enum!(
@@ -113,7 +113,20 @@ fn recovery(run: &RunView) -> Recovery {
     } else {
         run.summary.finished_at
     };
-    match span(start, end) {
+    // Time gates spent waiting for a person inside the window does not count (formula v2).
+    let waited: i64 = match (start, end) {
+        (Some(from), Some(to)) => run
+            .steps
+            .iter()
+            .filter_map(|s| Some((s.started_at?, s.waited_ms?)))
+            .map(|(began, ms)| {
+                let ended = began + chrono::Duration::milliseconds(ms);
+                (ended.min(to) - began.max(from)).num_milliseconds().max(0)
+            })
+            .sum(),
+        _ => 0,
+    };
+    match span(start, end).map(|ms| (ms - waited).max(0)) {
         Some(ms) if injects || checks => Recovery::Marked(ms),
         Some(ms) => Recovery::WholeRun(ms),
         None => Recovery::NotRecovered,
@@ -254,6 +267,7 @@ mod tests {
             finished_at: (started && status.is_finished()).then(|| t(to)),
             output: String::new(),
             output_hidden: false,
+            waited_ms: None,
             error: None,
             awaiting: None,
             decision: None,
@@ -375,6 +389,17 @@ mod tests {
         assert_eq!((s.points, s.verdict), (80, Verdict::Fail));
         assert_eq!(s.losses[0].step, None);
         assert!(s.losses[0].reason.contains("longer than the RTO"), "{s:?}");
+    }
+
+    #[test]
+    fn a_gate_waiting_for_a_person_does_not_count_as_recovery_time() {
+        let mut steps = passed(4);
+        steps[1].mark = Some(StepMark::Inject); // starts at 10
+        steps[2].waited_ms = Some(7_000); // gated: waited 7 s of its 20..30
+        steps[3].mark = Some(StepMark::RecoveryCheck); // ends at 40
+        let s = score(&run(RunStatus::Passed, steps, Some(30))).unwrap();
+        assert_eq!(s.recovery, Recovery::Marked(23_000));
+        assert_eq!(s.version, 2);
     }
 
     #[test]

@@ -68,6 +68,11 @@ pub enum EventData {
         /// The previous holder, if any.
         previous: Option<String>,
     },
+    /// When customer impact began was recorded (or cleared).
+    ImpactStartSet {
+        /// The instant, or none when it was cleared.
+        at: Option<DateTime<Utc>>,
+    },
     /// The impact was mitigated.
     Mitigated {
         /// How.
@@ -126,6 +131,7 @@ impl EventData {
             EventData::StatusChanged { .. } => "status_changed",
             EventData::SeverityChanged { .. } => "severity_changed",
             EventData::RoleAssigned { .. } => "role_assigned",
+            EventData::ImpactStartSet { .. } => "impact_start_set",
             EventData::Mitigated { .. } => "mitigated",
             EventData::NoteAdded { .. } => "note_added",
             EventData::PostmortemPublished => "postmortem_published",
@@ -170,6 +176,11 @@ impl EventData {
             } => {
                 format!("{} role cleared", role.label())
             }
+            EventData::ImpactStartSet { at: Some(at) } => format!(
+                "Impact began at {} (recorded)",
+                at.format("%Y-%m-%d %H:%M UTC")
+            ),
+            EventData::ImpactStartSet { at: None } => "Impact start cleared".to_owned(),
             EventData::Mitigated { .. } => "Impact mitigated".to_owned(),
             EventData::NoteAdded { .. } => "Note".to_owned(),
             EventData::PostmortemPublished => "Postmortem published".to_owned(),
@@ -205,6 +216,7 @@ impl EventData {
             EventData::RunStepEnded { detail, .. } if !detail.is_empty() => Some(detail),
             EventData::Declared { .. }
             | EventData::RoleAssigned { .. }
+            | EventData::ImpactStartSet { .. }
             | EventData::PostmortemPublished
             | EventData::ActionItemCreated { .. }
             | EventData::RunStarted { .. }

@@ -91,6 +91,9 @@ impl FromStr for UserId {
     }
 }
 
+/// The longest login name.
+pub const USERNAME_MAX: usize = 32;
+
 /// A login name: 3–32 characters of lowercase letters, digits, `.`, `_` or `-`, starting with a
 /// letter or digit. Stored lowercased so `Alice` and `alice` are the same account.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -105,8 +108,8 @@ impl Username {
         if len < 3 {
             return Err("A username needs at least 3 characters.".into());
         }
-        if len > 32 {
-            return Err("A username has at most 32 characters.".into());
+        if len > USERNAME_MAX {
+            return Err(format!("A username has at most {USERNAME_MAX} characters."));
         }
         if !name.starts_with(|c: char| c.is_ascii_alphanumeric()) {
             return Err("A username starts with a letter or a digit.".into());

@@ -88,22 +88,33 @@ pub async fn run(cli: Cli) -> Result<(), String> {
         Command::DemoData { incidents, seed } => {
             let pool = open(&config).await?;
             // Demo users would otherwise stop `serve` from creating the first admin.
-            if let Some(password) = accounts::ensure_initial_admin(&pool)
+            let admin = accounts::ensure_initial_admin(&pool)
                 .await
-                .map_err(|e| describe(&e))?
-            {
-                println!("initial admin password: {password}");
-            }
+                .map_err(|e| describe(&e))?;
             let summary = crate::server::demo::fill(&pool, incidents, seed)
                 .await
                 .map_err(|e| describe(&e))?;
             pool.close().await;
-            println!("added {} demo incidents", summary.incidents);
-            if let Some(password) = summary.password {
-                println!(
-                    "demo users alice, carol (commanders), bob, dave (responders), erin (viewer); password: {password}"
-                );
+            // The credentials last, as one block: they are what the reader needs next.
+            let rule = "─".repeat(64);
+            println!("{rule}");
+            println!(
+                "  Demo data: {} incidents, their timelines, postmortems and action items.",
+                summary.incidents
+            );
+            if admin.is_some() || summary.password.is_some() {
+                println!("  Sign in with:");
             }
+            if let Some(password) = admin {
+                println!("    admin (admin)                                  password: {password}");
+            }
+            if let Some(password) = summary.password {
+                println!("    alice, carol (commanders), bob, dave (responders), erin (viewer)");
+                println!("                                                   password: {password}");
+            } else {
+                println!("  The demo users existed already: their password is unchanged.");
+            }
+            println!("{rule}");
             Ok(())
         }
         Command::Remind => {

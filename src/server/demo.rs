@@ -17,7 +17,7 @@ use crate::model::postmortem::PostmortemDoc;
 use crate::model::timeline::EventData;
 use crate::model::{AppError, Role, UserId};
 use crate::server::db::to_millis;
-use crate::server::repo::incidents::{self as repo, IncidentState};
+use crate::server::repo::incidents::IncidentState;
 use crate::server::repo::users::{self, UserRecord};
 use crate::server::service::accounts;
 
@@ -43,31 +43,49 @@ const TAGS: [&str; 8] = [
     "certificate",
     "dns",
 ];
-const TITLES: [&str; 8] = [
-    "{s}: elevated 5xx error rate",
-    "{s}: p99 latency above SLO",
-    "{s}: pods crash-looping after deploy",
-    "Connection pool exhausted on {s}",
-    "TLS certificate expired on {s}",
-    "Queue backlog growing in {s}",
-    "DNS resolution failures for {s}",
-    "Disk almost full on {s} primary",
-];
-const MITIGATIONS: [&str; 6] = [
-    "Rolled back the last deploy",
-    "Failed over to the standby region",
-    "Scaled the deployment from 6 to 12 replicas",
-    "Raised the connection pool limit and restarted workers",
-    "Renewed the certificate and reloaded the ingress",
-    "Rate-limited the noisy client",
-];
-const NOTES: [&str; 6] = [
-    "Customer support reports checkout failures in EU",
-    "Status page updated: investigating",
-    "Error budget for the month is now exhausted",
-    "Vendor confirms an incident on their side",
-    "Graphs show the drop started at the deploy",
-    "Paged the database on-call",
+/// A demo incident's story, so its timeline matches its title: the title, what a responder
+/// noticed, and how the impact was mitigated.
+const SCENARIOS: [(&str, &str, &str); 8] = [
+    (
+        "{s}: elevated 5xx error rate",
+        "Graphs show the 5xx rise started at the last deploy",
+        "Rolled back the last deploy",
+    ),
+    (
+        "{s}: p99 latency above SLO",
+        "One client doubled its traffic; every region is slower",
+        "Rate-limited the noisy client",
+    ),
+    (
+        "{s}: pods crash-looping after deploy",
+        "The new image fails its readiness probe",
+        "Rolled back the last deploy",
+    ),
+    (
+        "Connection pool exhausted on {s}",
+        "Workers wait on the pool while the database itself is idle",
+        "Raised the connection pool limit and restarted workers",
+    ),
+    (
+        "TLS certificate expired on {s}",
+        "Clients report certificate errors since midnight",
+        "Renewed the certificate and reloaded the ingress",
+    ),
+    (
+        "Queue backlog growing in {s}",
+        "Consumers process half their usual rate",
+        "Scaled the consumers from 6 to 12 replicas",
+    ),
+    (
+        "DNS resolution failures for {s}",
+        "Lookups time out from two of three zones",
+        "Failed over to the standby resolvers",
+    ),
+    (
+        "Disk almost full on {s} primary",
+        "Write-ahead logs are not being archived",
+        "Archived the old write-ahead logs to free space",
+    ),
 ];
 
 /// How many of the newest incidents get postmortems written through the services (slow, one
@@ -215,10 +233,8 @@ fn story(
     ]
     .choose(rng)
     .unwrap_or(&Severity::Sev3);
-    let title = TITLES
-        .choose(rng)
-        .unwrap_or(&TITLES[0])
-        .replace("{s}", service);
+    let (title, noticed, mitigation) = *SCENARIOS.choose(rng).unwrap_or(&SCENARIOS[0]);
+    let title = title.replace("{s}", service);
     let new = NewIncident {
         title,
         description: format!("Alert fired for {service}; see the timeline for what happened."),
@@ -226,6 +242,9 @@ fn story(
         services,
         tags,
         detected_at: detected,
+        // Customers felt it a few minutes before the alert fired (derived, not drawn, so the
+        // generator's random stream stays as it was).
+        impact_started_at: Some(detected - Duration::minutes(2 + detected.timestamp() % 11)),
     };
     let pick = |rng: &mut StdRng| people.choose(rng).cloned().ok_or(AppError::Internal);
     let declarer = pick(rng)?;
@@ -311,7 +330,7 @@ fn story(
                 t,
                 author.id,
                 EventData::NoteAdded {
-                    body: (*NOTES.choose(rng).unwrap_or(&NOTES[0])).to_owned(),
+                    body: noticed.to_owned(),
                 },
             ));
         }
@@ -340,7 +359,7 @@ fn story(
                 t,
                 commander.id,
                 EventData::Mitigated {
-                    note: (*MITIGATIONS.choose(rng).unwrap_or(&MITIGATIONS[0])).to_owned(),
+                    note: mitigation.to_owned(),
                 },
             ));
         }
@@ -506,16 +525,13 @@ async fn add_postmortems(
             review.version,
         )
         .await?;
-        let version = repo::version(pool, number)
-            .await?
-            .ok_or(AppError::Internal)?;
         incidents::transition(
             pool,
             author,
             number,
+            IncidentStatus::Recovered,
             IncidentStatus::Reviewed,
             "Postmortem reviewed with the team",
-            version,
         )
         .await?;
     }

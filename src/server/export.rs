@@ -1,9 +1,11 @@
 //! A postmortem as a Markdown report: metadata, every section, the key moments of the timeline
 //! and the action items, in the order a reader expects. Empty sections say so instead of vanishing.
 //!
-//! Markdown renderers pass raw HTML through, and the report is mostly text people typed: every
-//! `<` in it is written as `&lt;`, so no tag anyone typed reaches a reader's renderer as markup
-//! (the template itself writes none). The download is served with `nosniff`.
+//! Markdown renderers pass raw HTML through, and the report is mostly text people typed. So no
+//! tag, entity, link or image anyone typed reaches a reader's renderer as such: every `&`, `<`,
+//! `[` and `]` of the report is escaped (the template itself writes none of them), and typed text
+//! that stands in a single line (list entries, the 5 whys, table cells, timeline entries) has its
+//! line breaks folded, so it cannot start a heading. The download is served with `nosniff`.
 
 use std::fmt::Write;
 
@@ -14,9 +16,14 @@ use crate::ui::format;
 
 const NONE: &str = "_None recorded._";
 
+/// Typed text that must stay on one line: its line breaks folded into spaces.
+fn line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 /// Text for a table cell: one line, pipes escaped.
 fn cell(text: &str) -> String {
-    text.replace('\n', " ").replace('|', "\\|")
+    line(text).replace('|', "\\|")
 }
 
 fn list(out: &mut String, entries: &[String]) {
@@ -25,8 +32,23 @@ fn list(out: &mut String, entries: &[String]) {
         out.push('\n');
     }
     for entry in entries {
-        let _ = writeln!(out, "- {entry}");
+        let _ = writeln!(out, "- {}", line(entry));
     }
+}
+
+/// The finished report with every `&`, `<`, `[` and `]` escaped (see the module's comment).
+fn escape_markup(report: &str) -> String {
+    let mut out = String::with_capacity(report.len());
+    for c in report.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '[' => out.push_str("\\["),
+            ']' => out.push_str("\\]"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 fn paragraph(out: &mut String, text: &str) {
@@ -53,6 +75,7 @@ pub fn postmortem_markdown(
         ("Services", Some(s.services.join(", "))),
         ("Tags", Some(s.tags.join(", "))),
         ("Commander", s.commander.clone()),
+        ("Impact began", when(incident.timestamps.impact_started_at)),
         (
             "Detected",
             Some(format::instant(incident.timestamps.detected_at)),
@@ -83,9 +106,17 @@ pub fn postmortem_markdown(
     out.push_str("\n## Impact\n\n");
     paragraph(&mut out, &doc.impact);
     let span = |d: Option<chrono::Duration>| d.map_or("not yet".to_owned(), format::duration);
+    let began = incident.timestamps.impact_started_at;
     let _ = writeln!(
         out,
-        "\n- Detected → mitigated: {}\n- Detected → recovered: {}",
+        "\n- Impact ({} → recovered): {}\n- Time to detect: {}\n- Detected → mitigated: {}\n- Detected → recovered: {}",
+        if began.is_some() { "began" } else { "detected" },
+        span(durations.impact),
+        if began.is_some() {
+            span(durations.to_detect)
+        } else {
+            "impact start not recorded".to_owned()
+        },
         span(durations.to_mitigate),
         span(durations.to_recover)
     );
@@ -109,7 +140,7 @@ pub fn postmortem_markdown(
             event.data.headline()
         );
         if let Some(text) = event.data.text().filter(|t| !t.is_empty()) {
-            let _ = write!(out, ": {}", text.replace('\n', " "));
+            let _ = write!(out, ": {}", line(text));
         }
         out.push('\n');
     }
@@ -129,14 +160,13 @@ pub fn postmortem_markdown(
     if links.is_empty() {
         let _ = writeln!(out, "{NONE}");
     }
+    // Each question with its answer nested under it: the labels of the form ("Why?",
+    // "Because") are not repeated in front of text that usually says it already.
     for (i, link) in links.iter().enumerate() {
-        let _ = writeln!(
-            out,
-            "{}. **Why?** {}\n   **Because** {}",
-            i + 1,
-            link.why.trim(),
-            link.because.trim()
-        );
+        let _ = writeln!(out, "{}. **{}**", i + 1, line(&link.why));
+        if !link.because.trim().is_empty() {
+            let _ = writeln!(out, "   - {}", line(&link.because));
+        }
     }
 
     out.push_str("\n## Lessons\n\n### What went well\n\n");
@@ -158,15 +188,15 @@ pub fn postmortem_markdown(
                 out,
                 "| {} | {} | {} | {} | {} | {} |",
                 cell(&a.title),
-                a.kind.as_str(),
-                a.priority.as_str().to_uppercase(),
+                a.kind.label(),
+                a.priority.label(),
                 cell(&a.owner),
                 a.due_on,
-                a.state.as_str()
+                a.state.label()
             );
         }
     }
-    out.replace('<', "&lt;")
+    escape_markup(&out)
 }
 
 /// The download's file name: `INC-12-postmortem.md`.

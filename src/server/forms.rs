@@ -17,7 +17,7 @@ use crate::server::auth::{check_role, session_user};
 use crate::server::repo::users::UserRecord;
 use crate::server::router::see_other;
 use crate::server::service::postmortems;
-use crate::server::{export, repo};
+use crate::server::{export, plain_forms, repo};
 
 async fn caller(state: &AppState, session: &Session, role: Role) -> Result<UserRecord, AppError> {
     check_role(session_user(&state.pool, session).await?, role)
@@ -151,46 +151,36 @@ pub async fn run_plan(
             .await
     }
     .await;
-    let back = |extra: Vec<(String, String)>| {
-        let mut query = url::form_urlencoded::Serializer::new(String::new());
+    // Refused answers go back to the plan's form, signed, with each message beside its field
+    // and what was typed (secrets excepted).
+    let back = async |error: &AppError| {
+        let mut target = format!("/plans/{plan}");
         if let Some(i) = &incident {
-            query.append_pair("incident", i);
+            target.push_str("?incident=");
+            target.extend(url::form_urlencoded::byte_serialize(i.as_bytes()));
         }
-        for (k, v) in extra {
-            query.append_pair(&k, &v);
+        target.push_str("#run");
+        match state.feedback_key().await {
+            Ok(key) => see_other(&plain_forms::location(
+                &key,
+                &target,
+                "run_plan",
+                Err(error),
+                &pairs,
+            )),
+            Err(e) => e.into_response(),
         }
-        see_other(&format!("/plans/{plan}?{}#run", query.finish()))
     };
     match result {
         Ok(run) => see_other(&format!("/runs/{run}")),
         Err(AppError::Unauthorized) => see_other("/login"),
         Err(AppError::NotFound) => AppError::NotFound.into_response(),
-        Err(AppError::Validation(errors)) => {
-            // Conservative: a name that is a secret in any action is never put in a URL.
-            let secret = |field: &str| {
-                let name = field.rsplit('.').next().unwrap_or(field);
-                crate::model::catalog::ActionCode::ALL.iter().any(|c| {
-                    c.spec()
-                        .param(name)
-                        .is_some_and(|p| p.kind == crate::model::catalog::ParamKind::Secret)
-                })
-            };
-            let mut extra: Vec<(String, String)> = errors
-                .into_iter()
-                .map(|e| (format!("e.{}", e.field), e.message))
-                .collect();
-            extra.extend(
-                answers
-                    .iter()
-                    .filter(|(k, v)| !v.is_empty() && !secret(k))
-                    .map(|(k, v)| (format!("v.{k}"), v.clone())),
-            );
-            back(extra)
+        Err(AppError::Forbidden) => {
+            back(&AppError::Conflict(
+                "Running a plan needs the responder role.".into(),
+            ))
+            .await
         }
-        Err(AppError::Forbidden) => back(vec![(
-            "run_error".into(),
-            "Running a plan needs the responder role.".into(),
-        )]),
-        Err(e) => back(vec![("run_error".into(), e.to_string())]),
+        Err(e) => back(&e).await,
     }
 }

@@ -76,17 +76,28 @@ fn nul_in_form(form: &[u8]) -> Option<String> {
         .map(|(k, _)| k.replace('\0', ""))
 }
 
-/// The innermost key of a JSON document under which a string holds a NUL (`body` at the top).
+/// The path (`plan.steps.0.params.url.set`) of the first string of a JSON document that holds a
+/// NUL (`body` when it is the document itself).
 fn nul_in_json(json: &[u8]) -> Option<String> {
-    fn walk(value: &serde_json::Value, key: &str) -> Option<String> {
+    fn walk(value: &serde_json::Value, path: &str) -> Option<String> {
+        let under = |key: &str| {
+            if path.is_empty() {
+                key.to_owned()
+            } else {
+                format!("{path}.{key}")
+            }
+        };
         match value {
-            serde_json::Value::String(s) if s.contains('\0') => Some(key.to_owned()),
-            serde_json::Value::Array(items) => items.iter().find_map(|v| walk(v, key)),
+            serde_json::Value::String(s) if s.contains('\0') => Some(path.to_owned()),
+            serde_json::Value::Array(items) => items
+                .iter()
+                .enumerate()
+                .find_map(|(i, v)| walk(v, &under(&i.to_string()))),
             serde_json::Value::Object(map) => map.iter().find_map(|(k, v)| {
                 if k.contains('\0') {
-                    Some(key.to_owned())
+                    Some(under(&k.replace('\0', "")))
                 } else {
-                    walk(v, k)
+                    walk(v, &under(k))
                 }
             }),
             _ => None,
@@ -94,7 +105,7 @@ fn nul_in_json(json: &[u8]) -> Option<String> {
     }
     // A body that does not parse is left to its handler, which says what is wrong with it.
     let value: serde_json::Value = serde_json::from_slice(json).ok()?;
-    walk(&value, "body")
+    walk(&value, "").map(|p| if p.is_empty() { "body".to_owned() } else { p })
 }
 
 #[cfg(test)]
@@ -112,9 +123,14 @@ mod tests {
     }
 
     #[test]
-    fn a_nul_in_json_names_the_innermost_key() {
+    fn a_nul_in_json_names_its_path() {
         let body = br#"{"number":"INC-1","doc":{"summary":"a\u0000b"}}"#;
-        assert_eq!(nul_in_json(body).as_deref(), Some("summary"));
+        assert_eq!(nul_in_json(body).as_deref(), Some("doc.summary"));
+        let plan = br#"{"plan":{"steps":[{"params":{"url":{"set":"x\u0000"}}}]}}"#;
+        assert_eq!(
+            nul_in_json(plan).as_deref(),
+            Some("plan.steps.0.params.url.set")
+        );
         assert_eq!(nul_in_json(br#"{"a":["x","y"]}"#), None);
         assert_eq!(nul_in_json(b"not json"), None);
     }

@@ -66,28 +66,51 @@ fn parse_networks(list: &str) -> Result<Vec<IpNet>, String> {
         .collect()
 }
 
-/// The address a connection to `ip` really reaches: an IPv4-mapped IPv6 address is its IPv4
-/// address, and the unspecified address (`0.0.0.0`, `::`) reaches this host's loopback.
+/// The address a connection to `ip` really reaches, for checking: an IPv4 address written as
+/// IPv6 (mapped `::ffff:a.b.c.d`, the deprecated compatible `::a.b.c.d`, or NAT64's well-known
+/// `64:ff9b::a.b.c.d`, which a NAT64 gateway forwards to the IPv4 address) is that IPv4 address,
+/// and the unspecified address (`0.0.0.0`, `::`) reaches this host's loopback.
 pub fn canonical(ip: IpAddr) -> IpAddr {
     match ip {
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => canonical(IpAddr::V4(v4)),
-            None if v6.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
-            None => ip,
-        },
+        IpAddr::V6(v6) if v6.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+        IpAddr::V6(v6) if v6.is_loopback() => ip,
+        IpAddr::V6(v6) => {
+            let s = v6.segments();
+            let embedded = || Ipv4Addr::from(((s[6] as u32) << 16) | s[7] as u32);
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                canonical(IpAddr::V4(v4))
+            } else if s[..6] == [0; 6] || s[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
+                canonical(IpAddr::V4(embedded()))
+            } else {
+                ip
+            }
+        }
         IpAddr::V4(v4) if v4.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
         IpAddr::V4(_) => ip,
     }
 }
 
+/// Whether `ip` is an address of this host: loopback, or one the kernel lets us bind to (an
+/// interface's address). No packet is sent.
+pub fn is_local(ip: IpAddr) -> bool {
+    ip.is_loopback() || std::net::UdpSocket::bind(SocketAddr::new(ip, 0)).is_ok()
+}
+
 /// Whether connecting to `target` reaches this server, which listens on `own`: the same port,
-/// and the same address or a loopback one while we listen on loopback or on every address.
-pub fn reaches_self(target: SocketAddr, own: &[SocketAddr]) -> bool {
+/// and the same address, or — while we listen on every address — any address of this host
+/// (`local` says which are).
+pub fn reaches_self(
+    target: SocketAddr,
+    own: &[SocketAddr],
+    local: impl Fn(IpAddr) -> bool,
+) -> bool {
     let ip = canonical(target.ip());
     own.iter().any(|o| {
         let mine = canonical(o.ip());
         target.port() == o.port()
-            && (ip == mine || (ip.is_loopback() && (mine.is_loopback() || o.ip().is_unspecified())))
+            && (ip == mine
+                || (ip.is_loopback() && mine.is_loopback())
+                || (o.ip().is_unspecified() && local(ip)))
     })
 }
 
@@ -123,7 +146,7 @@ impl Reach {
         }
         for addr in &addrs {
             self.policy.check(addr.ip())?;
-            if !self.allow_self && reaches_self(*addr, &self.own) {
+            if !self.allow_self && reaches_self(*addr, &self.own, is_local) {
                 return Err(
                     "this step calls the Nightwatch server itself, which is not allowed \
                      (set NIGHTWATCH_ALLOW_SELF_TARGET=true to allow it)"
@@ -153,6 +176,8 @@ mod tests {
             "fd00:ec2::254",
             "100.100.100.200",
             "::ffff:169.254.169.254",
+            "::169.254.169.254",
+            "64:ff9b::a9fe:a9fe",
         ] {
             assert!(p.check(ip(denied)).is_err(), "{denied} passed");
         }
@@ -191,7 +216,8 @@ mod tests {
 
     #[test]
     fn every_spelling_of_this_servers_address_reaches_it() {
-        let own = [SocketAddr::from(([127, 0, 0, 1], 3000))];
+        let own = [SocketAddr::from(([0, 0, 0, 0], 3000))];
+        let local = |ip: IpAddr| ip.is_loopback() || ip == "192.0.2.2".parse::<IpAddr>().unwrap();
         for target in [
             "127.0.0.1:3000",
             "0.0.0.0:3000",
@@ -200,11 +226,37 @@ mod tests {
             "[::]:3000",
             "[::1]:3000",
             "127.0.0.2:3000",
+            "192.0.2.2:3000",
+            "[::ffff:192.0.2.2]:3000",
         ] {
-            assert!(reaches_self(target.parse().unwrap(), &own), "{target}");
+            assert!(
+                reaches_self(target.parse().unwrap(), &own, local),
+                "{target}"
+            );
         }
-        assert!(!reaches_self("127.0.0.1:3001".parse().unwrap(), &own));
-        assert!(!reaches_self("10.0.0.1:3000".parse().unwrap(), &own));
+        assert!(!reaches_self(
+            "127.0.0.1:3001".parse().unwrap(),
+            &own,
+            local
+        ));
+        assert!(
+            !reaches_self("10.0.0.1:3000".parse().unwrap(), &own, local),
+            "another host"
+        );
+        let on_loopback = [SocketAddr::from(([127, 0, 0, 1], 3000))];
+        assert!(
+            !reaches_self("192.0.2.2:3000".parse().unwrap(), &on_loopback, local),
+            "we do not listen there"
+        );
+    }
+
+    #[test]
+    fn this_hosts_addresses_are_local_and_others_are_not() {
+        assert!(is_local("127.0.0.1".parse().unwrap()));
+        assert!(
+            !is_local("192.0.2.77".parse().unwrap()),
+            "TEST-NET-1 is on no interface"
+        );
     }
 
     #[tokio::test]

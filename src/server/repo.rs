@@ -9,6 +9,7 @@ pub mod postmortems;
 pub mod reminders;
 pub mod runs;
 pub mod schedules;
+pub mod secrets;
 pub mod users;
 
 /// Whether `error` is a unique-constraint violation (on either database), by error kind — never

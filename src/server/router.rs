@@ -19,7 +19,7 @@ use crate::model::AppError;
 use crate::server::AppState;
 use crate::server::auth::session_user;
 use crate::server::session_store::SqlSessionStore;
-use crate::server::{forms, input_guard, metrics, security};
+use crate::server::{forms, input_guard, metrics, plain_forms, security};
 
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "nightwatch_session";
@@ -65,6 +65,14 @@ pub fn build_router(state: AppState) -> Router {
         .layer(middleware::from_fn(server_fn_status))
         .layer(sessions)
         .layer(middleware::from_fn(refuse_cross_site))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            plain_forms::outcome_in_url,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            plain_forms::verify_feedback,
+        ))
         .layer(middleware::from_fn(input_guard::refuse_nul))
         .layer(
             TraceLayer::new_for_http()

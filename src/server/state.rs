@@ -6,6 +6,7 @@ use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 use sqlx::AnyPool;
 
+use crate::model::AppError;
 use crate::server::config::Config;
 use crate::server::jobs::executor::{Executor, ExecutorSettings};
 use crate::server::throttle::LoginThrottle;
@@ -23,6 +24,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Executes plan runs in the background.
     pub executor: Executor,
+    /// Signs what plain form posts carry back in a page's URL (read once from the database).
+    feedback_key: Arc<tokio::sync::OnceCell<Vec<u8>>>,
 }
 
 impl AppState {
@@ -34,7 +37,27 @@ impl AppState {
             throttle: Arc::new(LoginThrottle::default()),
             executor: Executor::new(pool.clone(), ExecutorSettings::from_config(&config)),
             config: Arc::new(config),
+            feedback_key: Arc::default(),
         }
+    }
+
+    /// The key that signs plain-form feedback: drawn by the first instance that needs it and
+    /// shared by all through the database.
+    pub async fn feedback_key(&self) -> Result<Vec<u8>, AppError> {
+        self.feedback_key
+            .get_or_try_init(|| async {
+                let hex =
+                    crate::server::repo::secrets::get_or_create(&self.pool, "feedback", || {
+                        use rand::RngCore;
+                        let mut key = [0u8; 32];
+                        rand::rngs::OsRng.fill_bytes(&mut key);
+                        hex::encode(key)
+                    })
+                    .await?;
+                hex::decode(hex).map_err(|_| AppError::Internal)
+            })
+            .await
+            .cloned()
     }
 }
 

@@ -3,6 +3,7 @@
 pub mod action_items;
 pub mod badges;
 pub mod chart;
+pub mod feedback;
 pub mod form;
 pub mod schedule;
 pub mod shell;

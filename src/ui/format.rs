@@ -38,6 +38,25 @@ pub fn document_title(page: &str) -> String {
     raw_text(&format!("{page} · Nightwatch"))
 }
 
+/// `people` with `me` moved to the front (when they are among them): pickers offer the person
+/// choosing first.
+pub fn me_first(mut people: Vec<String>, me: Option<&str>) -> Vec<String> {
+    if let Some(at) = me.and_then(|me| people.iter().position(|p| p == me)) {
+        let mine = people.remove(at);
+        people.insert(0, mine);
+    }
+    people
+}
+
+/// A count with its noun: `1 incident`, `3 incidents`.
+pub fn count(n: u64, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 /// An instant as `2026-11-23 09:30 UTC`.
 pub fn instant(at: DateTime<Utc>) -> String {
     at.format("%Y-%m-%d %H:%M UTC").to_string()
@@ -75,6 +94,14 @@ pub fn url_encode(value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_person_choosing_comes_first() {
+        let people = vec!["ann".to_owned(), "bob".to_owned(), "cy".to_owned()];
+        assert_eq!(me_first(people.clone(), Some("bob")), ["bob", "ann", "cy"]);
+        assert_eq!(me_first(people.clone(), Some("zed")), people);
+        assert_eq!(me_first(people.clone(), None), people);
+    }
 
     #[test]
     fn markup_in_text_is_written_as_entities() {

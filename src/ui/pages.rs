@@ -22,3 +22,11 @@ pub fn number_param() -> impl Fn() -> Option<i64> + Copy + Send + Sync + 'static
             .and_then(|n| n.parse::<i64>().ok())
     }
 }
+
+/// Answers the page with 404 (the page itself says what is missing).
+pub fn not_found_status() {
+    #[cfg(feature = "ssr")]
+    if let Some(res) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+        res.set_status(http::StatusCode::NOT_FOUND);
+    }
+}

@@ -188,8 +188,13 @@ async fn demo_data_fills_an_empty_database_once() {
         .unwrap();
     assert!(out.status.success(), "{out:?}");
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("added 25 demo incidents"), "{stdout}");
-    assert!(stdout.contains("password: "), "{stdout}");
+    assert!(stdout.contains("Demo data: 25 incidents"), "{stdout}");
+    let last: Vec<&str> = stdout.lines().rev().take(6).collect();
+    assert!(
+        last.iter().any(|l| l.contains("password: "))
+            && last.iter().any(|l| l.contains("admin (admin)")),
+        "the credentials, the admin's included, are the last lines: {stdout}"
+    );
 
     let pool = nightwatch::server::db::connect(&url, 1).await.unwrap();
     let page = nightwatch::server::repo::incidents::list(&pool, &Default::default())

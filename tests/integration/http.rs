@@ -97,15 +97,17 @@ db_test! {
 }
 
 db_test! {
-    async fn a_plain_form_with_a_wrong_password_goes_back_with_the_error(db) {
+    async fn a_plain_form_with_a_wrong_password_goes_back_with_the_error_and_the_username(db) {
         let app = TestApp::new(&db);
-        let mut req = app.form_request("login", &[("username", "x"), ("password", "y")], None, "text/html");
-        req.headers_mut().insert(header::REFERER, "http://localhost/login".parse().unwrap());
+        let mut req = app.form_request("login", &[("username", "xavier"), ("password", "wrong password")], None, "text/html");
+        req.headers_mut().insert(header::REFERER, "http://localhost/login?next=%2Fboard".parse().unwrap());
         let res = app.send(req).await;
-        assert_eq!(res.status(), StatusCode::FOUND);
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
         let location = res.headers()[header::LOCATION].to_str().unwrap().to_owned();
-        assert!(location.starts_with("http://localhost/login?"), "{location}");
-        assert!(location.contains("__err="), "{location}");
+        assert!(location.starts_with("/login?next=%2Fboard&form=login&ek=unauthorized&e=&v.username=xavier&sig="), "{location}");
+        assert!(!location.contains("__err") && !location.contains("wrong+password"), "readable, and no password: {location}");
+        let page = text(app.get(&location, None).await).await;
+        assert!(page.contains("value=\"xavier\""), "the username is typed again");
     }
 }
 

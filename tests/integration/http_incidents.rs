@@ -55,14 +55,14 @@ db_test! {
         let number: IncidentNumber = serde_json::from_str(&text(res).await).unwrap();
 
         let n = number.to_string();
-        let res = app.call("transition_incident", &[("number", &n), ("to", "mitigating"), ("note", "x"), ("version", "1")], Some(&rita)).await;
+        let res = app.call("transition_incident", &[("number", &n), ("from", "open"), ("to", "mitigating"), ("note", "x")], Some(&rita)).await;
         assert_eq!(res.status(), StatusCode::FORBIDDEN, "a responder may not move the incident");
 
         let cora = app.sign_in("cora", PASSWORD).await;
-        let res = app.call("transition_incident", &[("number", &n), ("to", "mitigating"), ("note", "rolling back"), ("version", "1")], Some(&cora)).await;
+        let res = app.call("transition_incident", &[("number", &n), ("from", "open"), ("to", "mitigating"), ("note", "rolling back")], Some(&cora)).await;
         assert_eq!(res.status(), StatusCode::OK);
-        let res = app.call("transition_incident", &[("number", &n), ("to", "recovered"), ("note", "stale"), ("version", "1")], Some(&cora)).await;
-        assert_eq!(res.status(), StatusCode::CONFLICT, "a stale version loses");
+        let res = app.call("transition_incident", &[("number", &n), ("from", "open"), ("to", "mitigating"), ("note", "stale")], Some(&cora)).await;
+        assert_eq!(res.status(), StatusCode::CONFLICT, "a move from a status it no longer has loses");
         let res = app.call("add_note", &[("number", &n), ("body", "customers notified"), ("occurred_at", "")], Some(&rita)).await;
         assert_eq!(res.status(), StatusCode::OK);
 

@@ -39,7 +39,10 @@ db_test! {
         assert_eq!((view.number, view.version), (number, 1));
 
         let html = text(app.get(&format!("/plans/{number}"), Some(&vera)).await).await;
-        assert!(html.contains("Kill a node") && html.contains("stored secret"), "the plan page renders");
+        assert!(html.contains("Kill a node") && html.contains("shown to responders and up"), "a viewer reads the steps, not their values");
+        assert!(!html.contains("chaos.example"), "no URL for a viewer");
+        let html = text(app.get(&format!("/plans/{number}"), Some(&rita)).await).await;
+        assert!(html.contains("chaos.example") && html.contains("stored secret"), "a responder reads the values, secrets masked");
         assert!(text(app.get("/plans", Some(&vera)).await).await.contains("Cache node loss"));
     }
 }
@@ -94,7 +97,7 @@ db_test! {
 
         let res = app.send(plain_post(&run_path, &[("steps.1.url", "https://checkout.example/health")], &vera)).await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
-        assert!(location(&res).contains("run_error=Running+a+plan+needs+the+responder+role"), "{}", location(&res));
+        assert!(location(&res).contains("form=run_plan&ek=conflict&e=Running+a+plan+needs+the+responder+role"), "{}", location(&res));
 
         let res = app.send(plain_post(&run_path, &[("steps.1.url", "not a url")], &rita)).await;
         let back = location(&res);
@@ -108,7 +111,7 @@ db_test! {
         assert!(to.starts_with("/runs/"), "{to}");
         let number: i64 = to.trim_start_matches("/runs/").parse().unwrap();
         let run = || async {
-            let body = text(app.call("get_run", &[("number", &number.to_string())], Some(&vera)).await).await;
+            let body = text(app.call("get_run", &[("number", &number.to_string())], Some(&rita)).await).await;
             serde_json::from_str::<RunView>(&body).unwrap()
         };
         for _ in 0..100 {
@@ -117,7 +120,7 @@ db_test! {
         }
         assert_eq!(run().await.params[1]["url"], "https://checkout.example/health");
         let html = text(app.get(&to, Some(&vera)).await).await;
-        assert!(html.contains("Failover drill") && html.contains("Waiting for confirmation"), "the run page renders");
+        assert!(html.contains("Failover drill") && html.contains("Waiting for a commander to confirm"), "the run page renders");
         assert!(text(app.get("/runs", Some(&vera)).await).await.contains(&format!("Run #{number}")));
         assert!(text(app.get(&format!("/plans/{plan}"), Some(&vera)).await).await.contains(&format!("Run #{number}")), "the plan's history");
 

@@ -174,8 +174,8 @@ db_test! {
         for section in ["## Summary", "## Impact", "## Timeline", "## Root causes", "## Contributing factors", "## 5 whys", "## Lessons", "### What went well", "### What went wrong", "### Where we got lucky", "## Corrective and preventive actions"] {
             assert!(md.contains(&format!("\n{section}\n")), "missing {section}:\n{md}");
         }
-        assert!(md.contains("1. **Why?** Why did payments fail?\n   **Because** The gateway certificate expired"));
-        assert!(md.contains("| Alert on certificate expiry | preventive | P1 | cora | 2030-01-01 | todo |"));
+        assert!(md.contains("1. **Why did payments fail?**\n   - The gateway certificate expired\n"), "{md}");
+        assert!(md.contains("| Alert on certificate expiry | Preventive | P1 | cora | 2030-01-01 | To do |"), "{md}");
         assert!(md.contains("- Fast rollback"));
         assert!(md.contains("Declared as SEV1"), "the timeline is imported");
         assert_eq!(app.get("/incidents/INC-1/postmortem.md", None).await.status(), StatusCode::SEE_OTHER, "sign-in first");

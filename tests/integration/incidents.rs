@@ -59,11 +59,11 @@ db_test! {
     async fn a_walk_through_the_lifecycle_writes_every_step_on_the_timeline(db) {
         let cmdr = commander(&db.pool).await;
         let n = declare(&db.pool, &cmdr, "Checkout errors", "sev1", "payments", "", 30).await;
-        service::transition(&db.pool, &cmdr, n, IncidentStatus::Mitigating, "rolling back", version(&db.pool, n).await).await.unwrap();
+        service::transition(&db.pool, &cmdr, n, IncidentStatus::Open, IncidentStatus::Mitigating, "rolling back").await.unwrap();
         let after_ack = repo::find_detail(&db.pool, n).await.unwrap().unwrap();
         let acked = after_ack.timestamps.acknowledged_at.expect("the first action acknowledges");
-        service::transition(&db.pool, &cmdr, n, IncidentStatus::Recovered, "error rate normal", version(&db.pool, n).await).await.unwrap();
-        service::transition(&db.pool, &cmdr, n, IncidentStatus::Mitigating, "errors are back", version(&db.pool, n).await).await.unwrap();
+        service::transition(&db.pool, &cmdr, n, IncidentStatus::Mitigating, IncidentStatus::Recovered, "error rate normal").await.unwrap();
+        service::transition(&db.pool, &cmdr, n, IncidentStatus::Recovered, IncidentStatus::Mitigating, "errors are back").await.unwrap();
 
         let detail = repo::find_detail(&db.pool, n).await.unwrap().unwrap();
         assert_eq!(detail.summary.status, IncidentStatus::Mitigating);
@@ -86,9 +86,9 @@ db_test! {
         let cmdr = commander(&db.pool).await;
         let n = declare(&db.pool, &cmdr, "Queue backlog", "sev3", "jobs", "", 5).await;
         let v = version(&db.pool, n).await;
-        let skip = service::transition(&db.pool, &cmdr, n, IncidentStatus::Recovered, "done?", v).await;
+        let skip = service::transition(&db.pool, &cmdr, n, IncidentStatus::Open, IncidentStatus::Recovered, "done?").await;
         assert!(matches!(skip, Err(AppError::Conflict(_))), "{skip:?}");
-        let no_note = service::transition(&db.pool, &cmdr, n, IncidentStatus::Mitigating, " ", v).await;
+        let no_note = service::transition(&db.pool, &cmdr, n, IncidentStatus::Open, IncidentStatus::Mitigating, " ").await;
         assert!(no_note.unwrap_err().field_message("note").is_some());
         let detail = repo::find_detail(&db.pool, n).await.unwrap().unwrap();
         assert_eq!(detail.summary.status, IncidentStatus::Open);
@@ -101,10 +101,10 @@ db_test! {
     async fn reviewed_is_refused_until_a_postmortem_is_published(db) {
         let cmdr = commander(&db.pool).await;
         let n = declare(&db.pool, &cmdr, "Disk full", "sev2", "db", "", 5).await;
-        for (to, note) in [(IncidentStatus::Mitigating, "cleaning"), (IncidentStatus::Recovered, "space freed")] {
-            service::transition(&db.pool, &cmdr, n, to, note, version(&db.pool, n).await).await.unwrap();
+        for (from, to, note) in [(IncidentStatus::Open, IncidentStatus::Mitigating, "cleaning"), (IncidentStatus::Mitigating, IncidentStatus::Recovered, "space freed")] {
+            service::transition(&db.pool, &cmdr, n, from, to, note).await.unwrap();
         }
-        let err = service::transition(&db.pool, &cmdr, n, IncidentStatus::Reviewed, "reviewed", version(&db.pool, n).await).await.unwrap_err();
+        let err = service::transition(&db.pool, &cmdr, n, IncidentStatus::Recovered, IncidentStatus::Reviewed, "reviewed").await.unwrap_err();
         assert!(matches!(&err, AppError::Conflict(m) if m.contains("postmortem")), "{err:?}");
     }
 }
@@ -116,7 +116,7 @@ db_test! {
         let v = version(&db.pool, n).await;
         // Make every timeline insert fail, after the incident row was already updated.
         crate::support::fail_every(&db, "BEFORE INSERT ON incident_events").await;
-        let res = service::transition(&db.pool, &cmdr, n, IncidentStatus::Mitigating, "on it", v).await;
+        let res = service::transition(&db.pool, &cmdr, n, IncidentStatus::Open, IncidentStatus::Mitigating, "on it").await;
         assert_eq!(res, Err(AppError::Internal));
         let detail = repo::find_detail(&db.pool, n).await.unwrap().unwrap();
         assert_eq!(detail.summary.status, IncidentStatus::Open, "no change without its event");
@@ -130,17 +130,16 @@ db_test! {
     async fn of_two_concurrent_transitions_exactly_one_wins(db) {
         let cmdr = commander(&db.pool).await;
         let n = declare(&db.pool, &cmdr, "Cache stampede", "sev2", "cache", "", 5).await;
-        let v = version(&db.pool, n).await;
         let runs = (0..2).map(|i| {
             let (pool, cmdr) = (db.pool.clone(), cmdr.clone());
             tokio::spawn(async move {
-                service::transition(&pool, &cmdr, n, IncidentStatus::Mitigating, &format!("attempt {i}"), v).await
+                service::transition(&pool, &cmdr, n, IncidentStatus::Open, IncidentStatus::Mitigating, &format!("attempt {i}")).await
             })
         });
         let results: Vec<_> = futures::future::join_all(runs).await.into_iter().map(Result::unwrap).collect();
         assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1, "{results:?}");
         let loser = results.iter().find(|r| r.is_err()).unwrap();
-        assert!(matches!(loser, Err(AppError::Conflict(m)) if m.contains("changed by someone else")), "{loser:?}");
+        assert!(matches!(loser, Err(AppError::Conflict(m)) if m.contains("changed the status")), "{loser:?}");
         let detail = repo::find_detail(&db.pool, n).await.unwrap().unwrap();
         assert_eq!(detail.timeline.len(), 2);
     }
@@ -159,8 +158,10 @@ db_test! {
         assert!(err.field_message("body").is_some());
 
         let detail = repo::find_detail(&db.pool, n).await.unwrap().unwrap();
-        let note = &detail.timeline[1];
+        // Entries are in the order things happened: the note is dated before the declaration.
+        let note = &detail.timeline[0];
         assert_eq!(note.data.text(), Some("saw the first alert"));
+        assert!(matches!(detail.timeline[1].data, EventData::Declared { .. }));
         assert!(note.occurred_at < note.recorded_at - Duration::minutes(40));
         assert!(detail.timestamps.acknowledged_at.is_some(), "a note is a human action");
     }
@@ -171,9 +172,9 @@ db_test! {
         let cmdr = commander(&db.pool).await;
         user(&db.pool, "relief", Role::Commander, PASSWORD).await;
         let n = declare(&db.pool, &cmdr, "Outage", "sev1", "edge", "", 5).await;
-        service::assign_role(&db.pool, &cmdr, n, IncidentRole::Commander, "cmdr", version(&db.pool, n).await).await.unwrap();
-        service::assign_role(&db.pool, &cmdr, n, IncidentRole::Commander, "Relief", version(&db.pool, n).await).await.unwrap();
-        let err = service::assign_role(&db.pool, &cmdr, n, IncidentRole::Scribe, "nobody", version(&db.pool, n).await).await.unwrap_err();
+        service::assign_role(&db.pool, &cmdr, n, IncidentRole::Commander, "", "cmdr").await.unwrap();
+        service::assign_role(&db.pool, &cmdr, n, IncidentRole::Commander, "cmdr", "Relief").await.unwrap();
+        let err = service::assign_role(&db.pool, &cmdr, n, IncidentRole::Scribe, "", "nobody").await.unwrap_err();
         assert!(err.field_message("username").is_some());
 
         let detail = repo::find_detail(&db.pool, n).await.unwrap().unwrap();
@@ -184,13 +185,39 @@ db_test! {
 }
 
 db_test! {
-    async fn a_stale_version_is_refused_as_a_conflict(db) {
+    async fn a_note_between_loading_and_moving_does_not_refuse_the_move(db) {
+        let cmdr = commander(&db.pool).await;
+        let n = declare(&db.pool, &cmdr, "Checkout errors", "sev2", "checkout", "", 5).await;
+        // The commander's page shows Open and SEV2; meanwhile a teammate adds a note and an item.
+        service::add_note(&db.pool, &cmdr, n, "teammate: error rate 40%", "", None).await.unwrap();
+        let item = nightwatch::model::action_item::NewActionItem::parse("Add an alert", "cmdr", "2030-01-01", "p2", "preventive").unwrap();
+        nightwatch::server::service::action_items::create(&db.pool, &cmdr, nightwatch::model::action_item::ItemSource::Incident(n), &item).await.unwrap();
+        service::transition(&db.pool, &cmdr, n, IncidentStatus::Open, IncidentStatus::Mitigating, "rolling back").await.unwrap();
+        service::change_severity(&db.pool, &cmdr, n, Severity::Sev2, Severity::Sev1, "spreading").await.unwrap();
+        service::assign_role(&db.pool, &cmdr, n, IncidentRole::Scribe, "", "cmdr").await.unwrap();
+        let detail = repo::find_detail(&db.pool, n).await.unwrap().unwrap();
+        assert_eq!((detail.summary.status, detail.summary.severity), (IncidentStatus::Mitigating, Severity::Sev1));
+    }
+}
+
+db_test! {
+    async fn a_change_to_the_same_fact_since_loading_is_refused_and_changes_nothing(db) {
         let cmdr = commander(&db.pool).await;
         let n = declare(&db.pool, &cmdr, "Stale", "sev4", "docs", "", 5).await;
-        let v = version(&db.pool, n).await;
-        service::add_note(&db.pool, &cmdr, n, "someone else wrote", "", None).await.unwrap();
-        let res = service::change_severity(&db.pool, &cmdr, n, Severity::Sev2, "worse", v).await;
-        assert!(matches!(res, Err(AppError::Conflict(_))), "{res:?}");
+        service::transition(&db.pool, &cmdr, n, IncidentStatus::Open, IncidentStatus::Mitigating, "first").await.unwrap();
+        service::change_severity(&db.pool, &cmdr, n, Severity::Sev4, Severity::Sev3, "first").await.unwrap();
+        service::assign_role(&db.pool, &cmdr, n, IncidentRole::Scribe, "", "cmdr").await.unwrap();
+        let before = repo::find_detail(&db.pool, n).await.unwrap().unwrap();
+        // A second page, loaded before those changes, tries the same facts.
+        let moved = service::transition(&db.pool, &cmdr, n, IncidentStatus::Open, IncidentStatus::Mitigating, "second").await;
+        assert!(matches!(&moved, Err(AppError::Conflict(m)) if m.contains("status") && m.contains("Mitigating")), "{moved:?}");
+        let severity = service::change_severity(&db.pool, &cmdr, n, Severity::Sev4, Severity::Sev2, "second").await;
+        assert!(matches!(&severity, Err(AppError::Conflict(m)) if m.contains("severity")), "{severity:?}");
+        let role = service::assign_role(&db.pool, &cmdr, n, IncidentRole::Scribe, "", "cmdr").await;
+        assert!(matches!(&role, Err(AppError::Conflict(m)) if m.contains("scribe")), "{role:?}");
+        let after = repo::find_detail(&db.pool, n).await.unwrap().unwrap();
+        assert_eq!(after.timeline.len(), before.timeline.len());
+        assert_eq!(after.version, before.version);
         let missing = service::add_note(&db.pool, &cmdr, IncidentNumber(9999), "x", "", None).await;
         assert_eq!(missing, Err(AppError::NotFound));
     }
@@ -209,7 +236,7 @@ db_test! {
             declare(&db.pool, &cmdr, &title, sev, service, tag, 100 - i).await;
         }
         let mitigating = IncidentNumber(1);
-        service::transition(&db.pool, &cmdr, mitigating, IncidentStatus::Mitigating, "x", version(&db.pool, mitigating).await).await.unwrap();
+        service::transition(&db.pool, &cmdr, mitigating, IncidentStatus::Open, IncidentStatus::Mitigating, "x").await.unwrap();
 
         let all = repo::list(&db.pool, &IncidentFilter::default()).await.unwrap();
         assert_eq!(all.items.len(), 25);

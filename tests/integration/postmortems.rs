@@ -19,12 +19,15 @@ async fn recovered_incident(pool: &AnyPool, cmdr: &UserRecord) -> IncidentNumber
     let new =
         NewIncident::parse("Checkout down", "", "sev1", "checkout", "", "", Utc::now()).unwrap();
     let n = incidents::declare(pool, cmdr, &new).await.unwrap();
-    for (to, note) in [
-        (IncidentStatus::Mitigating, "rollback"),
-        (IncidentStatus::Recovered, "healthy"),
+    for (from, to, note) in [
+        (IncidentStatus::Open, IncidentStatus::Mitigating, "rollback"),
+        (
+            IncidentStatus::Mitigating,
+            IncidentStatus::Recovered,
+            "healthy",
+        ),
     ] {
-        let v = incident_repo::version(pool, n).await.unwrap().unwrap();
-        incidents::transition(pool, cmdr, n, to, note, v)
+        incidents::transition(pool, cmdr, n, from, to, note)
             .await
             .unwrap();
     }
@@ -69,8 +72,7 @@ db_test! {
         let pm = postmortems::open(&db.pool, &cmdr, n).await.unwrap();
         let pm = postmortems::save(&db.pool, &cmdr, n, &doc("Summary"), pm.version).await.unwrap();
 
-        let v = incident_repo::version(&db.pool, n).await.unwrap().unwrap();
-        let early = incidents::transition(&db.pool, &cmdr, n, IncidentStatus::Reviewed, "done", v).await;
+        let early = incidents::transition(&db.pool, &cmdr, n, IncidentStatus::Recovered, IncidentStatus::Reviewed, "done").await;
         assert!(matches!(early, Err(AppError::Conflict(_))), "{early:?}");
 
         let skip = postmortems::change_state(&db.pool, &cmdr, n, PostmortemState::Published, pm.version).await;
@@ -82,7 +84,7 @@ db_test! {
         let detail = incident_repo::find_detail(&db.pool, n).await.unwrap().unwrap();
         assert!(detail.postmortem_published);
         assert!(matches!(detail.timeline.last().unwrap().data, EventData::PostmortemPublished));
-        incidents::transition(&db.pool, &cmdr, n, IncidentStatus::Reviewed, "review complete", detail.version).await.unwrap();
+        incidents::transition(&db.pool, &cmdr, n, IncidentStatus::Recovered, IncidentStatus::Reviewed, "review complete").await.unwrap();
         let detail = incident_repo::find_detail(&db.pool, n).await.unwrap().unwrap();
         assert_eq!(detail.summary.status, IncidentStatus::Reviewed);
         assert!(detail.timestamps.reviewed_at.is_some());

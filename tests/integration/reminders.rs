@@ -13,7 +13,6 @@ use nightwatch::model::reminder::ReminderReason;
 use nightwatch::server::jobs::reminders::{
     Digest, InAppSender, ReminderSender, SendFuture, digests, run_if_due, send_day,
 };
-use nightwatch::server::repo::incidents as incident_repo;
 use nightwatch::server::repo::reminders as repo;
 use nightwatch::server::service::{action_items, incidents};
 
@@ -56,9 +55,8 @@ db_test! {
         }
         action_items::set_state(&db.pool, ids["Overdue but done"], ActionState::Done).await.unwrap();
         // Close the incident: its open action items are still owed, and still reminded.
-        for (to, note) in [(IncidentStatus::Mitigating, "m"), (IncidentStatus::Recovered, "r")] {
-            let v = incident_repo::version(&db.pool, n).await.unwrap().unwrap();
-            incidents::transition(&db.pool, &cmdr, n, to, note, v).await.unwrap();
+        for (from, to, note) in [(IncidentStatus::Open, IncidentStatus::Mitigating, "m"), (IncidentStatus::Mitigating, IncidentStatus::Recovered, "r")] {
+            incidents::transition(&db.pool, &cmdr, n, from, to, note).await.unwrap();
         }
 
         let got: Vec<(String, Vec<(String, ReminderReason)>)> = digests(&db.pool, today).await.unwrap().into_iter()

@@ -202,6 +202,13 @@ db_test! {
         let deadline = step("never recovers", ActionCode::PollUntil, &[("url", &format!("{base}/down")), ("interval", "100ms"), ("deadline", "400ms")]);
         let after = step("after", ActionCode::Wait, &[("duration", "1s")]);
 
+        let only_tolerated = plan(&db.pool, &eve, vec![tolerated.clone(), after.clone()]).await;
+        let (n, handle) = start(&db.pool, &executor, &eve, only_tolerated).await;
+        handle.await.unwrap();
+        let view = run(&db.pool, n).await;
+        assert_eq!(statuses(&view), [StepStatus::Failed, StepStatus::Passed], "the run went on");
+        assert_eq!(view.summary.status, RunStatus::Failed, "a tolerated failure still fails the run");
+
         let number = plan(&db.pool, &eve, vec![tolerated, deadline, after.clone()]).await;
         let (first, handle) = start(&db.pool, &executor, &eve, number).await;
         handle.await.unwrap();

@@ -374,3 +374,45 @@ db_test! {
         app.sign_in("rita", PASSWORD).await;
     }
 }
+
+db_test! {
+    async fn a_refused_plain_form_comes_back_signed_with_its_message_and_what_was_typed(db) {
+        let cmdr = user(&db.pool, "cmdr", Role::Commander, PASSWORD).await;
+        let new = NewIncident::parse("Disk full", "", "sev2", "db", "", "", Utc::now()).unwrap();
+        let n = incidents::declare(&db.pool, &cmdr, &new).await.unwrap();
+        let app = TestApp::new(&db);
+        let cookie = app.sign_in("cmdr", PASSWORD).await;
+        let page = format!("/incidents/{n}");
+        let mut req = app.form_request("add_note", &[("number", &n.to_string()), ("body", "saw it at the edge <first>"), ("occurred_at", "2999-01-01T00:00")], Some(&cookie), "text/html");
+        req.headers_mut().insert(header::REFERER, format!("http://localhost{page}?order=oldest").parse().unwrap());
+        let res = app.send(req).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let back = res.headers()[header::LOCATION].to_str().unwrap().to_owned();
+        assert!(back.starts_with(&format!("{page}?order=oldest&form=add_note&e.occurred_at=")), "{back}");
+        let html = text(app.get(&back, Some(&cookie)).await).await;
+        assert!(html.contains("This cannot be in the future."), "the message beside its field");
+        assert!(html.contains("saw it at the edge &lt;first&gt;</textarea>"), "the note typed is back, as text");
+
+        // The same feedback with its text changed (or no signature) is not shown: the page is
+        // loaded without it.
+        let forged = back.replace("This+cannot+be+in+the+future.", "Session+expired%3A+sign+in+at+evil.example");
+        let res = app.get(&forged, Some(&cookie)).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        assert_eq!(res.headers()[header::LOCATION], format!("{page}?order=oldest").as_str());
+        let unsigned = format!("{page}?form=add_note&e=Call+this+number");
+        assert_eq!(app.get(&unsigned, Some(&cookie)).await.headers()[header::LOCATION], page.as_str());
+    }
+}
+
+db_test! {
+    async fn a_username_longer_than_any_account_is_refused_without_being_remembered(db) {
+        user(&db.pool, "alice", Role::Viewer, PASSWORD).await;
+        let app = TestApp::new(&db);
+        let long = "x".repeat(10_000);
+        for _ in 0..10 {
+            let res = app.call("login", &[("username", &long), ("password", "whatever it is")], None).await;
+            assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "refused, never counted towards a wait");
+        }
+        app.sign_in("alice", PASSWORD).await;
+    }
+}

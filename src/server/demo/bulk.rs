@@ -217,6 +217,7 @@ impl<'a> Writer<'a> {
                 int(updated),
                 int(1 + story.events.len() as i64),
                 int(story.events.len() as i64),
+                Val::Int(story.new.impact_started_at.map(to_millis)),
             ]);
             for service in &story.new.services {
                 services.push(vec![
@@ -288,7 +289,7 @@ impl<'a> Writer<'a> {
             &mut tx,
             "incidents (id, number, title, description, severity, status, services, tags, \
              commander_id, detected_at, acknowledged_at, mitigated_at, resolved_at, reviewed_at, \
-             declared_by, created_at, updated_at, version, event_seq)",
+             declared_by, created_at, updated_at, version, event_seq, impact_started_at)",
             &incidents,
         )
         .await?;

@@ -260,7 +260,10 @@ impl Inner {
                     .await?;
                 self.status(number, RunStatus::WaitingForConfirmation)
                     .await?;
+                let waiting_since = Instant::now();
                 let answer = self.wait_for_decision(number, index, wake).await?;
+                // Recorded with the step: recovery time leaves a gate's wait out.
+                let waited_ms = i64::try_from(waiting_since.elapsed().as_millis()).ok();
                 self.status(number, RunStatus::Running).await?;
                 match answer {
                     Answer::Aborted => {
@@ -271,6 +274,7 @@ impl Inner {
                         let said = said(&by, &note);
                         let update = StepUpdate {
                             output: clean(&format!("Skipped by {said}")),
+                            waited_ms,
                             ..StepUpdate::status(StepStatus::Skipped)
                         };
                         self.step(number, index, &update).await?;
@@ -282,6 +286,7 @@ impl Inner {
                         confirmed = format!("Confirmed by {}", said(&by, &note));
                         let update = StepUpdate {
                             output: clean(&confirmed),
+                            waited_ms,
                             ..StepUpdate::status(StepStatus::Running)
                         };
                         self.step(number, index, &update).await?;
@@ -331,6 +336,7 @@ impl Inner {
                 output: clean(&output),
                 error: error.as_deref().map(clean),
                 awaiting: None,
+                waited_ms: None,
             };
             self.step(number, index, &update).await?;
             let detail = update
@@ -338,9 +344,12 @@ impl Inner {
                 .clone()
                 .unwrap_or_else(|| format!("took {:.1} s", started.elapsed().as_secs_f64()));
             self.note_step(&run, step, status, &detail).await?;
-            if status == StepStatus::Failed && step.on_failure == OnFailure::Abort {
+            if status == StepStatus::Failed {
+                // A failure the plan lets the run go on from still fails the run at its end.
                 ended = RunStatus::Failed;
-                break;
+                if step.on_failure == OnFailure::Abort {
+                    break;
+                }
             }
         }
         if ended == RunStatus::Aborted {

@@ -111,8 +111,8 @@ pub async fn insert(
     let id = IncidentId(Uuid::now_v7());
     sqlx::query(
         "INSERT INTO incidents (id, number, title, description, severity, status, services, tags, \
-         detected_at, declared_by, created_at, updated_at, version) \
-         VALUES ($1, $2, $3, $4, $5, 'open', $6, $7, $8, $9, $10, $11, 1)",
+         detected_at, declared_by, created_at, updated_at, version, impact_started_at) \
+         VALUES ($1, $2, $3, $4, $5, 'open', $6, $7, $8, $9, $10, $11, 1, $12)",
     )
     .bind(id.to_string())
     .bind(number.0)
@@ -125,6 +125,7 @@ pub async fn insert(
     .bind(declared_by.map(|u| u.to_string()))
     .bind(now)
     .bind(now)
+    .bind(new.impact_started_at.map(to_millis))
     .execute(&mut *conn)
     .await?;
     for service in &new.services {
@@ -157,51 +158,34 @@ pub async fn insert(
     Ok(id)
 }
 
-/// Claims the incident for a change: bumps its version if it is still `expected` (any version
-/// when `None`) and returns its state. This is the first write of the transaction, so concurrent
-/// changes queue here and a stale one is refused as a conflict.
+/// Claims incident `number` for a change in the caller's transaction and returns its state. The
+/// claim is a write to the incident row — its first in the transaction — so concurrent changes
+/// to one incident queue here, and each reads the state the one before it left. `bump` moves
+/// the version on (a change to a fact the page shows: status, severity, a role); a note or an
+/// action item does not, so a page loaded before it still acts on current facts.
 pub async fn lock_for_change(
     conn: &mut AnyConnection,
     number: IncidentNumber,
-    expected: Option<i64>,
+    bump: bool,
     now: i64,
 ) -> Result<IncidentState, AppError> {
-    let bumped = match expected {
-        Some(v) => {
-            sqlx::query(
-                "UPDATE incidents SET version = version + 1, updated_at = $1 WHERE number = $2 AND version = $3",
-            )
-            .bind(now)
-            .bind(number.0)
-            .bind(v)
-            .execute(&mut *conn)
-            .await?
-        }
-        None => {
-            sqlx::query("UPDATE incidents SET version = version + 1, updated_at = $1 WHERE number = $2")
-                .bind(now)
-                .bind(number.0)
-                .execute(&mut *conn)
-                .await?
-        }
-    };
-    if bumped.rows_affected() == 0 {
-        let exists: Option<i64> =
-            sqlx::query_scalar("SELECT version FROM incidents WHERE number = $1")
-                .bind(number.0)
-                .fetch_optional(&mut *conn)
-                .await?;
-        return Err(match exists {
-            None => AppError::NotFound,
-            Some(_) => AppError::Conflict(format!(
-                "{number} was changed by someone else after you loaded it. Look at the latest state and try again."
-            )),
-        });
+    let claimed = sqlx::query(
+        "UPDATE incidents SET version = version + CASE WHEN $1 THEN 1 ELSE 0 END, updated_at = $2 \
+         WHERE number = $3",
+    )
+    .bind(bump)
+    .bind(now)
+    .bind(number.0)
+    .execute(&mut *conn)
+    .await?;
+    if claimed.rows_affected() == 0 {
+        return Err(AppError::NotFound);
     }
     let row: StateRow = sqlx::query_as(
         "SELECT i.id, i.number, i.status, i.severity, i.commander_id, i.scribe_id, i.communications_id, \
          c.username AS commander_name, s.username AS scribe_name, m.username AS communications_name, \
-         i.detected_at, i.acknowledged_at, i.mitigated_at, i.resolved_at, i.reviewed_at, i.version \
+         i.impact_started_at, i.detected_at, i.acknowledged_at, i.mitigated_at, i.resolved_at, \
+         i.reviewed_at, i.version \
          FROM incidents i LEFT JOIN users c ON c.id = i.commander_id \
          LEFT JOIN users s ON s.id = i.scribe_id LEFT JOIN users m ON m.id = i.communications_id \
          WHERE i.number = $1",
@@ -224,6 +208,7 @@ struct StateRow {
     commander_name: Option<String>,
     scribe_name: Option<String>,
     communications_name: Option<String>,
+    impact_started_at: Option<i64>,
     detected_at: i64,
     acknowledged_at: Option<i64>,
     mitigated_at: Option<i64>,
@@ -242,6 +227,7 @@ impl TryFrom<StateRow> for IncidentState {
             status: r.status.parse().map_err(|_| corrupt("status"))?,
             severity: r.severity.parse().map_err(|_| corrupt("severity"))?,
             timestamps: Timestamps {
+                impact_started_at: ms(r.impact_started_at),
                 detected_at: from_millis(r.detected_at),
                 acknowledged_at: ms(r.acknowledged_at),
                 mitigated_at: ms(r.mitigated_at),
@@ -263,7 +249,7 @@ pub async fn save_state(conn: &mut AnyConnection, s: &IncidentState) -> Result<(
     sqlx::query(
         "UPDATE incidents SET status = $1, severity = $2, commander_id = $3, scribe_id = $4, \
          communications_id = $5, acknowledged_at = $6, mitigated_at = $7, resolved_at = $8, \
-         reviewed_at = $9 WHERE id = $10",
+         reviewed_at = $9, impact_started_at = $10 WHERE id = $11",
     )
     .bind(s.status.as_str())
     .bind(s.severity.as_str())
@@ -274,6 +260,7 @@ pub async fn save_state(conn: &mut AnyConnection, s: &IncidentState) -> Result<(
     .bind(t.mitigated_at.map(to_millis))
     .bind(t.resolved_at.map(to_millis))
     .bind(t.reviewed_at.map(to_millis))
+    .bind(t.impact_started_at.map(to_millis))
     .bind(s.id.to_string())
     .execute(&mut *conn)
     .await?;
@@ -393,6 +380,7 @@ impl TryFrom<SummaryRow> for IncidentSummary {
 #[derive(FromRow)]
 struct DetailRow {
     description: String,
+    impact_started_at: Option<i64>,
     scribe: Option<String>,
     communications: Option<String>,
     acknowledged_at: Option<i64>,
@@ -413,7 +401,8 @@ struct EventRow {
     corrects_id: Option<String>,
 }
 
-/// The incident with this number, with its timeline (oldest first).
+/// The incident with this number, with its timeline in the order things happened (a backdated
+/// note among the entries of its time; entry number breaks ties).
 pub async fn find_detail(
     pool: &AnyPool,
     number: IncidentNumber,
@@ -429,8 +418,8 @@ pub async fn find_detail(
     };
     let summary = IncidentSummary::try_from(summary)?;
     let detail: DetailRow = sqlx::query_as(
-        "SELECT i.description, s.username AS scribe, m.username AS communications, i.acknowledged_at, \
-         i.mitigated_at, i.resolved_at, i.reviewed_at, i.version FROM incidents i \
+        "SELECT i.description, i.impact_started_at, s.username AS scribe, m.username AS communications, \
+         i.acknowledged_at, i.mitigated_at, i.resolved_at, i.reviewed_at, i.version FROM incidents i \
          LEFT JOIN users s ON s.id = i.scribe_id LEFT JOIN users m ON m.id = i.communications_id \
          WHERE i.number = $1",
     )
@@ -440,7 +429,7 @@ pub async fn find_detail(
     let events: Vec<EventRow> = sqlx::query_as(
         "SELECT e.id, e.seq, e.data, e.occurred_at, e.recorded_at, u.username AS author, e.corrects_id \
          FROM incident_events e LEFT JOIN users u ON u.id = e.author_id \
-         WHERE e.incident_id = $1 ORDER BY e.seq",
+         WHERE e.incident_id = $1 ORDER BY e.occurred_at, e.seq",
     )
     .bind(summary.id.to_string())
     .fetch_all(pool)
@@ -465,6 +454,7 @@ pub async fn find_detail(
         .collect::<Result<Vec<_>, AppError>>()?;
     Ok(Some(IncidentDetail {
         timestamps: Timestamps {
+            impact_started_at: ms(detail.impact_started_at),
             detected_at: summary.detected_at,
             acknowledged_at: ms(detail.acknowledged_at),
             mitigated_at: ms(detail.mitigated_at),

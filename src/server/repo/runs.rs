@@ -107,6 +107,8 @@ pub struct StepUpdate {
     pub error: Option<String>,
     /// What it now waits for (with status waiting for confirmation).
     pub awaiting: Option<Awaiting>,
+    /// How long a gate waited for a person before the step ran (set once it is known).
+    pub waited_ms: Option<i64>,
 }
 
 impl StepUpdate {
@@ -117,6 +119,7 @@ impl StepUpdate {
             output: String::new(),
             error: None,
             awaiting: None,
+            waited_ms: None,
         }
     }
 
@@ -147,8 +150,9 @@ pub async fn set_step(
         "UPDATE run_steps SET status = $1, output = $2, error = $3, awaiting = $4, \
          decision = CASE WHEN $5 THEN NULL ELSE decision END, \
          started_at = CASE WHEN started_at IS NULL AND $6 THEN $7 ELSE started_at END, \
-         finished_at = CASE WHEN $8 THEN $9 ELSE finished_at END \
-         WHERE run_id = (SELECT id FROM runs WHERE number = $10 AND status IN ({})) AND idx = $11",
+         finished_at = CASE WHEN $8 THEN $9 ELSE finished_at END, \
+         waited_ms = COALESCE($10, waited_ms) \
+         WHERE run_id = (SELECT id FROM runs WHERE number = $11 AND status IN ({})) AND idx = $12",
         RunStatus::unfinished_sql()
     ))
     .bind(update.status.as_str())
@@ -161,6 +165,7 @@ pub async fn set_step(
     .bind(ms)
     .bind(update.status.is_finished())
     .bind(ms)
+    .bind(update.waited_ms)
     .bind(number)
     .bind(index as i64)
     .execute(pool)
@@ -413,6 +418,7 @@ struct StepRow {
     decided_by: Option<String>,
     weight: i64,
     mark: Option<String>,
+    waited_ms: Option<i64>,
 }
 
 /// Run `number` with its steps.
@@ -426,7 +432,7 @@ pub async fn find(pool: &AnyPool, number: i64) -> Result<Option<RunView>, AppErr
     };
     let steps: Vec<StepRow> = sqlx::query_as(
         "SELECT s.idx, s.name, s.action, s.phase, s.status, s.started_at, s.finished_at, s.output, s.error, \
-         s.awaiting, s.decision, s.decision_note, s.decided_by, s.weight, s.mark \
+         s.awaiting, s.decision, s.decision_note, s.decided_by, s.weight, s.mark, s.waited_ms \
          FROM run_steps s JOIN runs r ON r.id = s.run_id WHERE r.number = $1 ORDER BY s.idx",
     )
     .bind(number)
@@ -449,6 +455,7 @@ pub async fn find(pool: &AnyPool, number: i64) -> Result<Option<RunView>, AppErr
                 finished_at: instant(s.finished_at),
                 output: s.output,
                 output_hidden: false,
+                waited_ms: s.waited_ms,
                 error: s.error,
                 awaiting: s
                     .awaiting

@@ -64,6 +64,10 @@ pub async fn authenticate(
     client: Option<&str>,
 ) -> Result<UserRecord, AppError> {
     let name = username.trim().to_ascii_lowercase();
+    // No account has a longer name: refused before it is remembered by the throttle or logged.
+    if name.chars().count() > crate::model::user::USERNAME_MAX {
+        return Err(AppError::Unauthorized);
+    }
     let user_key = format!("user:{name}");
     let mut keys = vec![user_key.clone()];
     if let Some(client) = client {
@@ -82,7 +86,8 @@ pub async fn authenticate(
             Ok(user)
         }
         _ => {
-            tracing::info!(username = %name, client = client.unwrap_or("-"), "failed sign-in");
+            // Debug-quoted: what was typed cannot forge a log line or send terminal escapes.
+            tracing::info!(username = ?name, client = ?client, "failed sign-in");
             Err(AppError::Unauthorized)
         }
     }

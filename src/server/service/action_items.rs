@@ -44,7 +44,7 @@ pub async fn create(
             repo::insert(&mut tx, new, &owner, &ItemLink::Run(&run), actor.id, now).await?
         }
         ItemSource::Incident(number) => {
-            let state = incident_repo::lock_for_change(&mut tx, number, None, now).await?;
+            let state = incident_repo::lock_for_change(&mut tx, number, false, now).await?;
             let incident = state.id.to_string();
             let id = repo::insert(
                 &mut tx,

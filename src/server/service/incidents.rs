@@ -1,6 +1,11 @@
-//! Incident workflows. Every change claims the incident (version compare-and-set), applies the
-//! model's rules, saves the new state and appends its timeline event in one transaction: no
-//! change without its event, no event without its change.
+//! Incident workflows. Every change claims the incident row, applies the model's rules, saves
+//! the new state and appends its timeline event in one transaction: no change without its
+//! event, no event without its change.
+//!
+//! Conflicts are per fact. A move says which status it moves from, a severity change which
+//! severity it replaces, an assignment who it takes the role from; the change is refused only
+//! when that fact changed since the page was loaded. So of two moves made at once exactly one
+//! wins, while a teammate's note, an action item or a run's entry never refuses anything.
 
 use chrono::{DateTime, Utc};
 use sqlx::AnyPool;
@@ -10,7 +15,9 @@ use crate::model::error::Validator;
 use crate::model::incident::{
     IncidentNumber, IncidentRole, IncidentStatus, Severity, TransitionError, check_transition,
 };
-use crate::model::incident_input::{NewIncident, TextError, parse_past_instant, parse_text};
+use crate::model::incident_input::{
+    NewIncident, TextError, parse_impact_start, parse_past_instant, parse_text,
+};
 use crate::model::timeline::{EventData, EventId};
 use crate::server::db::to_millis;
 use crate::server::repo::incidents::{self as repo, IncidentState};
@@ -52,15 +59,16 @@ fn note(input: &str) -> Result<String, AppError> {
     })
 }
 
-/// One change to an incident: claims it (refusing a stale `expected` version), lets `apply`
-/// change its state and describe the change, counts it as a human response, saves the state and
-/// appends the event — all in one transaction, so neither lands without the other. The event
+/// One change to an incident: claims it, lets `apply` check what the caller saw and change its
+/// state and describe the change, counts it as a human response, saves the state and appends
+/// the event — all in one transaction, so neither lands without the other. `fact` says whether
+/// the change is to a fact a page shows (it moves the version on; a note does not). The event
 /// happened at `occurred_at` (default: now) and may correct an earlier event.
 async fn change<F>(
     pool: &AnyPool,
     actor: &UserRecord,
     number: IncidentNumber,
-    expected: Option<i64>,
+    fact: bool,
     (occurred_at, corrects): (Option<DateTime<Utc>>, Option<EventId>),
     apply: F,
 ) -> Result<(), AppError>
@@ -69,7 +77,7 @@ where
 {
     let now = Utc::now();
     let mut tx = pool.begin().await?;
-    let mut state = repo::lock_for_change(&mut tx, number, expected, to_millis(now)).await?;
+    let mut state = repo::lock_for_change(&mut tx, number, fact, to_millis(now)).await?;
     let event = apply(&mut state, now)?;
     state.timestamps.acknowledge(now);
     repo::save_state(&mut tx, &state).await?;
@@ -89,84 +97,94 @@ where
     Ok(())
 }
 
-/// Moves an incident to `to` with a note, if the state machine allows it and nobody changed the
-/// incident since `expected_version`.
+/// The refusal of a change whose caller saw `seen` where the incident now has `now`.
+fn changed_meanwhile(number: IncidentNumber, what: &str, now: &str) -> AppError {
+    AppError::Conflict(format!(
+        "Someone else changed the {what} of {number} while you were looking: it is now {now}. \
+         Check the timeline, then try again if your change is still needed."
+    ))
+}
+
+/// Moves an incident from status `from` (what the caller saw) to `to` with a note, if the state
+/// machine allows it and the status is still `from`.
 pub async fn transition(
     pool: &AnyPool,
     actor: &UserRecord,
     number: IncidentNumber,
+    from: IncidentStatus,
     to: IncidentStatus,
     note_text: &str,
-    expected_version: i64,
 ) -> Result<(), AppError> {
     let note = note(note_text)?;
     // Read before the change: publication is final, so it cannot be undone in between.
     let published = crate::server::repo::postmortems::is_published(pool, number).await?;
-    change(
-        pool,
-        actor,
-        number,
-        Some(expected_version),
-        (None, None),
-        |state, now| {
-            let from = state.status;
-            check_transition(from, to, &note, published).map_err(|e| match e {
-                TransitionError::NoteRequired => AppError::field("note", e.to_string()),
-                TransitionError::NotAllowed { .. } | TransitionError::PostmortemNotPublished => {
-                    AppError::Conflict(e.to_string())
-                }
-            })?;
-            state.timestamps.apply_transition(from, to, now);
-            state.status = to;
-            Ok(EventData::StatusChanged { from, to, note })
-        },
-    )
+    change(pool, actor, number, true, (None, None), |state, now| {
+        let current = state.status;
+        if current != from {
+            return Err(changed_meanwhile(number, "status", current.label()));
+        }
+        check_transition(current, to, &note, published).map_err(|e| match e {
+            TransitionError::NoteRequired => AppError::field("note", e.to_string()),
+            TransitionError::NotAllowed { .. } | TransitionError::PostmortemNotPublished => {
+                AppError::Conflict(e.to_string())
+            }
+        })?;
+        state.timestamps.apply_transition(current, to, now);
+        state.status = to;
+        Ok(EventData::StatusChanged {
+            from: current,
+            to,
+            note,
+        })
+    })
     .await
 }
 
-/// Changes the severity, with a note.
+/// Changes the severity from `from` (what the caller saw) to `to`, with a note.
 pub async fn change_severity(
     pool: &AnyPool,
     actor: &UserRecord,
     number: IncidentNumber,
+    from: Severity,
     to: Severity,
     note_text: &str,
-    expected_version: i64,
 ) -> Result<(), AppError> {
     let note = note(note_text)?;
-    change(
-        pool,
-        actor,
-        number,
-        Some(expected_version),
-        (None, None),
-        |state, _| {
-            let from = state.severity;
-            if from == to {
-                return Err(AppError::field(
-                    "severity",
-                    format!("{number} is already {to}."),
-                ));
-            }
-            state.severity = to;
-            Ok(EventData::SeverityChanged { from, to, note })
-        },
-    )
+    change(pool, actor, number, true, (None, None), |state, _| {
+        let current = state.severity;
+        if current != from {
+            return Err(changed_meanwhile(number, "severity", current.label()));
+        }
+        if current == to {
+            return Err(AppError::field(
+                "severity",
+                format!("{number} is already {to}."),
+            ));
+        }
+        state.severity = to;
+        Ok(EventData::SeverityChanged {
+            from: current,
+            to,
+            note,
+        })
+    })
     .await
 }
 
-/// Gives `role` to the user named `username` (blank clears it). A new holder replacing an old
-/// one is recorded as a handover.
+/// Gives `role` to the user named `username` (blank clears it), if it is still held by `holder`
+/// (what the caller saw; blank for nobody). A new holder replacing an old one is recorded as a
+/// handover.
 pub async fn assign_role(
     pool: &AnyPool,
     actor: &UserRecord,
     number: IncidentNumber,
     role: IncidentRole,
+    holder: &str,
     username: &str,
-    expected_version: i64,
 ) -> Result<(), AppError> {
     let name = username.trim().to_ascii_lowercase();
-    let holder = if name.is_empty() {
+    let seen = Some(holder.trim().to_ascii_lowercase()).filter(|h| !h.is_empty());
+    let new_holder = if name.is_empty() {
         None
     } else {
         let id = users::responder_id(pool, &name).await?.ok_or_else(|| {
@@ -179,65 +197,74 @@ pub async fn assign_role(
         })?;
         Some((id, name))
     };
-    change(
-        pool,
-        actor,
-        number,
-        Some(expected_version),
-        (None, None),
-        |state, _| {
-            let new_id = holder.as_ref().map(|(id, _)| id.clone());
-            if state.holder(role).map(str::to_owned) == new_id {
-                return Err(AppError::field(
-                    "username",
-                    "That person already holds this role.",
-                ));
-            }
-            let previous = state.holder_name(role).map(str::to_owned);
-            state.set_holder(role, new_id);
-            Ok(EventData::RoleAssigned {
-                role,
-                user: holder.map(|(_, name)| name),
-                previous,
-            })
-        },
-    )
+    change(pool, actor, number, true, (None, None), |state, _| {
+        let previous = state.holder_name(role).map(str::to_owned);
+        if previous != seen {
+            let now = previous.as_deref().unwrap_or("nobody");
+            return Err(changed_meanwhile(
+                number,
+                &format!("{} role", role.label().to_lowercase()),
+                &format!("held by {now}"),
+            ));
+        }
+        let new_id = new_holder.as_ref().map(|(id, _)| id.clone());
+        if state.holder(role).map(str::to_owned) == new_id {
+            return Err(AppError::field(
+                "username",
+                "That person already holds this role.",
+            ));
+        }
+        state.set_holder(role, new_id);
+        Ok(EventData::RoleAssigned {
+            role,
+            user: new_holder.map(|(_, name)| name),
+            previous,
+        })
+    })
     .await
 }
 
-/// Records that the impact is mitigated (while mitigating, once).
+/// Records when customer impact began (blank clears it): at or before detection.
+pub async fn set_impact_start(
+    pool: &AnyPool,
+    actor: &UserRecord,
+    number: IncidentNumber,
+    impact_started_at: &str,
+) -> Result<(), AppError> {
+    let now = Utc::now();
+    change(pool, actor, number, true, (None, None), |state, _| {
+        let at = parse_impact_start(impact_started_at, state.timestamps.detected_at, now)
+            .map_err(|m| AppError::field("impact_started_at", m))?;
+        state.timestamps.impact_started_at = at;
+        Ok(EventData::ImpactStartSet { at })
+    })
+    .await
+}
+
+/// Records that the impact is mitigated (while mitigating, once: a second mark is refused).
 pub async fn mark_mitigated(
     pool: &AnyPool,
     actor: &UserRecord,
     number: IncidentNumber,
     note_text: &str,
-    expected_version: i64,
 ) -> Result<(), AppError> {
     let note = note(note_text)?;
-    change(
-        pool,
-        actor,
-        number,
-        Some(expected_version),
-        (None, None),
-        |state, now| {
-            if state.status != IncidentStatus::Mitigating || state.timestamps.mitigated_at.is_some()
-            {
-                return Err(AppError::Conflict(
-                    "Impact can be marked mitigated once, while the incident is mitigating.".into(),
-                ));
-            }
-            state.timestamps.mitigate(now);
-            Ok(EventData::Mitigated { note })
-        },
-    )
+    change(pool, actor, number, true, (None, None), |state, now| {
+        if state.status != IncidentStatus::Mitigating || state.timestamps.mitigated_at.is_some() {
+            return Err(AppError::Conflict(
+                "Impact can be marked mitigated once, while the incident is mitigating.".into(),
+            ));
+        }
+        state.timestamps.mitigate(now);
+        Ok(EventData::Mitigated { note })
+    })
     .await
 }
 
 /// Adds a note to the timeline; `occurred_at` (UTC, blank for now) may be earlier than now.
 /// With `corrects` (an event id of the same incident) the note is a correction of that event:
 /// the timeline is append-only, so a mistake is corrected by a new entry pointing at it.
-/// Notes need no version: they never conflict with other changes.
+/// Notes never conflict with anything, and never make another change conflict.
 pub async fn add_note(
     pool: &AnyPool,
     actor: &UserRecord,
@@ -270,7 +297,7 @@ pub async fn add_note(
         pool,
         actor,
         number,
-        None,
+        false,
         (Some(occurred), corrects),
         |_, _| Ok(EventData::NoteAdded { body }),
     )

@@ -19,6 +19,8 @@ use crate::server::repo::users::UserRecord;
 const TEXT_MAX: usize = 20_000;
 /// Most entries in one list section.
 const LIST_MAX: usize = 50;
+/// Largest refused document kept as its author's unsaved draft.
+const DRAFT_MAX_BYTES: usize = 1 << 20;
 
 /// The incident's postmortem, started as an empty draft the first time it is opened.
 pub async fn open(
@@ -145,6 +147,12 @@ pub async fn save(
     let Some(error) = refused else {
         return repo::find(pool, number).await?.ok_or(AppError::Internal);
     };
+    // A refused text is kept for its author — within reason: one far past every limit is not
+    // stored anywhere.
+    let size = serde_json::to_vec(doc).map_or(usize::MAX, |j| j.len());
+    if size > DRAFT_MAX_BYTES {
+        return Err(error);
+    }
     let draft = UnsavedDraft {
         doc: doc.clone(),
         based_on,
@@ -210,7 +218,7 @@ pub async fn change_state(
         return Err(stale(pool, number).await);
     }
     if to == PostmortemState::Published {
-        let state = incident_repo::lock_for_change(&mut tx, number, None, to_millis(now)).await?;
+        let state = incident_repo::lock_for_change(&mut tx, number, true, to_millis(now)).await?;
         incident_repo::append_event(
             &mut tx,
             state.id,

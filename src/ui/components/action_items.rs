@@ -8,7 +8,9 @@ use crate::api::action_items::{CreateActionItem, SetActionItemState};
 use crate::model::action_item::{
     ActionItemView, ActionKind, ActionState, Priority, is_due_within, is_overdue, utc,
 };
-use crate::ui::components::form::{FormMessage, field_signal, form_error};
+use crate::ui::components::feedback::typed;
+use crate::ui::components::form::{FormMessage, clear_on_success, field_signal, form_error};
+use crate::ui::components::shell::CurrentUser;
 
 /// Overdue / due soon, judged on the UTC calendar at `as_of` (users carry no time zone yet).
 fn due_badge(item: &ActionItemView, as_of: DateTime<Utc>) -> Option<(&'static str, &'static str)> {
@@ -119,50 +121,76 @@ pub fn NewActionItemForm(
 ) -> impl IntoView {
     let result = create.value();
     let form = NodeRef::<leptos::html::Form>::new();
-    Effect::new(move |_| {
-        if matches!(result.get(), Some(Ok(_)))
-            && let Some(form) = form.get()
-        {
-            form.reset();
-        }
-    });
+    clear_on_success(result, form);
+    let typed_value = |name: &str| typed::<CreateActionItem>(name);
     let select = move |name: &'static str,
                        label: &'static str,
-                       options: Vec<(&'static str, String)>| {
+                       options: Vec<(&'static str, String)>,
+                       default: &'static str| {
         let id = format!("new-action-{name}");
+        let chosen = typed_value(name).unwrap_or_else(|| default.to_owned());
         view! {
             <div class="field">
                 <label for=id.clone()>{label}</label>
                 <select id=id name=name>
-                    {options.into_iter().map(|(value, text)| view! { <option value=value>{text}</option> }).collect_view()}
+                    {options.into_iter().map(|(value, text)| {
+                        let selected = value == chosen;
+                        view! { <option value=value selected=selected>{text}</option> }
+                    }).collect_view()}
                 </select>
                 <p class="field-error" role="alert">{field_signal(result, name)}</p>
             </div>
         }
     };
+    // The signed-in user first (and chosen): the one adding an item usually owns it.
+    let CurrentUser(user) = expect_context::<CurrentUser>();
+    let due_error = field_signal(result, "due_on");
     view! {
         <ActionForm action=create node_ref=form attr:class="new-action">
             <input type="hidden" name="number" value=number />
             <div class="field grow">
                 <label for="new-action-title">"Action"</label>
-                <input id="new-action-title" name="title" type="text" required=true />
+                <input id="new-action-title" name="title" type="text" required=true value=typed_value("title") />
                 <p class="field-error" role="alert">{field_signal(result, "title")}</p>
             </div>
             <div class="inline-fields">
                 <div class="field">
                     <label for="new-action-owner">"Owner"</label>
-                    <select id="new-action-owner" name="owner">
-                        {people.into_iter().map(|p| view! { <option value=p.clone()>{p.clone()}</option> }).collect_view()}
-                    </select>
+                    <Suspense>
+                        {move || {
+                            let people = people.clone();
+                            Suspend::new(async move {
+                                let me = user.await.ok().flatten().map(|u| u.username);
+                                let chosen = typed_value("owner").or_else(|| me.clone().filter(|m| people.contains(m)));
+                                let people = crate::ui::format::me_first(people, me.as_deref());
+                                view! {
+                                    <select id="new-action-owner" name="owner">
+                                        {people.into_iter().map(|p| {
+                                            let selected = Some(&p) == chosen.as_ref();
+                                            let shown = if Some(&p) == me.as_ref() { format!("{p} (you)") } else { p.clone() };
+                                            view! { <option value=p selected=selected>{shown}</option> }
+                                        }).collect_view()}
+                                    </select>
+                                }
+                            })
+                        }}
+                    </Suspense>
                     <p class="field-error" role="alert">{field_signal(result, "owner")}</p>
                 </div>
                 <div class="field">
                     <label for="new-action-due_on">"Due date"</label>
-                    <input id="new-action-due_on" name="due_on" type="date" required=true />
-                    <p class="field-error" role="alert">{field_signal(result, "due_on")}</p>
+                    <input id="new-action-due_on" name="due_on" type="date" required=true value=typed_value("due_on") />
+                    <p class="field-error" role="alert">{move || due_error.get()}</p>
+                    // A date that has passed is asked about, not taken silently.
+                    {move || due_error.get().is_some_and(|e| e.contains("passed")).then(|| view! {
+                        <label class="check">
+                            <input type="checkbox" name="past_due" value="yes" />
+                            " Record it anyway (it is already overdue)"
+                        </label>
+                    })}
                 </div>
-                {select("priority", "Priority", Priority::ALL.iter().map(|p| (p.as_str(), p.label().to_owned())).collect())}
-                {select("kind", "Kind", ActionKind::ALL.iter().map(|k| (k.as_str(), k.label().to_owned())).collect())}
+                {select("priority", "Priority", Priority::ALL.iter().map(|p| (p.as_str(), p.label().to_owned())).collect(), "p2")}
+                {select("kind", "Kind", ActionKind::ALL.iter().map(|k| (k.as_str(), k.label().to_owned())).collect(), "corrective")}
             </div>
             <FormMessage error=Signal::derive(move || result.with(form_error)) />
             <button type="submit" class="btn" disabled=move || create.pending().get()>"Add action item"</button>

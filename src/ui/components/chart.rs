@@ -116,9 +116,10 @@ pub fn BarChart(title: String, bars: Vec<Bar>, unit: Unit) -> impl IntoView {
                         class="bar"
                         class:active=move || hovered.get() == Some(k)
                         x=x + slot * 0.15
-                        y=y
+                        // A zero is a sliver on the axis, so it never reads as "no data".
+                        y=y.min(TOP + plot_h - 2.0)
                         width=slot * 0.7
-                        height=(TOP + plot_h - y).max(0.0)
+                        height=(TOP + plot_h - y).max(2.0)
                         tabindex="0"
                         on:mouseenter=move |_| hovered.set(Some(k))
                         on:mouseleave=move |_| hovered.set(None)
@@ -129,7 +130,17 @@ pub fn BarChart(title: String, bars: Vec<Bar>, unit: Unit) -> impl IntoView {
                     </rect>
                 }
             });
-            view! { <g>{rect}{label}</g> }
+            // No value at all (nothing to measure that week): a dash on the axis, said in words.
+            let none = bar.value.is_none().then(|| {
+                let tip = format!("{}: {}", bar.label, bar.detail);
+                view! {
+                    <text class="no-data" x=x + slot / 2.0 y=TOP + plot_h - 4.0 text-anchor="middle">
+                        "–"
+                        <title>{tip}</title>
+                    </text>
+                }
+            });
+            view! { <g>{rect}{none}{label}</g> }
         })
         .collect_view();
     let tip = {

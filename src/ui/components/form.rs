@@ -28,16 +28,37 @@ pub fn form_error<T>(result: &Option<Result<T, AppError>>) -> Option<String> {
         Some(Err(AppError::Unauthorized)) => {
             Some("Your session has ended: sign in again.".to_owned())
         }
-        Some(Err(e)) => Some(capitalise(&e.to_string())),
+        Some(Err(e)) => Some(sentence(&e.to_string())),
     }
 }
 
-fn capitalise(text: &str) -> String {
+/// A message as a sentence: capital first, one full stop at the end (never two).
+pub fn sentence(text: &str) -> String {
+    let text = text.trim();
     let mut chars = text.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect::<String>() + ".",
-        None => String::new(),
+    let Some(first) = chars.next() else {
+        return String::new();
+    };
+    let mut out: String = first.to_uppercase().chain(chars).collect();
+    if !out.ends_with(['.', '!', '?', ':']) {
+        out.push('.');
     }
+    out
+}
+
+/// Empties `form` each time its action's `result` turns out a success; after a refusal what was
+/// typed stays for the author to fix.
+pub fn clear_on_success<T, S>(result: S, form: NodeRef<leptos::html::Form>)
+where
+    S: With<Value = Option<Result<T, AppError>>> + Send + Sync + 'static,
+{
+    Effect::new(move |_| {
+        if result.with(|r| matches!(r, Some(Ok(_))))
+            && let Some(form) = form.get()
+        {
+            form.reset();
+        }
+    });
 }
 
 /// A labelled input with its validation message beside it (announced to screen readers).
@@ -62,6 +83,9 @@ pub fn TextField(
     /// Whether the field must be filled.
     #[prop(optional)]
     required: bool,
+    /// What the field starts with (what was typed before a plain post was refused).
+    #[prop(default = None)]
+    value: Option<String>,
     /// The current validation message, if any.
     error: Signal<Option<String>>,
 ) -> impl IntoView {
@@ -92,6 +116,7 @@ pub fn TextField(
                 type=kind
                 autocomplete=autocomplete
                 required=required
+                value=value
                 aria-invalid=move || error.get().map(|_| "true")
                 aria-describedby=described_by
             />
@@ -120,5 +145,21 @@ pub fn FormMessage(
                     .map(|s| view! { <p class="alert success" role="status">{s}</p> })
             }}
         </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_message_ends_in_exactly_one_full_stop() {
+        assert_eq!(sentence("try again."), "Try again.");
+        assert_eq!(
+            sentence("make another user admin first"),
+            "Make another user admin first."
+        );
+        assert_eq!(sentence("Is it down?"), "Is it down?");
+        assert_eq!(sentence(""), "");
     }
 }

@@ -4,13 +4,18 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::api::auth::ChangePassword;
-use crate::ui::components::form::{FormMessage, TextField, field_signal, form_error};
+use crate::ui::components::feedback::succeeded;
+use crate::ui::components::form::{
+    FormMessage, TextField, clear_on_success, field_signal, form_error,
+};
 
 /// Your account.
 #[component]
 pub fn AccountPage() -> impl IntoView {
     let change = ServerAction::<ChangePassword>::new();
     let result = change.value();
+    let form = NodeRef::<leptos::html::Form>::new();
+    clear_on_success(result, form);
     view! {
         <Title text="Your account" />
         <div class="page-header">
@@ -18,7 +23,7 @@ pub fn AccountPage() -> impl IntoView {
         </div>
         <section class="card narrow" aria-labelledby="pw-title">
             <h2 id="pw-title">"Change your password"</h2>
-            <ActionForm action=change>
+            <ActionForm action=change node_ref=form>
                 <TextField
                     label="Current password"
                     name="current_password"
@@ -39,7 +44,12 @@ pub fn AccountPage() -> impl IntoView {
                 <FormMessage
                     error=Signal::derive(move || result.with(form_error))
                     success=Signal::derive(move || {
-                        result.with(|r| matches!(r, Some(Ok(()))).then(|| "Your password was changed.".to_owned()))
+                        let done = result.with(|r| match r {
+                            Some(r) => r.is_ok(),
+                            // Without JavaScript the post came back to this page.
+                            None => succeeded::<ChangePassword>(),
+                        });
+                        done.then(|| "Your password was changed.".to_owned())
                     })
                 />
                 <button type="submit" class="btn primary" disabled=move || change.pending().get()>

@@ -7,7 +7,9 @@ use crate::api::users::{
     ChangeUserRole, CreateUser, ResetUserPassword, SetUserDisabled, list_users,
 };
 use crate::model::{AppError, Role, UserView};
+use crate::ui::components::feedback::{succeeded, typed};
 use crate::ui::components::form::{FormMessage, TextField, field_error, field_signal, form_error};
+use crate::ui::components::shell::CurrentUser;
 
 /// The user administration page (admins only; others see why not).
 #[component]
@@ -28,25 +30,72 @@ pub fn UsersPage() -> impl IntoView {
         |_| list_users(),
     );
 
-    // One line of feedback for the row actions, from whichever finished last.
-    let row_error = Signal::derive(move || {
-        change_role
+    // One message at a time: the action dispatched last speaks, the others fall silent.
+    #[derive(Clone, Copy, PartialEq, Eq)]
+    enum Last {
+        Create,
+        Role,
+        Reset,
+        Access,
+    }
+    let last = RwSignal::new(None::<Last>);
+    let pending = [
+        (Last::Create, create.pending()),
+        (Last::Role, change_role.pending()),
+        (Last::Reset, reset.pending()),
+        (Last::Access, disable.pending()),
+    ];
+    Effect::new(move |_| {
+        for (which, p) in pending {
+            if p.get() {
+                last.set(Some(which));
+            }
+        }
+    });
+    // A plain form post (JavaScript off) that came back: it is the last action.
+    let came_back = if succeeded::<ChangeUserRole>() {
+        Some(Last::Role)
+    } else if succeeded::<ResetUserPassword>() {
+        Some(Last::Reset)
+    } else if succeeded::<SetUserDisabled>() {
+        Some(Last::Access)
+    } else {
+        None
+    };
+    let is_last = move |which: Last| last.get().map_or(came_back == Some(which), |l| l == which);
+    let row_error = Signal::derive(move || match last.get() {
+        Some(Last::Role) => change_role.value().with(form_error_or_field),
+        Some(Last::Reset) => reset.value().with(form_error_or_field),
+        Some(Last::Access) => disable.value().with(form_error_or_field),
+        _ => change_role
             .value()
             .with(form_error_or_field)
             .or_else(|| reset.value().with(form_error_or_field))
-            .or_else(|| disable.value().with(form_error_or_field))
+            .or_else(|| disable.value().with(form_error_or_field)),
     });
     let row_success = Signal::derive(move || {
-        if matches!(change_role.value().get(), Some(Ok(()))) {
+        let ok = |v: Option<Result<(), AppError>>, which: Last| {
+            is_last(which)
+                && (matches!(v, Some(Ok(()))) || (v.is_none() && came_back == Some(which)))
+        };
+        if ok(change_role.value().get(), Last::Role) {
             Some("Role changed.".to_owned())
-        } else if matches!(reset.value().get(), Some(Ok(()))) {
+        } else if ok(reset.value().get(), Last::Reset) {
             Some("Password reset; the user's sessions have ended.".to_owned())
-        } else if matches!(disable.value().get(), Some(Ok(()))) {
+        } else if ok(disable.value().get(), Last::Access) {
             Some("Access changed.".to_owned())
         } else {
             None
         }
     });
+    // Whoever is signed in sees their own role change in the header at once.
+    let CurrentUser(me) = expect_context::<CurrentUser>();
+    Effect::new(move |_| {
+        if matches!(change_role.value().get(), Some(Ok(()))) {
+            me.refetch();
+        }
+    });
+    let create_shown = Signal::derive(move || last.get().is_none_or(|l| l == Last::Create));
 
     view! {
         <Title text="Users" />
@@ -54,33 +103,29 @@ pub fn UsersPage() -> impl IntoView {
             <h1>"Users"</h1>
             <p class="lede">"Who can sign in, and what each may do."</p>
         </div>
-        <Transition fallback=|| view! { <p class="muted">"Loading users…"</p> }>
+        <section class="card" aria-labelledby="users-title">
+            <h2 id="users-title">"Accounts"</h2>
+            <FormMessage error=row_error success=row_success />
+            <Transition fallback=|| view! { <p class="muted">"Loading users…"</p> }>
+                {move || Suspend::new(async move {
+                    let my_id = me.await.ok().flatten().map(|u| u.id);
+                    match users.await {
+                        Ok(list) => view! { <UsersTable users=list my_id change_role reset disable /> }.into_any(),
+                        Err(AppError::Forbidden) => {
+                            forbidden_status();
+                            view! { <p class="empty-state">"Only admins can manage users."</p> }.into_any()
+                        }
+                        Err(e) => view! { <p class="alert error" role="alert">{e.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+        <Suspense>
             {move || Suspend::new(async move {
-                match users.await {
-                    Ok(list) => {
-                        view! {
-                            <section class="card" aria-labelledby="users-title">
-                                <h2 id="users-title">"Accounts"</h2>
-                                <FormMessage error=row_error success=row_success />
-                                <UsersTable users=list change_role reset disable />
-                            </section>
-                            <CreateUserForm create />
-                        }
-                            .into_any()
-                    }
-                    Err(AppError::Forbidden) => {
-                        forbidden_status();
-                        view! {
-                            <div class="card empty-state">
-                                <p>"Only admins can manage users."</p>
-                            </div>
-                        }
-                            .into_any()
-                    }
-                    Err(e) => view! { <p class="alert error" role="alert">{e.to_string()}</p> }.into_any(),
-                }
+                let admin = matches!(me.await, Ok(Some(u)) if u.role == Role::Admin);
+                admin.then(|| view! { <CreateUserForm create shown=create_shown /> })
             })}
-        </Transition>
+        </Suspense>
     }
 }
 
@@ -101,6 +146,7 @@ fn forbidden_status() {
 #[component]
 fn UsersTable(
     users: Vec<UserView>,
+    my_id: Option<crate::model::UserId>,
     change_role: ServerAction<ChangeUserRole>,
     reset: ServerAction<ResetUserPassword>,
     disable: ServerAction<SetUserDisabled>,
@@ -120,7 +166,10 @@ fn UsersTable(
                 <tbody>
                     {users
                         .into_iter()
-                        .map(|u| view! { <UserRow user=u change_role reset disable /> })
+                        .map(|u| {
+                            let mine = Some(u.id) == my_id;
+                            view! { <UserRow user=u mine change_role reset disable /> }
+                        })
                         .collect_view()}
                 </tbody>
             </table>
@@ -131,6 +180,7 @@ fn UsersTable(
 #[component]
 fn UserRow(
     user: UserView,
+    mine: bool,
     change_role: ServerAction<ChangeUserRole>,
     reset: ServerAction<ResetUserPassword>,
     disable: ServerAction<SetUserDisabled>,
@@ -169,6 +219,12 @@ fn UserRow(
                     <button type="submit" class="btn small" aria-label=save_label>
                         "Save"
                     </button>
+                    {(mine && user.role == Role::Admin).then(|| view! {
+                        <label class="check small">
+                            <input type="checkbox" name="confirm_self" value="yes" />
+                            " Yes, take away my admin rights"
+                        </label>
+                    })}
                 </ActionForm>
             </td>
             <td>
@@ -194,6 +250,7 @@ fn UserRow(
                 </ActionForm>
             </td>
             <td>
+                {(!mine).then(|| view! {
                 <ActionForm action=disable attr:class="row-form">
                     <input type="hidden" name="user_id" value=access_id />
                     <input type="hidden" name="disabled" value=(!user.disabled).to_string() />
@@ -205,13 +262,15 @@ fn UserRow(
                         {verb}
                     </button>
                 </ActionForm>
+                })}
+                {mine.then(|| view! { <span class="muted small">"Your own account"</span> })}
             </td>
         </tr>
     }
 }
 
 #[component]
-fn CreateUserForm(create: ServerAction<CreateUser>) -> impl IntoView {
+fn CreateUserForm(create: ServerAction<CreateUser>, shown: Signal<bool>) -> impl IntoView {
     let result = create.value();
     view! {
         <section class="card narrow" aria-labelledby="create-title">
@@ -224,6 +283,7 @@ fn CreateUserForm(create: ServerAction<CreateUser>) -> impl IntoView {
                     autocomplete="off"
                     help="3–32 characters: letters, digits, '.', '_' or '-'."
                     required=true
+                    value={typed::<CreateUser>("username")}
                     error=field_signal(result, "username")
                 />
                 <div class="field">
@@ -251,8 +311,13 @@ fn CreateUserForm(create: ServerAction<CreateUser>) -> impl IntoView {
                 <FormMessage
                     error=Signal::derive(move || result.with(form_error))
                     success=Signal::derive(move || {
+                        if !shown.get() {
+                            return None;
+                        }
                         result.with(|r| match r {
                             Some(Ok(u)) => Some(format!("Created {} ({}).", u.username, u.role.label())),
+                            // Without JavaScript the post came back to this page: say so once.
+                            None if succeeded::<CreateUser>() => Some("User created.".to_owned()),
                             _ => None,
                         })
                     })

@@ -7,6 +7,7 @@ use leptos_router::hooks::use_query_map;
 
 use crate::api::auth::{Login, safe_next};
 use crate::model::AppError;
+use crate::ui::components::feedback::typed;
 use crate::ui::components::form::{FormMessage, TextField, field_signal};
 
 /// The sign-in page.
@@ -50,6 +51,7 @@ pub fn LoginPage() -> impl IntoView {
                         name="username"
                         autocomplete="username"
                         required=true
+                        value={typed::<Login>("username")}
                         error=field_signal(result, "username")
                     />
                     <TextField

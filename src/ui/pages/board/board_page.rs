@@ -54,10 +54,11 @@ pub fn BoardPage() -> impl IntoView {
         <Transition fallback=|| view! { <p class="muted">"Loading the board…"</p> }>
             {move || Suspend::new(async move {
                 let q = query();
+                let requested = Some(q.period.clone()).filter(|p| !p.is_empty());
                 match board.await {
                     Ok(b) => view! {
                         <Filters query=q board=Some(b.clone()) error=None />
-                        <Figures board=b />
+                        <Figures board=b requested_period=requested />
                     }.into_any(),
                     Err(e @ AppError::Validation(_)) => view! {
                         <Filters query=q board=None error=Some(e) />
@@ -127,10 +128,20 @@ fn Filters(query: BoardQuery, board: Option<Board>, error: Option<AppError>) -> 
                     aria-invalid=until_invalid aria-describedby=until_described />
             </FilterField>
             <FilterField id="service" label="Service" message=None>
-                <input id="f-service" name="service" type="text" list="board-services" value=query.service.clone() />
-                <datalist id="board-services">
-                    {services.into_iter().map(|s| view! { <option value=s></option> }).collect_view()}
-                </datalist>
+                // The services incidents name, so a typo cannot silently show an empty board.
+                <select id="f-service" name="service">
+                    <option value="" selected=query.service.is_empty()>"Any"</option>
+                    {(!query.service.is_empty() && !services.contains(&query.service)).then(|| {
+                        let value = query.service.clone();
+                        let shown = format!("{value} (no incidents)");
+                        view! { <option value=value selected=true>{shown}</option> }
+                    })}
+                    {services.into_iter().map(|s| {
+                        let selected = s == query.service;
+                        let value = s.clone();
+                        view! { <option value=value selected=selected>{s}</option> }
+                    }).collect_view()}
+                </select>
             </FilterField>
             <FilterField id="severity" label="Severity" message=severity_msg>
                 <select id="f-severity" name="severity"
@@ -178,9 +189,9 @@ fn MeasureTile(measure: metrics::Measure, stats: DurationStats) -> impl IntoView
     }
 }
 
-/// Tiles, trends and breakdowns.
+/// Tiles, trends and breakdowns; `requested_period` is the trend period the URL asked for.
 #[component]
-fn Figures(board: Board) -> impl IntoView {
+fn Figures(board: Board, requested_period: Option<String>) -> impl IntoView {
     let b = board;
     let incidents = b.incidents;
     let measures = b
@@ -195,7 +206,7 @@ fn Figures(board: Board) -> impl IntoView {
         .map(|p| Bar {
             label: p.bucket.label.clone(),
             value: Some(p.incidents as f64),
-            detail: format!("{} incidents", p.incidents),
+            detail: format::count(p.incidents, "incident"),
         })
         .collect();
     let recovery: Vec<Bar> = b
@@ -247,9 +258,14 @@ fn Figures(board: Board) -> impl IntoView {
         .collect();
     view! {
         <p class="muted small board-scope">
-            {format!("{} incidents detected {} to {} (UTC). ", incidents, b.first, b.last)}
+            {format!("{} detected {} to {} (UTC). ", format::count(incidents, "incident"), b.first, b.last)}
             {STATISTICS}
         </p>
+        {(requested_period.as_deref().is_some_and(|p| p != b.period.as_str())).then(|| view! {
+            <p class="alert info" role="note">
+                {format!("Shown by {}: the range has more {}s than a chart can hold.", b.period.label().to_lowercase(), requested_period.clone().unwrap_or_default())}
+            </p>
+        })}
         <div class="metric-grid">
             {measures}
             <section class="card metric" aria-labelledby="tile-recurrence">
@@ -273,7 +289,10 @@ fn Figures(board: Board) -> impl IntoView {
             </section>
             <section class="card metric" aria-labelledby="tile-actions">
                 <h2 id="tile-actions">"Action items"</h2>
-                <p class="metric-value">{percent(actions.on_time_rate())}<span class="metric-unit">" closed on time"</span></p>
+                {match actions.on_time_rate() {
+                    Some(rate) => view! { <p class="metric-value">{percent(Some(rate))}<span class="metric-unit">" closed on time"</span></p> }.into_any(),
+                    None => view! { <p class="metric-value">"—"<span class="metric-unit">" none closed yet"</span></p> }.into_any(),
+                }}
                 <dl class="metric-parts">
                     <div><dt>"Open"</dt><dd>{actions.open}</dd></div>
                     <div><dt>"Overdue"</dt><dd>{actions.overdue}</dd></div>
@@ -341,10 +360,12 @@ fn Breakdown(
     view! {
         <section class="card" aria-labelledby=section_by>
             <h2 id=id>{title}</h2>
-            <table class="table compact breakdown" aria-labelledby=table_by>
-                <thead><tr><th scope="col">"Name"</th><th scope="col" class="num">"Incidents"</th><th scope="col">"Share"</th></tr></thead>
-                <tbody>{body}</tbody>
-            </table>
+            <div class="table-wrap">
+                <table class="table compact breakdown" aria-labelledby=table_by>
+                    <thead><tr><th scope="col">"Name"</th><th scope="col" class="num">"Incidents"</th><th scope="col">"Share"</th></tr></thead>
+                    <tbody>{body}</tbody>
+                </table>
+            </div>
             {(!note.is_empty()).then(|| view! { <p class="muted small">{note}</p> })}
         </section>
     }

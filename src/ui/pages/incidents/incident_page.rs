@@ -9,14 +9,17 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::api::incidents::{
-    AddNote, AssignRole, ChangeSeverity, MarkMitigated, TransitionIncident, get_incident,
-    incident_version, list_responders,
+    AddNote, AssignRole, ChangeSeverity, MarkMitigated, SetImpactStart, TransitionIncident,
+    get_incident, incident_version, list_responders,
 };
 use crate::model::incident::{IncidentRole, IncidentStatus, Severity, available_transitions};
 use crate::model::incident_views::IncidentDetail;
 use crate::model::{AppError, Role};
 use crate::ui::components::badges::{SeverityBadge, StatusBadge};
-use crate::ui::components::form::{FormMessage, field_error, field_signal, form_error};
+use crate::ui::components::feedback::typed;
+use crate::ui::components::form::{
+    FormMessage, clear_on_success, field_error, field_signal, form_error,
+};
 use crate::ui::components::shell::CurrentUser;
 use crate::ui::format;
 use crate::ui::pages::incidents::timeline::Timeline;
@@ -46,7 +49,7 @@ pub fn IncidentPage() -> impl IntoView {
                 match initial.await {
                     Ok(detail) => view! { <IncidentView detail role panels /> }.into_any(),
                     Err(AppError::NotFound) => {
-                        not_found_status();
+                        crate::ui::pages::not_found_status();
                         view! {
                             <div class="card empty-state"><p>{format!("There is no incident {}.", number())}</p></div>
                         }.into_any()
@@ -55,13 +58,6 @@ pub fn IncidentPage() -> impl IntoView {
                 }
             })}
         </Suspense>
-    }
-}
-
-fn not_found_status() {
-    #[cfg(feature = "ssr")]
-    if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
-        res.set_status(http::StatusCode::NOT_FOUND);
     }
 }
 
@@ -85,6 +81,7 @@ fn IncidentView(detail: IncidentDetail, role: Role, panels: PanelData) -> impl I
     let assign = ServerAction::<AssignRole>::new();
     let mitigate = ServerAction::<MarkMitigated>::new();
     let note = ServerAction::<AddNote>::new();
+    let impact = ServerAction::<SetImpactStart>::new();
 
     // Reload after any change made here, and whenever the polled version moves.
     let reload = {
@@ -101,17 +98,18 @@ fn IncidentView(detail: IncidentDetail, role: Role, panels: PanelData) -> impl I
         }
     };
     let versions = move || {
-        (
+        [
             transition.version().get(),
             severity.version().get(),
             assign.version().get(),
             mitigate.version().get(),
             note.version().get(),
-        )
+            impact.version().get(),
+        ]
     };
     Effect::new({
         let reload = reload.clone();
-        move |previous: Option<(usize, usize, usize, usize, usize)>| {
+        move |previous: Option<[usize; 6]>| {
             let current = versions();
             if previous.is_some_and(|p| p != current) {
                 reload();
@@ -150,7 +148,6 @@ fn IncidentView(detail: IncidentDetail, role: Role, panels: PanelData) -> impl I
     let query = use_query_map();
     let oldest_first =
         Signal::derive(move || query.read().get("order").as_deref() == Some("oldest"));
-    let version = move || state.with(|d| d.version.to_string());
     let status = move || state.with(|d| d.summary.status);
     let title_text = format!("{} {}", detail.summary.number, detail.summary.title);
 
@@ -163,18 +160,14 @@ fn IncidentView(detail: IncidentDetail, role: Role, panels: PanelData) -> impl I
                 <div class="badges" aria-label="Severity and status">
                     {move || view! { <SeverityBadge severity=state.with(|d| d.summary.severity) /> }}
                     {move || view! { <StatusBadge status=status() /> }}
-                    <span class="elapsed">
-                        {move || {
-                            let detected = state.with(|d| d.timestamps.detected_at);
-                            format!("Detected {} ago", format::duration(now.get() - detected))
-                        }}
-                    </span>
+                    <span class="elapsed">{move || state.with(|d| duration_line(d, now.get()))}</span>
                 </div>
             </header>
             <div class="incident-grid">
                 <div class="incident-main">
                     {role.allows(Role::Commander).then(|| view! {
-                        <MovePanel number=number.clone() transition mitigate state version />
+                        <CommandCard number=number.clone() assign state />
+                        <MovePanel number=number.clone() transition mitigate state />
                     })}
                     <section class="card" aria-labelledby="timeline-title">
                         <div class="section-head">
@@ -194,6 +187,11 @@ fn IncidentView(detail: IncidentDetail, role: Role, panels: PanelData) -> impl I
                     </section>
                 </div>
                 <aside class="incident-side">
+                    <Facts state number=number.clone() impact can_edit=role.allows(Role::Commander) />
+                    {role.allows(Role::Commander).then(|| view! {
+                        <RolesPanel number=number.clone() assign state responders=panels.responders />
+                        <SeverityPanel number=number.clone() severity state />
+                    })}
                     <section class="card" aria-labelledby="pm-link-title">
                         <h2 id="pm-link-title">"Postmortem"</h2>
                         <p class="muted small">
@@ -201,15 +199,82 @@ fn IncidentView(detail: IncidentDetail, role: Role, panels: PanelData) -> impl I
                         </p>
                         <a class="btn wide" href=format!("/incidents/{number}/postmortem")>"Open the postmortem"</a>
                     </section>
-                    <Facts state />
                     {role.allows(Role::Responder).then(|| view! { <PlansPanel number=number.clone() plans=panels.plans /> })}
-                    {role.allows(Role::Commander).then(|| view! {
-                        <RolesPanel number=number.clone() assign state version responders=panels.responders />
-                        <SeverityPanel number=number.clone() severity version />
-                    })}
                 </aside>
             </div>
         </article>
+    }
+}
+
+/// How long the incident has lasted: a running clock while it is open or mitigating, detection
+/// to recovery once it has recovered.
+fn duration_line(d: &IncidentDetail, now: DateTime<Utc>) -> String {
+    let t = &d.timestamps;
+    match (d.summary.status, t.resolved_at) {
+        (IncidentStatus::Recovered | IncidentStatus::Reviewed, Some(recovered)) => format!(
+            "Recovered after {} (detected {} → recovered {})",
+            format::duration(recovered - t.detected_at),
+            format::instant(t.detected_at),
+            format::clock(recovered)
+        ),
+        _ => match t.impact_started_at {
+            Some(began) => format!(
+                "Open for {} · customers affected for {}",
+                format::duration(now - t.detected_at),
+                format::duration(now - began)
+            ),
+            None => format!("Open for {}", format::duration(now - t.detected_at)),
+        },
+    }
+}
+
+/// Who commands the incident, and "Take command" for a commander who does not: the first thing a
+/// commander arriving at the page may need.
+#[component]
+fn CommandCard(
+    number: String,
+    assign: ServerAction<AssignRole>,
+    state: RwSignal<IncidentDetail>,
+) -> impl IntoView {
+    let CurrentUser(user) = expect_context::<CurrentUser>();
+    let commander = move || state.with(|d| d.summary.commander.clone());
+    let result = assign.value();
+    view! {
+        <section class="card command" aria-labelledby="command-title">
+            <h2 id="command-title">"Command"</h2>
+            <Suspense>
+                {move || {
+                    let number = number.clone();
+                    Suspend::new(async move {
+                        let me = user.await.ok().flatten().map(|u| u.username);
+                        let me_again = me.clone();
+                        view! {
+                            <p class="command-holder">
+                                {move || match commander() {
+                                    Some(c) if Some(&c) == me_again.as_ref() => "You are the commander.".to_owned(),
+                                    Some(c) => format!("{c} is the commander."),
+                                    None => "Nobody commands this incident yet.".to_owned(),
+                                }}
+                            </p>
+                            {move || {
+                                let me = me.clone()?;
+                                let number = number.clone();
+                                (commander().as_deref() != Some(me.as_str())).then(|| view! {
+                                    <ActionForm action=assign attr:class="take-command">
+                                        <input type="hidden" name="number" value=number />
+                                        <input type="hidden" name="role" value="commander" />
+                                        <input type="hidden" name="holder" value=move || commander().unwrap_or_default() />
+                                        <input type="hidden" name="username" value=me />
+                                        <button type="submit" class="btn primary">"Take command"</button>
+                                    </ActionForm>
+                                })
+                            }}
+                        }
+                    })
+                }}
+            </Suspense>
+            <FormMessage error=Signal::derive(move || result.with(form_error)) />
+        </section>
     }
 }
 
@@ -256,9 +321,17 @@ fn PlansPanel(
 }
 
 #[component]
-fn Facts(state: RwSignal<IncidentDetail>) -> impl IntoView {
+fn Facts(
+    state: RwSignal<IncidentDetail>,
+    number: String,
+    impact: ServerAction<SetImpactStart>,
+    can_edit: bool,
+) -> impl IntoView {
     let when =
         |at: Option<DateTime<Utc>>| at.map(format::instant).unwrap_or_else(|| "—".to_owned());
+    let result = impact.value();
+    let form = NodeRef::<leptos::html::Form>::new();
+    clear_on_success(result, form);
     view! {
         <section class="card facts" aria-labelledby="facts-title">
             <h2 id="facts-title">"Facts"</h2>
@@ -273,6 +346,8 @@ fn Facts(state: RwSignal<IncidentDetail>) -> impl IntoView {
                 <dd>{move || state.with(|d| d.scribe.clone().unwrap_or_else(|| "—".to_owned()))}</dd>
                 <dt>"Communications"</dt>
                 <dd>{move || state.with(|d| d.communications.clone().unwrap_or_else(|| "—".to_owned()))}</dd>
+                <dt>"Impact began"</dt>
+                <dd>{move || state.with(|d| d.timestamps.impact_started_at.map(format::instant).unwrap_or_else(|| "not recorded".to_owned()))}</dd>
                 <dt>"Detected"</dt>
                 <dd>{move || state.with(|d| format::instant(d.timestamps.detected_at))}</dd>
                 <dt>"Acknowledged"</dt>
@@ -282,6 +357,22 @@ fn Facts(state: RwSignal<IncidentDetail>) -> impl IntoView {
                 <dt>"Recovered"</dt>
                 <dd>{move || state.with(|d| when(d.timestamps.resolved_at))}</dd>
             </dl>
+            {can_edit.then(|| view! {
+                <details class="impact-start" open=move || result.with(|r| matches!(r, Some(Err(_))))>
+                    <summary>"Record when customer impact began"</summary>
+                    <ActionForm action=impact node_ref=form>
+                        <input type="hidden" name="number" value=number.clone() />
+                        <div class="field">
+                            <label for="impact-start">"Impact began (UTC)"</label>
+                            <p class="help" id="impact-start-help">"At or before detection; leave empty to clear it."</p>
+                            <input id="impact-start" name="impact_started_at" type="datetime-local" aria-describedby="impact-start-help" value={typed::<SetImpactStart>("impact_started_at")} />
+                            <p class="field-error" role="alert">{move || result.with(|r| field_error(r, "impact_started_at"))}</p>
+                        </div>
+                        <FormMessage error=Signal::derive(move || result.with(form_error)) />
+                        <button type="submit" class="btn small">"Record"</button>
+                    </ActionForm>
+                </details>
+            })}
             {move || state.with(|d| (!d.description.is_empty()).then(|| view! {
                 <h3>"Description"</h3>
                 <p class="description">{d.description.clone()}</p>
@@ -296,55 +387,58 @@ fn MovePanel(
     transition: ServerAction<TransitionIncident>,
     mitigate: ServerAction<MarkMitigated>,
     state: RwSignal<IncidentDetail>,
-    version: impl Fn() -> String + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     let result = transition.value();
     let status = move || state.with(|d| d.summary.status);
+    let closed = move || status().next().is_empty();
     let can_mitigate = move || {
         state.with(|d| {
             d.summary.status == IncidentStatus::Mitigating && d.timestamps.mitigated_at.is_none()
         })
     };
+    let form = NodeRef::<leptos::html::Form>::new();
+    clear_on_success(result, form);
     let number_again = number.clone();
+    let number = StoredValue::new(number);
     view! {
         <section class="card" aria-labelledby="move-title">
             <h2 id="move-title">"Move the incident"</h2>
-            {move || status().next().is_empty().then(|| view! { <p class="muted">"This incident is closed."</p> })}
-            <ActionForm action=transition>
-                <input type="hidden" name="number" value=number.clone() />
-                <input type="hidden" name="version" value=version />
-                <div class="field" class:invalid=move || result.with(|r| field_error(r, "note").is_some())>
-                    <label for="move-note">"Note (required: say why)"</label>
-                    <textarea id="move-note" name="note" rows="2" aria-describedby="move-note-error"></textarea>
-                    <p class="field-error" id="move-note-error" role="alert">{move || result.with(|r| field_error(r, "note"))}</p>
-                </div>
-                <FormMessage error=Signal::derive(move || result.with(form_error)) />
-                <div class="button-row">
-                    {move || {
-                        let from = status();
-                        let published = state.with(|d| d.postmortem_published);
-                        available_transitions(from, published).into_iter().map(|to| view! {
-                            <button type="submit" name="to" value=to.as_str()
-                                class=if to == IncidentStatus::Mitigating && from == IncidentStatus::Recovered { "btn" } else { "btn primary" }>
-                                {from.action_label(to)}
-                            </button>
-                        }).collect_view()
-                    }}
-                </div>
-                {move || (status() == IncidentStatus::Recovered && !state.with(|d| d.postmortem_published)).then(|| view! {
-                    <p class="muted small">"“Mark reviewed” appears once the postmortem is published."</p>
-                })}
-            </ActionForm>
+            <Show when=move || !closed() fallback=|| view! { <p class="muted">"This incident is closed."</p> }>
+                <ActionForm action=transition node_ref=form>
+                    <input type="hidden" name="number" value=number.get_value() />
+                    <input type="hidden" name="from" value=move || status().as_str() />
+                    <div class="field" class:invalid=move || result.with(|r| field_error(r, "note").is_some())>
+                        <label for="move-note">"Note (required: say why)"</label>
+                        <textarea id="move-note" name="note" rows="2" aria-describedby="move-note-error">{typed::<TransitionIncident>("note").map(|t| format::raw_text(&t))}</textarea>
+                        <p class="field-error" id="move-note-error" role="alert">{move || result.with(|r| field_error(r, "note"))}</p>
+                    </div>
+                    <FormMessage error=Signal::derive(move || result.with(form_error)) />
+                    <div class="button-row">
+                        {move || {
+                            let from = status();
+                            let published = state.with(|d| d.postmortem_published);
+                            available_transitions(from, published).into_iter().map(|to| view! {
+                                <button type="submit" name="to" value=to.as_str()
+                                    class=if to == IncidentStatus::Mitigating && from == IncidentStatus::Recovered { "btn" } else { "btn primary" }>
+                                    {from.action_label(to)}
+                                </button>
+                            }).collect_view()
+                        }}
+                    </div>
+                    {move || (status() == IncidentStatus::Recovered && !state.with(|d| d.postmortem_published)).then(|| view! {
+                        <p class="muted small">"“Mark reviewed” appears once the postmortem is published."</p>
+                    })}
+                </ActionForm>
+            </Show>
             {move || can_mitigate().then(|| {
                 let number = number_again.clone();
                 let result = mitigate.value();
                 view! {
                     <ActionForm action=mitigate attr:class="secondary-form">
                         <input type="hidden" name="number" value=number />
-                        <input type="hidden" name="version" value=version />
                         <div class="field">
                             <label for="mitigate-note">"How was the impact mitigated?"</label>
-                            <input id="mitigate-note" name="note" type="text" />
+                            <input id="mitigate-note" name="note" type="text" value={typed::<MarkMitigated>("note")} />
                             <p class="field-error" role="alert">{move || result.with(|r| field_error(r, "note"))}</p>
                         </div>
                         <FormMessage error=Signal::derive(move || result.with(form_error)) />
@@ -403,13 +497,13 @@ fn NoteComposer(
             <p class="field-error" role="alert">{move || result.with(|r| field_error(r, "corrects"))}</p>
             <div class="field" class:invalid=move || result.with(|r| field_error(r, "body").is_some())>
                 <label for="note-body">{move || if correcting().is_some() { "Correction" } else { "Add a note" }}</label>
-                <textarea id="note-body" name="body" rows="3" aria-describedby="note-body-error"></textarea>
+                <textarea id="note-body" name="body" rows="3" aria-describedby="note-body-error">{typed::<AddNote>("body").map(|t| format::raw_text(&t))}</textarea>
                 <p class="field-error" id="note-body-error" role="alert">{move || result.with(|r| field_error(r, "body"))}</p>
             </div>
             <div class="inline-fields">
                 <div class="field">
                     <label for="note-at">"Happened at (UTC, optional)"</label>
-                    <input id="note-at" name="occurred_at" type="datetime-local" />
+                    <input id="note-at" name="occurred_at" type="datetime-local" value={typed::<AddNote>("occurred_at")} />
                     <p class="field-error" role="alert">{move || result.with(|r| field_error(r, "occurred_at"))}</p>
                 </div>
                 <button type="submit" class="btn primary" disabled=move || note.pending().get()>"Add note"</button>
@@ -424,7 +518,6 @@ fn RolesPanel(
     number: String,
     assign: ServerAction<AssignRole>,
     state: RwSignal<IncidentDetail>,
-    version: impl Fn() -> String + Copy + Send + Sync + 'static,
     responders: Resource<Result<Vec<String>, AppError>>,
 ) -> impl IntoView {
     let result = assign.value();
@@ -443,49 +536,32 @@ fn RolesPanel(
                 {move || {
                     let number = number.clone();
                     Suspend::new(async move {
-                        let people = responders.await.unwrap_or_default();
                         let me = user.await.ok().flatten().map(|u| u.username);
-                        let take_command = {
+                        // Who can hold a role (responders and up), the signed-in user first.
+                        let people = format::me_first(responders.await.unwrap_or_default(), me.as_deref());
+                        IncidentRole::ALL.into_iter().map(|role| {
+                            let people = people.clone();
                             let number = number.clone();
                             let me = me.clone();
-                            move || {
-                                let me = me.clone()?;
-                                let number = number.clone();
-                                (holder(IncidentRole::Commander).as_deref() != Some(me.as_str())).then(|| view! {
-                                    <ActionForm action=assign attr:class="take-command">
-                                        <input type="hidden" name="number" value=number />
-                                        <input type="hidden" name="version" value=version />
-                                        <input type="hidden" name="role" value="commander" />
-                                        <input type="hidden" name="username" value=me />
-                                        <button type="submit" class="btn primary wide">"Take command"</button>
-                                    </ActionForm>
-                                })
+                            let id = format!("assign-{}", role.as_str());
+                            view! {
+                                <ActionForm action=assign attr:class="role-form">
+                                    <input type="hidden" name="number" value=number />
+                                    <input type="hidden" name="role" value=role.as_str() />
+                                    <input type="hidden" name="holder" value=move || holder(role).unwrap_or_default() />
+                                    <label for=id.clone()>{role.label()}</label>
+                                    <select id=id name="username">
+                                        <option value="" selected=move || holder(role).is_none()>"—"</option>
+                                        {people.into_iter().map(|p| {
+                                            let (name, value) = (p.clone(), p.clone());
+                                            let shown = if Some(&p) == me.as_ref() { format!("{p} (you)") } else { p };
+                                            view! { <option value=value selected=move || holder(role).as_deref() == Some(name.as_str())>{shown}</option> }
+                                        }).collect_view()}
+                                    </select>
+                                    <button type="submit" class="btn small" aria-label=format!("Assign {}", role.label().to_lowercase())>"Assign"</button>
+                                </ActionForm>
                             }
-                        };
-                        view! {
-                            {take_command}
-                            {IncidentRole::ALL.into_iter().map(|role| {
-                                let people = people.clone();
-                                let number = number.clone();
-                                let id = format!("assign-{}", role.as_str());
-                                view! {
-                                    <ActionForm action=assign attr:class="row-form role-form">
-                                        <input type="hidden" name="number" value=number />
-                                        <input type="hidden" name="version" value=version />
-                                        <input type="hidden" name="role" value=role.as_str() />
-                                        <label for=id.clone()>{role.label()}</label>
-                                        <select id=id name="username">
-                                            <option value="" selected=move || holder(role).is_none()>"—"</option>
-                                            {people.into_iter().map(|p| {
-                                                let (name, value) = (p.clone(), p.clone());
-                                                view! { <option value=value selected=move || holder(role).as_deref() == Some(name.as_str())>{p}</option> }
-                                            }).collect_view()}
-                                        </select>
-                                        <button type="submit" class="btn small" aria-label=format!("Assign {}", role.label().to_lowercase())>"Assign"</button>
-                                    </ActionForm>
-                                }
-                            }).collect_view()}
-                        }
+                        }).collect_view()
                     })
                 }}
             </Suspense>
@@ -499,25 +575,28 @@ fn RolesPanel(
 fn SeverityPanel(
     number: String,
     severity: ServerAction<ChangeSeverity>,
-    version: impl Fn() -> String + Copy + Send + Sync + 'static,
+    state: RwSignal<IncidentDetail>,
 ) -> impl IntoView {
     let result = severity.value();
+    let current = move || state.with(|d| d.summary.severity);
+    let form = NodeRef::<leptos::html::Form>::new();
+    clear_on_success(result, form);
     view! {
         <section class="card" aria-labelledby="severity-title">
             <h2 id="severity-title">"Severity"</h2>
-            <ActionForm action=severity>
+            <ActionForm action=severity node_ref=form>
                 <input type="hidden" name="number" value=number />
-                <input type="hidden" name="version" value=version />
+                <input type="hidden" name="from" value=move || current().as_str() />
                 <div class="field">
                     <label for="new-severity">"New severity"</label>
                     <select id="new-severity" name="severity">
-                        {Severity::ALL.into_iter().map(|s| view! { <option value=s.as_str()>{s.label()}</option> }).collect_view()}
+                        {Severity::ALL.into_iter().map(|s| view! { <option value=s.as_str() selected=move || current() == s>{s.label()}</option> }).collect_view()}
                     </select>
                     <p class="field-error" role="alert">{move || result.with(|r| field_error(r, "severity"))}</p>
                 </div>
                 <div class="field">
                     <label for="severity-note">"Why"</label>
-                    <input id="severity-note" name="note" type="text" />
+                    <input id="severity-note" name="note" type="text" value={typed::<ChangeSeverity>("note")} />
                     <p class="field-error" role="alert">{field_signal(result, "note")}</p>
                 </div>
                 <FormMessage error=Signal::derive(move || result.with(form_error)) />

@@ -6,9 +6,9 @@ use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::incidents::list_incidents;
-use crate::model::Role;
 use crate::model::incident::{IncidentStatus, Severity};
 use crate::model::incident_views::{COUNT_CAP, IncidentPage, IncidentSort, count_label};
+use crate::model::{AppError, Role};
 use crate::ui::components::badges::{SeverityBadge, StatusBadge};
 use crate::ui::components::shell::CurrentUser;
 use crate::ui::format;
@@ -36,6 +36,16 @@ fn url_pairs<'a>(pairs: impl Iterator<Item = (&'a str, &'a str)>) -> String {
         .map(|(k, v)| format!("{k}={}", format::url_encode(v)))
         .collect::<Vec<_>>()
         .join("&")
+}
+
+/// The label of a filter field, for messages about it.
+fn filter_label(field: &str) -> &str {
+    match field {
+        "q" => "Title contains",
+        "service" => "Service",
+        "tag" => "Tag",
+        other => other,
+    }
 }
 
 /// The incident list.
@@ -87,15 +97,15 @@ pub fn IncidentsPage() -> impl IntoView {
             </div>
             <div class="field">
                 <label for="f-service">"Service"</label>
-                <input id="f-service" name="service" type="text" prop:value=move || param("service") />
+                <input id="f-service" name="service" type="text" value=move || param("service") />
             </div>
             <div class="field">
                 <label for="f-tag">"Tag"</label>
-                <input id="f-tag" name="tag" type="text" prop:value=move || param("tag") />
+                <input id="f-tag" name="tag" type="text" value=move || param("tag") />
             </div>
             <div class="field grow">
                 <label for="f-q">"Title contains"</label>
-                <input id="f-q" name="q" type="search" prop:value=move || param("q") />
+                <input id="f-q" name="q" type="search" value=move || param("q") />
             </div>
             <div class="field">
                 <label for="f-sort">"Order"</label>
@@ -119,6 +129,12 @@ pub fn IncidentsPage() -> impl IntoView {
                             .collect();
                         view! { <ListBody page=p pairs /> }.into_any()
                     }
+                    // A refused filter says which and why (the search box keeps what was typed).
+                    Err(AppError::Validation(fields)) => view! {
+                        <p class="alert error" role="alert">
+                            {fields.iter().map(|f| format!("{}: {}", filter_label(&f.field), f.message)).collect::<Vec<_>>().join(" ")}
+                        </p>
+                    }.into_any(),
                     Err(e) => view! { <p class="alert error" role="alert">{e.to_string()}</p> }.into_any(),
                 }
             })}

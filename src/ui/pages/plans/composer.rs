@@ -8,7 +8,7 @@ use leptos_router::hooks::use_navigate;
 
 use crate::api::plans::{create_plan, update_plan};
 use crate::model::catalog::{ActionCode, Scene};
-use crate::model::plan::PlanDraft;
+use crate::model::plan::{MAX_TARGET_SECS, PlanDraft};
 use crate::model::plan_edit;
 use crate::model::{AppError, FieldError};
 use crate::ui::pages::plans::palette::{AvailableActions, Palette};
@@ -233,12 +233,21 @@ fn PlanFields() -> impl IntoView {
                 .flatten()
         }
     };
-    let minutes = |secs: Option<u32>| secs.map(|s| (s / 60).to_string()).unwrap_or_default();
+    let minutes = |secs: Option<u32>| {
+        secs.filter(|s| *s <= MAX_TARGET_SECS)
+            .map(|s| (s / 60).to_string())
+            .unwrap_or_default()
+    };
+    // Unreadable text becomes an out-of-range target, which the plan's validation refuses
+    // beside the field (instead of the target silently vanishing).
     let set_minutes = |text: String| -> Option<u32> {
-        text.trim()
-            .parse::<u32>()
-            .ok()
-            .map(|m| m.saturating_mul(60))
+        let text = text.trim();
+        (!text.is_empty()).then(|| {
+            text.parse::<u32>()
+                .ok()
+                .and_then(|m| m.checked_mul(60))
+                .unwrap_or(u32::MAX)
+        })
     };
     view! {
         <section class="card plan-fields" aria-label="Plan">
@@ -276,15 +285,17 @@ fn PlanFields() -> impl IntoView {
                     <input id="plan-scenario" type="text" prop:value=move || draft.with(|d| d.scenario.clone())
                         on:input:target=move |ev| composer.edit(|d| d.scenario = ev.target().value()) />
                 </div>
-                <div class="field">
+                <div class="field" class:invalid=move || composer.error("rto_secs").is_some()>
                     <label for="plan-rto">"RTO target (minutes)"</label>
                     <input id="plan-rto" type="number" min="0" prop:value=move || draft.with(|d| minutes(d.rto_secs))
                         on:input:target=move |ev| composer.edit(|d| d.rto_secs = set_minutes(ev.target().value())) />
+                    <p class="field-error" role="alert">{move || composer.error("rto_secs")}</p>
                 </div>
-                <div class="field">
+                <div class="field" class:invalid=move || composer.error("rpo_secs").is_some()>
                     <label for="plan-rpo">"RPO target (minutes)"</label>
                     <input id="plan-rpo" type="number" min="0" prop:value=move || draft.with(|d| minutes(d.rpo_secs))
                         on:input:target=move |ev| composer.edit(|d| d.rpo_secs = set_minutes(ev.target().value())) />
+                    <p class="field-error" role="alert">{move || composer.error("rpo_secs")}</p>
                 </div>
             </div>
             <div class="field" class:invalid=move || shown("description")().is_some()>

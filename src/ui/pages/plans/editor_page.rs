@@ -65,7 +65,10 @@ pub fn EditPlanPage() -> impl IntoView {
                         </header>
                         <PlanComposer initial=view.plan.clone() actions number=view.number based_on=view.current_version />
                     }.into_any(),
-                    Err(AppError::NotFound) => view! { <div class="card empty-state"><p>"There is no such plan."</p></div> }.into_any(),
+                    Err(AppError::NotFound) => {
+                        crate::ui::pages::not_found_status();
+                        view! { <div class="card empty-state"><p>"There is no such plan."</p></div> }.into_any()
+                    }
                     Err(e) => view! { <p class="alert error" role="alert">{e.to_string()}</p> }.into_any(),
                 }
             })}

@@ -86,7 +86,10 @@ pub fn PlanPage() -> impl IntoView {
                             </section>
                         }.into_any()
                     }
-                    Err(AppError::NotFound) => view! { <div class="card empty-state"><p>"There is no such plan."</p></div> }.into_any(),
+                    Err(AppError::NotFound) => {
+                        crate::ui::pages::not_found_status();
+                        view! { <div class="card empty-state"><p>"There is no such plan."</p></div> }.into_any()
+                    }
                     Err(e) => view! { <p class="alert error" role="alert">{e.to_string()}</p> }.into_any(),
                 }
             })}

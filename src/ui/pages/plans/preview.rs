@@ -37,6 +37,7 @@ fn step_view(number: usize, step: &Step) -> impl IntoView + use<> {
                 ParamValue::Set(v) => (label, v.clone(), false),
                 ParamValue::AskAtRun => (label, "asked when the plan runs".to_owned(), true),
                 ParamValue::StoredSecret => (label, "•••••• (stored secret)".to_owned(), false),
+                ParamValue::Withheld => (label, "shown to responders and up".to_owned(), false),
             }
         })
         .collect();

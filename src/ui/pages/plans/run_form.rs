@@ -1,7 +1,8 @@
 //! "Run now": the plan's open parameters asked for this run only (never written back to the
 //! plan), then a run is created and its page opened. A plain form posted to `/plans/N/run`, so it
-//! works with and without JavaScript; refused answers come back in the URL (`e.<field>`, with the
-//! non-secret values in `v.<field>`) and are shown beside their fields.
+//! works with and without JavaScript; refused answers come back in the URL as signed form feedback
+//! (`form=run_plan`, `e.<field>`, the non-secret values in `v.<field>`) and are shown beside
+//! their fields.
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
@@ -48,8 +49,10 @@ fn questions(plan: &PlanDraft) -> Vec<Question> {
 pub fn RunForm(number: i64, plan: PlanDraft) -> impl IntoView {
     let query = use_query_map();
     let get = move |key: String| query.read().get(&key).filter(|v| !v.is_empty());
+    let ours = query.read().get("form").as_deref() == Some("run_plan");
+    let feedback = move |key: String| if ours { get(key) } else { None };
     let incident = get("incident".into());
-    let form_error = get("run_error".into());
+    let form_error = feedback("e".into());
     let asked = questions(&plan);
     let disabled = !plan.enabled;
     // `novalidate`: the server checks every answer and says what is wrong beside its field.
@@ -70,8 +73,8 @@ pub fn RunForm(number: i64, plan: PlanDraft) -> impl IntoView {
                         <p class="muted">"These values are used for this run only; the plan keeps asking for them."</p>
                         {asked.into_iter().map(|q| {
                             let id = format!("run-{}", q.field.replace('.', "-"));
-                            let error = get(format!("e.{}", q.field));
-                            let value = get(format!("v.{}", q.field)).unwrap_or_default();
+                            let error = feedback(format!("e.{}", q.field));
+                            let value = feedback(format!("v.{}", q.field)).unwrap_or_default();
                             let error_id = format!("{id}-error");
                             let invalid = error.is_some();
                             let described = error.as_ref().map(|_| error_id.clone());

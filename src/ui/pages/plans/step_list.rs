@@ -160,7 +160,8 @@ fn StepCard(index: usize, step: Step) -> impl IntoView {
                 <span class="step-number">{index + 1}</span>
                 <span class="step-text">
                     <strong>{name.clone()}</strong>
-                    <span class="muted small">{action}</span>
+                    // The action under the name, unless the step is still named after it.
+                    {(action != name).then(|| view! { <span class="muted small">{action}</span> })}
                 </span>
             </span>
             <span class="step-flags">

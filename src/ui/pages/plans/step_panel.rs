@@ -249,7 +249,7 @@ fn ParamField(id: String, param: &'static ParamSpec) -> impl IntoView {
                         };
                         set_ask(v)
                     } />
-                {format!(" Ask for {} at run time", param.label.to_lowercase())}
+                {format!(" Ask for “{}” at run time", param.label)}
             </label>
             <p class="field-error" role="alert">{error_again}</p>
         </div>

@@ -30,15 +30,25 @@ fn text(body: &str) -> AnyView {
 #[component]
 pub fn ImpactFigures(data: PostmortemPage) -> impl IntoView {
     let span = |d: Option<chrono::Duration>| d.map_or("not yet".to_owned(), format::duration);
+    let d = data.durations;
+    let known = data.incident.timestamps.impact_started_at.is_some();
     view! {
         <dl class="figures" aria-label="Impact durations">
             <div>
+                <dt>{if known { "Impact (began → recovered)" } else { "Impact (detected → recovered)" }}</dt>
+                <dd>{span(d.impact)}</dd>
+            </div>
+            <div>
+                <dt>"Time to detect"</dt>
+                <dd>{if known { span(d.to_detect) } else { "impact start not recorded".to_owned() }}</dd>
+            </div>
+            <div>
                 <dt>"Detected → mitigated"</dt>
-                <dd>{span(data.durations.to_mitigate)}</dd>
+                <dd>{span(d.to_mitigate)}</dd>
             </div>
             <div>
                 <dt>"Detected → recovered"</dt>
-                <dd>{span(data.durations.to_recover)}</dd>
+                <dd>{span(d.to_recover)}</dd>
             </div>
         </dl>
     }
@@ -113,7 +123,7 @@ pub fn PostmortemReport(
                     view! {
                         <ol class="whys-report">
                             {whys.into_iter().map(|w| view! {
-                                <li><p><strong>"Why? "</strong>{w.why}</p><p><strong>"Because "</strong>{w.because}</p></li>
+                                <li><p class="why-question"><strong>{w.why}</strong></p><p class="why-answer">{w.because}</p></li>
                             }).collect_view()}
                         </ol>
                     }.into_any()
@@ -131,6 +141,7 @@ pub fn PostmortemReport(
                     view! { <p class="muted">"None recorded."</p> }.into_any()
                 } else {
                     view! {
+                        <div class="table-wrap">
                         <table class="table">
                             <thead><tr><th scope="col">"Action"</th><th scope="col">"Kind"</th><th scope="col">"Priority"</th><th scope="col">"Owner"</th><th scope="col">"Due"</th><th scope="col">"State"</th></tr></thead>
                             <tbody>
@@ -146,6 +157,7 @@ pub fn PostmortemReport(
                                 }).collect_view()}
                             </tbody>
                         </table>
+                        </div>
                     }.into_any()
                 }}
             </section> })}

@@ -9,6 +9,7 @@ use crate::model::action_item::ItemSource;
 use crate::model::review::RunReview;
 use crate::model::{AppError, Role};
 use crate::ui::components::action_items::{ActionItemsTable, NewActionItemForm};
+use crate::ui::components::feedback::typed;
 use crate::ui::components::form::{FormMessage, field_signal, form_error};
 use crate::ui::format;
 
@@ -129,6 +130,9 @@ fn ReviewForm(
 ) -> impl IntoView {
     let result = save.value();
     let (findings, changes) = review.map_or_else(Default::default, |r| (r.findings, r.changes));
+    // What was typed before a refused plain post wins over what is stored.
+    let findings = typed::<SaveRunReview>("findings").unwrap_or(findings);
+    let changes = typed::<SaveRunReview>("changes").unwrap_or(changes);
     let label = if findings.is_empty() {
         "Save review"
     } else {

@@ -9,6 +9,7 @@ use leptos_meta::Title;
 use crate::api::runs::{AbortRun, DecideStep, get_run};
 use crate::model::run::{Awaiting, RunStep, RunView, StepStatus};
 use crate::model::{AppError, Role};
+use crate::ui::components::feedback::typed;
 use crate::ui::components::form::{FormMessage, field_signal, form_error};
 use crate::ui::components::shell::CurrentUser;
 use crate::ui::format;
@@ -40,7 +41,10 @@ pub fn RunPage() -> impl IntoView {
                 };
                 match run.await {
                     Ok(view) => view! { <LiveRun initial=view role review /> }.into_any(),
-                    Err(AppError::NotFound) => view! { <div class="card empty-state"><p>"There is no such run."</p></div> }.into_any(),
+                    Err(AppError::NotFound) => {
+                        crate::ui::pages::not_found_status();
+                        view! { <div class="card empty-state"><p>"There is no such run."</p></div> }.into_any()
+                    }
                     Err(e) => view! { <p class="alert error" role="alert">{e.to_string()}</p> }.into_any(),
                 }
             })}
@@ -92,7 +96,22 @@ fn LiveRun(initial: RunView, role: Role, review: ReviewState) -> impl IntoView {
     let finished = move || state.read().summary.status.is_finished();
     view! {
         <Title text=move || format!("Run #{number} · {}", summary().plan_name) />
-        {move || (!finished()).then(|| view! { <noscript><meta http-equiv="refresh" content="3" /></noscript> })}
+        // Without JavaScript the page refreshes itself while the run goes on — but not while it
+        // waits for an answer from this reader: a refresh would wipe the comment being typed.
+        {move || {
+            let asks_me = state.with(|r| r.waits_for(role));
+            (!finished()).then(|| if asks_me {
+                view! {
+                    <noscript>
+                        <p class="alert info">"This page stops refreshing itself while a step waits for your answer. "
+                            <a href=format!("/runs/{number}")>"Refresh"</a>
+                        </p>
+                    </noscript>
+                }.into_any()
+            } else {
+                view! { <noscript><meta http-equiv="refresh" content="3" /></noscript> }.into_any()
+            })
+        }}
         <header class="page-header">
             <p class="number">{format!("Run #{number}")}</p>
             <h1>{move || summary().plan_name}</h1>
@@ -157,7 +176,7 @@ fn StepItem(
     let status = if run_finished && step.status == StepStatus::Pending {
         "Not reached".to_owned()
     } else {
-        step.status.label().to_owned()
+        step.status_label().to_owned()
     };
     let awaiting = (step.status == StepStatus::WaitingForConfirmation)
         .then_some(step.awaiting)
@@ -203,15 +222,10 @@ fn DecisionForm(
 ) -> impl IntoView {
     let note_id = format!("step-{step}-note");
     let note_error = field_signal(decide.value(), "note");
-    let (prompt, may_answer) = match awaiting {
-        Awaiting::Confirmation => (
-            "This step waits for a commander to confirm it before it runs.",
-            role.allows(Role::Commander),
-        ),
-        Awaiting::Verdict => (
-            "Do the check, then mark it passed or failed.",
-            role.allows(Role::Responder),
-        ),
+    let may_answer = role.allows(awaiting.answered_by());
+    let prompt = match awaiting {
+        Awaiting::Confirmation => "This step waits for a commander to confirm it before it runs.",
+        Awaiting::Verdict => "Do the check, then mark it passed or failed.",
     };
     view! {
         <div class="decision" role="group" aria-label="Waiting for you">
@@ -224,7 +238,7 @@ fn DecisionForm(
                         <div class="field" class:invalid=move || note_error.get().is_some()>
                             <label for=note_id.clone()>"Comment"</label>
                             <textarea id=note_id.clone() name="note" rows="2"
-                                aria-invalid=move || note_error.get().map(|_| "true")></textarea>
+                                aria-invalid=move || note_error.get().map(|_| "true")>{typed::<DecideStep>("note").map(|t| format::raw_text(&t))}</textarea>
                             <p class="field-error" role="alert">{move || note_error.get()}</p>
                         </div>
                         <div class="button-row">
@@ -245,7 +259,12 @@ fn DecisionForm(
                     </ActionForm>
                 }.into_any()
             } else {
-                view! { <p class="muted">"Your role cannot answer this step."</p> }.into_any()
+                view! {
+                    <p class="muted">{match awaiting {
+                        Awaiting::Confirmation => "Only a commander or an admin can confirm or skip this step.",
+                        Awaiting::Verdict => "Only a responder, commander or admin can mark this check.",
+                    }}</p>
+                }.into_any()
             }}
         </div>
     }
