@@ -13,10 +13,18 @@ test("an admin creates a user who can then sign in with that role", async ({ pag
   await page.getByRole("button", { name: "Create user" }).click();
   await expect(page.getByRole("row", { name: new RegExp(name) })).toBeVisible();
   await expect(page.getByLabel(`Role for ${name}`)).toHaveValue("commander");
+  // Said once, with or without JavaScript; and gone after the next action.
+  const created = page.getByRole("status").filter({ hasText: /^(Created .* \(Commander\)|User created)\.$/ });
+  await expect(created).toHaveCount(1);
+  await ready(page, testInfo);
+  await page.getByLabel(`Role for ${name}`).selectOption("responder");
+  await page.getByRole("button", { name: `Save role of ${name}` }).click();
+  await expect(page.getByRole("status").filter({ hasText: "Role changed." })).toHaveCount(1);
+  await expect(created).toHaveCount(0);
 
   const other = await freshPage(browser, testInfo);
   await signIn(other, testInfo, { username: name, password: "ops initial password" });
-  await expect(other.getByRole("link", { name: new RegExp(name) })).toContainText("Commander");
+  await expect(other.getByRole("link", { name: new RegExp(name) })).toContainText("Responder");
   await other.context().close();
 });
 
@@ -56,4 +64,17 @@ test("a demoted and disabled user can no longer sign in", async ({ page, browser
   await submitSignIn(other, testInfo, { username: name, password: "leaver password" });
   await expect(other.getByRole("alert").filter({ hasText: "The username or password is not right." })).toBeVisible();
   await other.context().close();
+});
+
+test("an admin taking away their own admin rights is asked first, and cannot disable themself", async ({ page }, testInfo) => {
+  await signIn(page, testInfo, ADMIN);
+  await page.goto("/admin/users");
+  await ready(page, testInfo);
+  const me = ADMIN.username;
+  await page.getByLabel(`Role for ${me}`).selectOption("commander");
+  await page.getByRole("button", { name: `Save role of ${me}` }).click();
+  await expect(page.getByText("This is your own account: you would lose your admin rights.")).toBeVisible();
+  await expect(page.getByRole("button", { name: `Disable ${me}` })).toHaveCount(0);
+  await page.goto("/admin/users");
+  await expect(page.getByLabel(`Role for ${me}`)).toHaveValue("admin");
 });

@@ -34,7 +34,7 @@ test("the board shows the known figures and follows its filter", async ({ page, 
   await viewer.goto("/board");
   await ready(viewer, testInfo);
   await expect(viewer.getByRole("heading", { name: "Metrics", level: 1 })).toBeVisible();
-  await viewer.getByLabel("Service", { exact: true }).fill(service);
+  await viewer.getByLabel("Service", { exact: true }).selectOption(service);
   await viewer.getByRole("button", { name: "Apply" }).click();
   await expect(viewer).toHaveURL(new RegExp(`service=${service}`));
   await expect(viewer.getByText("2 incidents detected")).toBeVisible();

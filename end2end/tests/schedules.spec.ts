@@ -82,7 +82,7 @@ test("a drill scheduled seconds ahead starts by itself, is scored, reviewed and 
   const score = page.getByRole("region", { name: "Score" });
   await expect(score.getByLabel("Score", { exact: true })).toHaveText("100 / 100");
   await expect(score.getByLabel("Verdict")).toHaveText("Pass");
-  await expect(score).toContainText("How the score is computed (formula v1)");
+  await expect(score).toContainText("How the score is computed (formula v2)");
 
   // The review: findings are required.
   const review = page.getByRole("region", { name: "Review" });

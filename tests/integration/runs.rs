@@ -422,3 +422,25 @@ db_test! {
         assert_eq!(second.housekeeping().await.unwrap(), 0, "once");
     }
 }
+
+db_test! {
+    async fn a_run_waiting_for_a_person_leaves_its_worker_to_other_runs(db) {
+        let eve = user(&db.pool, "eve", Role::Commander, PASSWORD).await;
+        let one_worker = Executor::new(db.pool.clone(), ExecutorSettings { workers: 1, ..settings() });
+        let waiting = plan(&db.pool, &eve, vec![step("look", ActionCode::ManualCheck, &[("instructions", "Is it green?")])]).await;
+        let quick = plan(&db.pool, &eve, vec![step("pause", ActionCode::Wait, &[("duration", "100ms")])]).await;
+        let (first, first_handle) = start(&db.pool, &one_worker, &eve, waiting).await;
+        for _ in 0..100 {
+            if run(&db.pool, first).await.summary.status == RunStatus::WaitingForConfirmation { break; }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let (second, handle) = start(&db.pool, &one_worker, &eve, quick).await;
+        tokio::time::timeout(Duration::from_secs(5), handle).await
+            .expect("the second run ran while the first waited for a person").unwrap();
+        assert_eq!(run(&db.pool, second).await.summary.status, RunStatus::Passed);
+        runs::decide(&db.pool, &eve, first, 0, Decision::Pass, "green").await.unwrap();
+        one_worker.wake(first);
+        first_handle.await.unwrap();
+        assert_eq!(run(&db.pool, first).await.summary.status, RunStatus::Passed, "and it took a worker again to finish");
+    }
+}

@@ -103,8 +103,9 @@ impl Executor {
         let inner = self.0.clone();
         tokio::spawn(async move {
             let number = run.number;
-            let permit = inner.workers.clone().acquire_owned().await;
-            match inner.execute(run, &wake).await {
+            let seat = Seat::new(inner.workers.clone());
+            seat.take().await;
+            match inner.execute(run, &wake, &seat).await {
                 Ok(()) => {}
                 Err(Halt::Taken) => tracing::warn!(
                     run = number,
@@ -114,7 +115,7 @@ impl Executor {
                     tracing::error!(run = number, error = %e, "run execution stopped on a storage error");
                 }
             }
-            drop(permit);
+            seat.release();
             if let Ok(mut active) = inner.active.lock() {
                 active.remove(&number);
             }
@@ -178,6 +179,41 @@ impl Executor {
     }
 }
 
+/// A run's hold on one of the executor's workers. A run waiting for a person lets go of it (a
+/// drill waiting for its commander must not keep other runs from starting) and takes one again
+/// before it goes on.
+struct Seat {
+    workers: Arc<Semaphore>,
+    held: Mutex<Option<tokio::sync::OwnedSemaphorePermit>>,
+}
+
+impl Seat {
+    fn new(workers: Arc<Semaphore>) -> Self {
+        Self {
+            workers,
+            held: Mutex::new(None),
+        }
+    }
+
+    /// Waits for a free worker (unless one is held already).
+    async fn take(&self) {
+        if self.held.lock().map(|h| h.is_some()).unwrap_or(false) {
+            return;
+        }
+        let permit = self.workers.clone().acquire_owned().await.ok();
+        if let Ok(mut held) = self.held.lock() {
+            *held = permit;
+        }
+    }
+
+    /// Gives the worker back.
+    fn release(&self) {
+        if let Ok(mut held) = self.held.lock() {
+            held.take();
+        }
+    }
+}
+
 /// Why a run's execution stopped before its end.
 enum Halt {
     /// The run ended elsewhere (another instance's housekeeping marked it interrupted, thinking
@@ -234,7 +270,7 @@ impl Inner {
         }
     }
 
-    async fn execute(&self, run: Prepared, wake: &Notify) -> Result<(), Halt> {
+    async fn execute(&self, run: Prepared, wake: &Notify, seat: &Seat) -> Result<(), Halt> {
         let pool = &self.pool;
         let number = run.number;
         let secrets = run.secrets();
@@ -261,7 +297,7 @@ impl Inner {
                 self.status(number, RunStatus::WaitingForConfirmation)
                     .await?;
                 let waiting_since = Instant::now();
-                let answer = self.wait_for_decision(number, index, wake).await?;
+                let answer = self.wait_for_decision(number, index, wake, seat).await?;
                 // Recorded with the step: recovery time leaves a gate's wait out.
                 let waited_ms = i64::try_from(waiting_since.elapsed().as_millis()).ok();
                 self.status(number, RunStatus::Running).await?;
@@ -298,7 +334,7 @@ impl Inner {
             }
             let timeout = Duration::from_secs(u64::from(step.timeout_secs.max(1)));
             let result = tokio::select! {
-                result = tokio::time::timeout(timeout, self.perform(number, index, step, params, wake)) => {
+                result = tokio::time::timeout(timeout, self.perform(number, index, step, params, wake, seat)) => {
                     match result {
                         Ok(result) => result?,
                         Err(_) => Performed::Done(Outcome {
@@ -389,23 +425,28 @@ impl Inner {
         Ok(service::record_on_timeline(&self.pool, incident, &data, Utc::now()).await?)
     }
 
-    /// Waits until a person answers step `index`, or the run is aborted.
+    /// Waits until a person answers step `index`, or the run is aborted, without holding a
+    /// worker meanwhile.
     async fn wait_for_decision(
         &self,
         number: i64,
         index: usize,
         wake: &Notify,
+        seat: &Seat,
     ) -> Result<Answer, AppError> {
-        loop {
+        seat.release();
+        let answer = loop {
             let notified = wake.notified();
             if let Some((decision, note, by)) = repo::decision(&self.pool, number, index).await? {
-                return Ok(Answer::Decided(decision, note, by));
+                break Answer::Decided(decision, note, by);
             }
             if repo::abort_requested(&self.pool, number).await? {
-                return Ok(Answer::Aborted);
+                break Answer::Aborted;
             }
             self.pause(notified).await;
-        }
+        };
+        seat.take().await;
+        Ok(answer)
     }
 
     /// Until woken here or the next look at the database is due (for news from other instances).
@@ -435,6 +476,7 @@ impl Inner {
         step: &Step,
         params: &BTreeMap<String, String>,
         wake: &Notify,
+        seat: &Seat,
     ) -> Result<Performed, Halt> {
         let refused = |error: String| {
             Ok(Performed::Done(Outcome {
@@ -487,7 +529,7 @@ impl Inner {
                     .await?;
                 self.status(number, RunStatus::WaitingForConfirmation)
                     .await?;
-                let answer = self.wait_for_decision(number, index, wake).await?;
+                let answer = self.wait_for_decision(number, index, wake, seat).await?;
                 self.status(number, RunStatus::Running).await?;
                 match answer {
                     // The abort signal beside this wait ends the step.
