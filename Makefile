@@ -7,7 +7,6 @@
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 
-CARGO_LEPTOS_VERSION := 0.3.10
 WASM_BINDGEN_VERSION := 0.2.130
 BINARYEN_VERSION := 132.0.0
 
@@ -35,9 +34,6 @@ test: setup setup-e2e lint unit build e2e
 setup:
 	@rustup target list --installed | grep -qx wasm32-unknown-unknown \
 		|| rustup target add wasm32-unknown-unknown
-	@cargo leptos --version 2>/dev/null | grep -q "$(CARGO_LEPTOS_VERSION)" \
-		|| CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
-		   cargo install cargo-leptos@$(CARGO_LEPTOS_VERSION) --locked --features no_downloads
 	@wasm-bindgen --version 2>/dev/null | grep -q "$(WASM_BINDGEN_VERSION)" \
 		|| cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION)
 	@[ -x $(TOOLS)/node_modules/.bin/wasm-opt ] \
@@ -50,8 +46,10 @@ setup-e2e:
 		else echo "install Debian's chromium (apt-get install chromium) to run the browser tests" >&2; exit 1; fi; }
 	@cd end2end && { [ -d node_modules/@playwright/test ] || PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund; }
 
+## The release server and WASM client (what `cargo leptos build --release` does, without the
+## 20 minutes of compiling cargo-leptos first: see scripts/build.sh).
 build: setup
-	cargo leptos build --release
+	scripts/build.sh
 
 lint:
 	cargo fmt --check

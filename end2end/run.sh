@@ -12,7 +12,7 @@ export NIGHTWATCH_DATABASE_URL="sqlite://$state/e2e.db"
 export LEPTOS_SITE_ROOT="$root/target/site"
 export RUST_LOG=${RUST_LOG:-info}
 
-[ -x "$bin" ] || { echo "no release binary at $bin: run 'cargo leptos build --release' first" >&2; exit 1; }
+[ -x "$bin" ] || { echo "no release binary at $bin: run 'make build' first" >&2; exit 1; }
 
 printf 'e2e admin password\n' | "$bin" user create --username e2e-admin --role admin --password-stdin
 printf 'e2e viewer password\n' | "$bin" user create --username e2e-viewer --role viewer --password-stdin

@@ -9,6 +9,13 @@ test("every page fits a phone's width", async ({ page }, testInfo) => {
   test.setTimeout(120_000);
   await signIn(page, testInfo, ADMIN);
   const incident = new URL(await declare(page, testInfo, `Phone check (${testInfo.project.name}): a long title that has to wrap on a narrow screen`)).pathname;
+  // A pasted dashboard link is one long word: it must wrap, not widen the page.
+  const noted = await page.request.post("/api/add_note", {
+    headers: { Accept: "application/json" },
+    form: { number: incident.split("/").pop()!, occurred_at: "",
+      body: "see https://grafana.example.com/d/abc123/checkout-latency?orgId=1&from=now-6h&to=now&var-cluster=eu-west-1&viewPanel=42" },
+  });
+  expect(noted.status(), await noted.text()).toBe(200);
   const plan = await createPlan(page, {
     name: `Phone drill (${testInfo.project.name})`, description: "", scene: "emergency", service: "checkout",
     scenario: "phone", rto_secs: 600, rpo_secs: null, enabled: true,
@@ -45,4 +52,6 @@ test("the navigation folds into a Menu button on a phone", async ({ page }, test
   await nav.getByRole("link", { name: "Plans" }).click();
   await expect(page).toHaveURL(/\/plans$/);
   await expect(page.getByRole("heading", { name: "Plans", level: 1 })).toBeVisible();
+  // The menu is closed again on the new page.
+  await expect(page.getByRole("navigation", { name: "Main" })).toBeHidden();
 });

@@ -33,7 +33,7 @@ test("a stored plan reads as a preview: steps, open parameters, masked secrets",
   await expect(viewer).toHaveURL(new RegExp(`/plans/${number}$`));
   const plan = viewer.getByRole("region", { name: "Plan" });
   await expect(plan).toContainText("Kill a node");
-  await expect(plan).toContainText("a person confirms before it runs");
+  await expect(plan).toContainText("a commander (or admin) confirms before it runs");
   await expect(plan).toContainText("asked when the plan runs");
   // A viewer reads the steps, not the values (URLs and headers carry addresses and tokens).
   await expect(plan).toContainText("shown to responders and up");
@@ -47,4 +47,12 @@ test("a stored plan reads as a preview: steps, open parameters, masked secrets",
   await expect(own).toContainText("https://chaos.example/faults");
   await expect(own).toContainText("stored secret");
   await expect(own).not.toContainText("hmac-key-123");
+});
+
+test("a viewer is told composing needs the responder role instead of being handed the composer", async ({ page }, testInfo) => {
+  await signIn(page, testInfo, VIEWER);
+  await page.goto("/plans/new");
+  await ready(page, testInfo);
+  await expect(page.getByRole("note")).toContainText("Composing plans needs the responder role");
+  await expect(page.getByRole("button", { name: "Create plan" })).toHaveCount(0);
 });

@@ -88,7 +88,7 @@ test("compose a plan by drag and drop and keyboard, run it, answer and confirm, 
   await expect(page.getByRole("heading", { name, exact: true })).toBeVisible();
   const planUrl = page.url();
   expect(planUrl).toMatch(/\/plans\/\d+$/);
-  await expect(page.getByRole("region", { name: "Plan" })).toContainText("a person confirms before it runs");
+  await expect(page.getByRole("region", { name: "Plan" })).toContainText("a commander (or admin) confirms before it runs");
 
   // Run now: the open URL is asked for this run.
   await ready(page, testInfo);

@@ -73,7 +73,8 @@ pub fn location(
     let path = url.path().to_owned();
     let mut kept: Vec<(String, String)> = url
         .query_pairs()
-        .filter(|(k, _)| !form_feedback::is_feedback(k))
+        // "saved" is the postmortem form's own word of success: it belongs to the post before.
+        .filter(|(k, _)| !form_feedback::is_feedback(k) && k != "saved")
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect();
     let mut feedback: Vec<(String, String)> = match outcome {
@@ -127,19 +128,27 @@ pub async fn outcome_in_url(State(state): State<AppState>, req: Request, next: N
         return next.run(req).await;
     }
     let form = req.uri().path().trim_start_matches("/api/").to_owned();
-    let referer = req
+    let referer_url = req
         .headers()
         .get(header::REFERER)
         .and_then(|v| v.to_str().ok())
-        .and_then(|r| url::Url::parse(r).ok())
-        .map(|r| r.path().to_owned());
+        .and_then(|r| url::Url::parse(r).ok());
+    let referer = referer_url.as_ref().map(|r| r.path().to_owned());
+    // The page the post came from (with its query), where a refusal that names no page goes.
+    let from_page = referer_url.as_ref().map(|r| match r.query() {
+        Some(q) => format!("{}?{q}", r.path()),
+        None => r.path().to_owned(),
+    });
     let (parts, body) = req.into_parts();
     let Ok(bytes) = axum::body::to_bytes(body, BODY_LIMIT).await else {
-        return (
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "the request body is too large",
-        )
-            .into_response();
+        let too_large = AppError::BadRequest(format!(
+            "The form is larger than {} MiB: shorten what you typed.",
+            BODY_LIMIT >> 20
+        ));
+        return match (from_page, state.feedback_key().await) {
+            (Some(page), Ok(key)) => back_to(&location(&key, &page, &form, Err(&too_large), &[])),
+            _ => (StatusCode::PAYLOAD_TOO_LARGE, too_large.to_string()).into_response(),
+        };
     };
     let posted: Vec<(String, String)> = url::form_urlencoded::parse(&bytes)
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
@@ -147,16 +156,31 @@ pub async fn outcome_in_url(State(state): State<AppState>, req: Request, next: N
     let mut res = next
         .run(Request::from_parts(parts, Body::from(bytes)))
         .await;
+    let Ok(key) = state.feedback_key().await else {
+        return res;
+    };
     let Some(target) = res
         .headers()
         .get(header::LOCATION)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned)
     else {
-        return res;
-    };
-    let Ok(key) = state.feedback_key().await else {
-        return res;
+        // Refused before the server function ran (a NUL character, say): back to the page with
+        // the refusal beside its field, as if the function had refused it.
+        let Some(page) = from_page.filter(|_| res.status().is_client_error()) else {
+            return res;
+        };
+        let Ok(body) = axum::body::to_bytes(res.into_body(), 64 << 10).await else {
+            return back_to(&location(
+                &key,
+                &page,
+                &form,
+                Err(&AppError::Internal),
+                &posted,
+            ));
+        };
+        let error = serde_json::from_slice::<AppError>(&body).unwrap_or(AppError::Internal);
+        return back_to(&location(&key, &page, &form, Err(&error), &posted));
     };
     let error = url::Url::parse("http://nightwatch.invalid/")
         .ok()
@@ -195,6 +219,14 @@ pub async fn outcome_in_url(State(state): State<AppState>, req: Request, next: N
         *res.status_mut() = StatusCode::SEE_OTHER;
     }
     res
+}
+
+/// A "see other" answer to `location`.
+fn back_to(location: &str) -> Response {
+    match HeaderValue::from_str(location) {
+        Ok(value) => (StatusCode::SEE_OTHER, [(header::LOCATION, value)]).into_response(),
+        Err(_) => StatusCode::BAD_REQUEST.into_response(),
+    }
 }
 
 /// The middleware for pages: feedback in the query must carry a valid signature, or the browser

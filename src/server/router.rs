@@ -65,6 +65,8 @@ pub fn build_router(state: AppState) -> Router {
         .layer(middleware::from_fn(server_fn_status))
         .layer(sessions)
         .layer(middleware::from_fn(refuse_cross_site))
+        // Inside the plain-form layer, so a refused plain post goes back to its page too.
+        .layer(middleware::from_fn(input_guard::refuse_nul))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             plain_forms::outcome_in_url,
@@ -73,7 +75,6 @@ pub fn build_router(state: AppState) -> Router {
             state.clone(),
             plain_forms::verify_feedback,
         ))
-        .layer(middleware::from_fn(input_guard::refuse_nul))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(DefaultMakeSpan::new().level(tracing::Level::INFO))

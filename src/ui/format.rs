@@ -67,6 +67,25 @@ pub fn clock(at: DateTime<Utc>) -> String {
     at.format("%H:%M:%S").to_string()
 }
 
+/// The day of `at` as `Nov 23`, with the year when it is not `now`'s (`Jan 01 2001`).
+pub fn day(at: DateTime<Utc>, now: DateTime<Utc>) -> String {
+    use chrono::Datelike;
+    if at.year() == now.year() {
+        at.format("%b %d").to_string()
+    } else {
+        at.format("%b %d %Y").to_string()
+    }
+}
+
+/// `at` as a clock time when it falls on `since`'s day, else with its date too.
+pub fn clock_after(at: DateTime<Utc>, since: DateTime<Utc>) -> String {
+    if at.date_naive() == since.date_naive() {
+        clock(at)
+    } else {
+        instant(at)
+    }
+}
+
 /// A duration as `45 s`, `12 min`, `2 h 05 min` or `3 d 4 h`.
 pub fn duration(d: Duration) -> String {
     let secs = d.num_seconds().max(0);
@@ -94,6 +113,25 @@ pub fn url_encode(value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_day_names_its_year_only_when_it_is_not_this_one() {
+        let now = "2026-11-28T10:00:00Z".parse().unwrap();
+        assert_eq!(day("2026-01-01T00:00:00Z".parse().unwrap(), now), "Jan 01");
+        assert_eq!(
+            day("2001-01-01T00:00:00Z".parse().unwrap(), now),
+            "Jan 01 2001"
+        );
+        let detected = "2026-10-01T23:12:00Z".parse().unwrap();
+        assert_eq!(
+            clock_after("2026-10-02T01:28:25Z".parse().unwrap(), detected),
+            "2026-10-02 01:28 UTC"
+        );
+        assert_eq!(
+            clock_after("2026-10-01T23:58:00Z".parse().unwrap(), detected),
+            "23:58:00"
+        );
+    }
 
     #[test]
     fn the_person_choosing_comes_first() {

@@ -18,7 +18,7 @@ db_test! {
         let cmdr = user(&db.pool, "cmdr", Role::Commander, PASSWORD).await;
         let new = NewIncident::parse("Payments down", "", "sev1", "payments", "", "", Utc::now()).unwrap();
         let n = incidents::declare(&db.pool, &cmdr, &new).await.unwrap();
-        let id = incident_repo::id_by_number(&db.pool, n).await.unwrap().unwrap();
+        let (id, _) = incident_repo::id_and_status(&db.pool, n).await.unwrap().unwrap();
         let a = TestApp::new(&db);
         let b = TestApp::another_instance(&db).await;
         let second_pool = nightwatch::server::db::connect(&db.url, 5).await.unwrap();

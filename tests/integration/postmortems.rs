@@ -2,7 +2,7 @@
 //! publication unlocking the incident's `reviewed` status.
 
 use chrono::Utc;
-use nightwatch::model::incident::{IncidentNumber, IncidentStatus};
+use nightwatch::model::incident::{IncidentNumber, IncidentRole, IncidentStatus, Severity};
 use nightwatch::model::incident_input::NewIncident;
 use nightwatch::model::postmortem::{PostmortemDoc, PostmortemState, Why, WhyChain};
 use nightwatch::model::timeline::EventData;
@@ -91,6 +91,30 @@ db_test! {
 
         let frozen = postmortems::save(&db.pool, &cmdr, n, &doc("late edit"), pm.version).await;
         assert!(matches!(&frozen, Err(AppError::Conflict(m)) if m.contains("published")), "{frozen:?}");
+    }
+}
+
+db_test! {
+    async fn a_reviewed_incident_refuses_every_change_to_its_record(db) {
+        let cmdr = user(&db.pool, "cmdr", Role::Commander, PASSWORD).await;
+        let n = recovered_incident(&db.pool, &cmdr).await;
+        let pm = postmortems::open(&db.pool, &cmdr, n).await.unwrap();
+        let pm = postmortems::save(&db.pool, &cmdr, n, &doc("Summary"), pm.version).await.unwrap();
+        let pm = postmortems::change_state(&db.pool, &cmdr, n, PostmortemState::InReview, pm.version).await.unwrap();
+        postmortems::change_state(&db.pool, &cmdr, n, PostmortemState::Published, pm.version).await.unwrap();
+        incidents::transition(&db.pool, &cmdr, n, IncidentStatus::Recovered, IncidentStatus::Reviewed, "review complete").await.unwrap();
+        let before = incident_repo::find_detail(&db.pool, n).await.unwrap().unwrap();
+
+        let closed = |r: Result<(), AppError>| matches!(&r, Err(AppError::Conflict(m)) if m.contains("reviewed and closed"));
+        assert!(closed(incidents::add_note(&db.pool, &cmdr, n, "late note", "", None).await));
+        assert!(closed(incidents::change_severity(&db.pool, &cmdr, n, before.summary.severity, Severity::Sev1, "late").await));
+        assert!(closed(incidents::assign_role(&db.pool, &cmdr, n, IncidentRole::Scribe, "", "cmdr").await));
+        assert!(closed(incidents::set_impact_start(&db.pool, &cmdr, n, "2001-01-01T00:00").await));
+
+        let after = incident_repo::find_detail(&db.pool, n).await.unwrap().unwrap();
+        assert_eq!(after.timeline.len(), before.timeline.len(), "nothing was written");
+        assert_eq!(after.summary.severity, before.summary.severity);
+        assert_eq!(after.timestamps.impact_started_at, before.timestamps.impact_started_at);
     }
 }
 

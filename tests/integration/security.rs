@@ -10,6 +10,7 @@ use axum::http::{Request, Response, StatusCode, header};
 use chrono::Utc;
 use nightwatch::model::action_item::{ItemSource, NewActionItem};
 use nightwatch::model::catalog::{ActionCode, Scene};
+use nightwatch::model::incident::IncidentNumber;
 use nightwatch::model::incident_input::NewIncident;
 use nightwatch::model::plan::{ParamValue, PlanDraft, Step};
 use nightwatch::model::postmortem::{PostmortemDoc, Why, WhyChain};
@@ -19,7 +20,7 @@ use nightwatch::server::config::Config;
 use nightwatch::server::security::DEFAULT_POLICY;
 use nightwatch::server::service::{action_items, incidents, plans, postmortems, runs};
 
-use crate::support::{PASSWORD, TestApp, call_json, text, user};
+use crate::support::{PASSWORD, TestApp, TestDb, call_json, text, user};
 
 /// Text that would run script in a reader's browser if it reached a page as markup.
 const HOSTILE: &str = r#"E</title><script>alert(1)</script><img src=x onerror=alert(2)>"'</textarea><SCRIPT>alert(3)</SCRIPT>"#;
@@ -375,17 +376,39 @@ db_test! {
     }
 }
 
+/// A router with commander "cmdr" signed in (their cookie) and an incident they declared.
+async fn signed_in_commander_with_incident(db: &TestDb) -> (TestApp, String, IncidentNumber) {
+    let cmdr = user(&db.pool, "cmdr", Role::Commander, PASSWORD).await;
+    let new = NewIncident::parse("Disk full", "", "sev2", "db", "", "", Utc::now()).unwrap();
+    let n = incidents::declare(&db.pool, &cmdr, &new).await.unwrap();
+    let app = TestApp::new(db);
+    let cookie = app.sign_in("cmdr", PASSWORD).await;
+    (app, cookie, n)
+}
+
+/// Posts `fields` to server function `name` as a browser without JavaScript does, from `page`.
+async fn plain_post(
+    app: &TestApp,
+    cookie: &str,
+    name: &str,
+    fields: &[(&str, String)],
+    page: &str,
+) -> Response<Body> {
+    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let mut req = app.form_request(name, &fields, Some(cookie), "text/html");
+    req.headers_mut().insert(
+        header::REFERER,
+        format!("http://localhost{page}").parse().unwrap(),
+    );
+    app.send(req).await
+}
+
 db_test! {
     async fn a_refused_plain_form_comes_back_signed_with_its_message_and_what_was_typed(db) {
-        let cmdr = user(&db.pool, "cmdr", Role::Commander, PASSWORD).await;
-        let new = NewIncident::parse("Disk full", "", "sev2", "db", "", "", Utc::now()).unwrap();
-        let n = incidents::declare(&db.pool, &cmdr, &new).await.unwrap();
-        let app = TestApp::new(&db);
-        let cookie = app.sign_in("cmdr", PASSWORD).await;
+        let (app, cookie, n) = signed_in_commander_with_incident(&db).await;
         let page = format!("/incidents/{n}");
-        let mut req = app.form_request("add_note", &[("number", &n.to_string()), ("body", "saw it at the edge <first>"), ("occurred_at", "2999-01-01T00:00")], Some(&cookie), "text/html");
-        req.headers_mut().insert(header::REFERER, format!("http://localhost{page}?order=oldest").parse().unwrap());
-        let res = app.send(req).await;
+        let fields = [("number", n.to_string()), ("body", "saw it at the edge <first>".into()), ("occurred_at", "2999-01-01T00:00".into())];
+        let res = plain_post(&app, &cookie, "add_note", &fields, &format!("{page}?order=oldest")).await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
         let back = res.headers()[header::LOCATION].to_str().unwrap().to_owned();
         assert!(back.starts_with(&format!("{page}?order=oldest&form=add_note&e.occurred_at=")), "{back}");
@@ -401,6 +424,20 @@ db_test! {
         assert_eq!(res.headers()[header::LOCATION], format!("{page}?order=oldest").as_str());
         let unsigned = format!("{page}?form=add_note&e=Call+this+number");
         assert_eq!(app.get(&unsigned, Some(&cookie)).await.headers()[header::LOCATION], page.as_str());
+    }
+}
+
+db_test! {
+    async fn a_plain_post_refused_at_the_edge_goes_back_to_its_page_with_the_message(db) {
+        let (app, cookie, n) = signed_in_commander_with_incident(&db).await;
+        let page = format!("/incidents/{n}");
+        let fields = [("number", n.to_string()), ("body", "nul\0here".into()), ("occurred_at", String::new())];
+        let res = plain_post(&app, &cookie, "add_note", &fields, &format!("{page}?saved")).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "not a raw JSON answer");
+        let back = res.headers()[header::LOCATION].to_str().unwrap().to_owned();
+        assert!(back.starts_with(&format!("{page}?form=add_note&e.body=")), "{back}");
+        let html = text(app.get(&back, Some(&cookie)).await).await;
+        assert!(html.contains("Remove the NUL character"), "the message beside its field");
     }
 }
 

@@ -699,15 +699,21 @@ pub async fn list(pool: &AnyPool, filter: &IncidentFilter) -> Result<IncidentPag
     })
 }
 
-/// The id of incident `number`.
-pub async fn id_by_number(
+/// The id and status of the incident numbered `number`, if there is one.
+pub async fn id_and_status(
     pool: &AnyPool,
     number: IncidentNumber,
-) -> Result<Option<crate::model::incident::IncidentId>, AppError> {
-    let id: Option<String> = sqlx::query_scalar("SELECT id FROM incidents WHERE number = $1")
-        .bind(number.0)
-        .fetch_optional(pool)
-        .await?;
-    id.map(|id| id.parse().map_err(|_| AppError::Internal))
-        .transpose()
+) -> Result<Option<(crate::model::incident::IncidentId, IncidentStatus)>, AppError> {
+    let row: Option<(String, String)> =
+        sqlx::query_as("SELECT id, status FROM incidents WHERE number = $1")
+            .bind(number.0)
+            .fetch_optional(pool)
+            .await?;
+    row.map(|(id, status)| {
+        Ok((
+            id.parse().map_err(|_| AppError::Internal)?,
+            status.parse().map_err(|_| corrupt("status"))?,
+        ))
+    })
+    .transpose()
 }

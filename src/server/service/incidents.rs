@@ -78,6 +78,9 @@ where
     let now = Utc::now();
     let mut tx = pool.begin().await?;
     let mut state = repo::lock_for_change(&mut tx, number, fact, to_millis(now)).await?;
+    if state.status == IncidentStatus::Reviewed {
+        return Err(closed(number));
+    }
     let event = apply(&mut state, now)?;
     state.timestamps.acknowledge(now);
     repo::save_state(&mut tx, &state).await?;
@@ -95,6 +98,14 @@ where
     tx.commit().await?;
     tracing::info!(%number, by = %actor.username, kind = event.kind(), "incident changed");
     Ok(())
+}
+
+/// The refusal of any change to a reviewed incident: its record is what the published
+/// postmortem was written from, so it stays as it was reviewed.
+pub fn closed(number: IncidentNumber) -> AppError {
+    AppError::Conflict(format!(
+        "{number} is reviewed and closed: its timeline and facts are final."
+    ))
 }
 
 /// The refusal of a change whose caller saw `seen` where the incident now has `now`.

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use sqlx::{AnyConnection, AnyPool};
 
-use crate::model::incident::{IncidentId, IncidentNumber};
+use crate::model::incident::{IncidentId, IncidentNumber, IncidentStatus};
 use crate::model::plan::{Step, is_secret};
 use crate::model::run::{Decision, NOTE_MAX, RunStatus, Trigger};
 use crate::model::timeline::EventData;
@@ -73,11 +73,16 @@ pub async fn create(
     }
     let incident_id = match incident {
         None => None,
-        Some(number) => Some(
-            incident_repo::id_by_number(pool, number)
-                .await?
-                .ok_or_else(|| AppError::field("incident", "No such incident."))?,
-        ),
+        Some(number) => match incident_repo::id_and_status(pool, number).await? {
+            None => return Err(AppError::field("incident", "No such incident.")),
+            Some((_, IncidentStatus::Reviewed)) => {
+                return Err(AppError::field(
+                    "incident",
+                    format!("{number} is reviewed and closed: its timeline is final."),
+                ));
+            }
+            Some((id, _)) => Some(id),
+        },
     };
     let mut tx = pool.begin().await?;
     let prepared = insert(&mut tx, plan, actor, trigger, answers, incident_id).await?;

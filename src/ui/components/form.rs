@@ -148,6 +148,71 @@ pub fn FormMessage(
     }
 }
 
+/// A filter form whose address is the view to share. Without JavaScript the browser submits it as
+/// a plain GET; hydrated, it navigates in place to `action?name=value&…`, leaving empty fields out
+/// (leptos's `<Form>` would also append its nameless submit button as a stray `&=`).
+#[component]
+pub fn FilterForm(
+    /// The page the filter applies to.
+    action: &'static str,
+    /// The form's accessible name.
+    label: &'static str,
+    children: Children,
+) -> impl IntoView {
+    let navigate = leptos_router::hooks::use_navigate();
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        if let Some(pairs) = submitted_fields(&ev) {
+            ev.prevent_default();
+            navigate(&filter_url(action, &pairs), Default::default());
+        }
+    };
+    view! {
+        <form method="get" action=action class="card filters" aria-label=label on:submit=on_submit>
+            {children()}
+        </form>
+    }
+}
+
+/// The named text fields of the form `ev` submits (`None` outside the browser or when it cannot
+/// be read: then the browser's own submission goes ahead).
+#[cfg(feature = "hydrate")]
+fn submitted_fields(ev: &leptos::ev::SubmitEvent) -> Option<Vec<(String, String)>> {
+    use leptos::wasm_bindgen::JsCast;
+    let form = ev
+        .target()?
+        .dyn_into::<leptos::web_sys::HtmlFormElement>()
+        .ok()?;
+    let data = leptos::web_sys::FormData::new_with_form(&form).ok()?;
+    let entries = js_sys::try_iter(&data).ok()??;
+    let mut pairs = Vec::new();
+    for entry in entries {
+        let entry = js_sys::Array::from(&entry.ok()?);
+        if let (Some(name), Some(value)) = (entry.get(0).as_string(), entry.get(1).as_string()) {
+            pairs.push((name, value));
+        }
+    }
+    Some(pairs)
+}
+
+#[cfg(not(feature = "hydrate"))]
+fn submitted_fields(_ev: &leptos::ev::SubmitEvent) -> Option<Vec<(String, String)>> {
+    None
+}
+
+/// `action` with the non-empty `pairs` as its query, percent-encoded.
+pub fn filter_url(action: &str, pairs: &[(String, String)]) -> String {
+    let mut url = action.to_owned();
+    let mut first = true;
+    for (name, value) in pairs.iter().filter(|(n, v)| !n.is_empty() && !v.is_empty()) {
+        url.push(if first { '?' } else { '&' });
+        first = false;
+        url.push_str(&crate::ui::format::url_encode(name));
+        url.push('=');
+        url.push_str(&crate::ui::format::url_encode(value));
+    }
+    url
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -161,5 +226,26 @@ mod tests {
         );
         assert_eq!(sentence("Is it down?"), "Is it down?");
         assert_eq!(sentence(""), "");
+    }
+
+    #[test]
+    fn a_filter_address_leaves_empty_fields_out_and_encodes_the_rest() {
+        let pairs = |p: &[(&str, &str)]| {
+            p.iter()
+                .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(filter_url("/board", &[]), "/board");
+        assert_eq!(
+            filter_url(
+                "/board",
+                &pairs(&[("from", ""), ("service", "pay & go"), ("", "x")])
+            ),
+            "/board?service=pay%20%26%20go"
+        );
+        assert_eq!(
+            filter_url("/incidents", &pairs(&[("q", "50% é"), ("status", "open")])),
+            "/incidents?q=50%25%20%C3%A9&status=open"
+        );
     }
 }

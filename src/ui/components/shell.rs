@@ -53,7 +53,17 @@ pub fn AppShell() -> impl IntoView {
                 // same links and the user.
                 <details class="navmenu" node_ref=menu>
                     <summary>"Menu"</summary>
-                    <div class="navmenu-panel">
+                    <div class="navmenu-panel" on:click=move |ev| {
+                        // A followed link closes the menu at once (before the next page renders).
+                        use leptos::wasm_bindgen::JsCast;
+                        let on_link = ev.target()
+                            .and_then(|t| t.dyn_into::<leptos::web_sys::Element>().ok())
+                            .and_then(|e| e.closest("a").ok().flatten())
+                            .is_some();
+                        if on_link && let Some(menu) = menu.get_untracked() {
+                            menu.set_open(false);
+                        }
+                    }>
                         <nav aria-label="Main">
                             <NavLinks user reminders />
                         </nav>

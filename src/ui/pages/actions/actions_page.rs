@@ -5,7 +5,6 @@ use std::collections::BTreeMap;
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::action_items::{SetActionItemState, list_action_items};
@@ -16,7 +15,7 @@ use crate::model::Role;
 use crate::model::action_item::{ActionItemView, ActionState, LIST_CAP, Priority, is_overdue, utc};
 use crate::model::reminder::{ReminderReason, ReminderView};
 use crate::ui::components::action_items::ActionItemsTable;
-use crate::ui::components::form::{FormMessage, form_error};
+use crate::ui::components::form::{FilterForm, FormMessage, form_error};
 use crate::ui::components::shell::CurrentUser;
 use crate::ui::format;
 
@@ -58,7 +57,7 @@ pub fn ActionsPage() -> impl IntoView {
             <a href="/actions?mine=1" aria-current=move || mine().then_some("page")>"My items"</a>
             <a href="/actions" aria-current=move || (!mine()).then_some("page")>"Everyone's"</a>
         </nav>
-        <Form method="GET" action="/actions" attr:class="card filters" attr:aria-label="Filter action items">
+        <FilterForm action="/actions" label="Filter action items">
             {move || mine().then(|| view! { <input type="hidden" name="mine" value="1" /> })}
             <div class="field">
                 <label for="a-owner">"Owner"</label>
@@ -100,7 +99,7 @@ pub fn ActionsPage() -> impl IntoView {
             <div class="field actions">
                 <button type="submit" class="btn">"Apply"</button>
             </div>
-        </Form>
+        </FilterForm>
         <Transition fallback=|| view! { <p class="muted">"Loading action items…"</p> }>
             {move || Suspend::new(async move {
                 let can_edit = matches!(user.await, Ok(Some(ref u)) if u.role.allows(Role::Responder));

@@ -3,7 +3,6 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::metrics::get_board;
@@ -14,6 +13,7 @@ use crate::model::metrics::{
     self, ACTION_ITEMS, DRILLS, DurationStats, RECURRENCE, STATISTICS, rate,
 };
 use crate::ui::components::chart::{Bar, BarChart, Unit};
+use crate::ui::components::form::FilterForm;
 use crate::ui::format;
 
 fn ms(value: Option<f64>) -> String {
@@ -118,7 +118,7 @@ fn Filters(query: BoardQuery, board: Option<Board>, error: Option<AppError>) -> 
     let severity = query.severity.clone();
     let period = query.period.clone();
     view! {
-        <Form method="GET" action="/board" attr:class="card filters" attr:aria-label="Filter the board">
+        <FilterForm action="/board" label="Filter the board">
             <FilterField id="from" label="From" message=from_msg>
                 <input id="f-from" name="from" type="date" value=from
                     aria-invalid=from_invalid aria-describedby=from_described />
@@ -166,7 +166,7 @@ fn Filters(query: BoardQuery, board: Option<Board>, error: Option<AppError>) -> 
                 <button type="submit" class="btn">"Apply"</button>
                 <a class="btn ghost" href="/board">"Reset"</a>
             </div>
-        </Form>
+        </FilterForm>
     }
 }
 

@@ -149,6 +149,9 @@ fn IncidentView(detail: IncidentDetail, role: Role, panels: PanelData) -> impl I
     let oldest_first =
         Signal::derive(move || query.read().get("order").as_deref() == Some("oldest"));
     let status = move || state.with(|d| d.summary.status);
+    // A reviewed incident's record is final: nothing on the page offers to change it.
+    let open = move || status() != IncidentStatus::Reviewed;
+    let open_at_load = detail.summary.status != IncidentStatus::Reviewed;
     let title_text = format!("{} {}", detail.summary.number, detail.summary.title);
 
     view! {
@@ -165,9 +168,14 @@ fn IncidentView(detail: IncidentDetail, role: Role, panels: PanelData) -> impl I
             </header>
             <div class="incident-grid">
                 <div class="incident-main">
-                    {role.allows(Role::Commander).then(|| view! {
-                        <CommandCard number=number.clone() assign state />
-                        <MovePanel number=number.clone() transition mitigate state />
+                    {role.allows(Role::Commander).then(|| {
+                        let command_number = number.clone();
+                        view! {
+                            <Show when=open>
+                                <CommandCard number=command_number.clone() assign state />
+                            </Show>
+                            <MovePanel number=number.clone() transition mitigate state />
+                        }
                     })}
                     <section class="card" aria-labelledby="timeline-title">
                         <div class="section-head">
@@ -177,20 +185,29 @@ fn IncidentView(detail: IncidentDetail, role: Role, panels: PanelData) -> impl I
                                 <a href=format!("/incidents/{number}?order=oldest") aria-current=move || oldest_first.get().then_some("true")>"Oldest first"</a>
                             </nav>
                         </div>
-                        {role.allows(Role::Responder).then(|| view! { <NoteComposer number=number.clone() note state /> })}
+                        {role.allows(Role::Responder).then(|| {
+                            let number = number.clone();
+                            view! { <Show when=open><NoteComposer number=number.clone() note state /></Show> }
+                        })}
                         <Timeline
                             events=Signal::derive(move || state.with(|d| d.timeline.clone()))
                             newest_first=Signal::derive(move || !oldest_first.get())
-                            can_correct=role.allows(Role::Responder)
+                            can_correct=role.allows(Role::Responder) && open_at_load
                             base=format!("/incidents/{number}")
                         />
                     </section>
                 </div>
                 <aside class="incident-side">
-                    <Facts state number=number.clone() impact can_edit=role.allows(Role::Commander) />
-                    {role.allows(Role::Commander).then(|| view! {
-                        <RolesPanel number=number.clone() assign state responders=panels.responders />
-                        <SeverityPanel number=number.clone() severity state />
+                    <Facts state number=number.clone() impact can_edit=role.allows(Role::Commander) && open_at_load />
+                    {role.allows(Role::Commander).then(|| {
+                        let number = number.clone();
+                        let responders = panels.responders;
+                        view! {
+                            <Show when=open>
+                                <RolesPanel number=number.clone() assign state responders />
+                                <SeverityPanel number=number.clone() severity state />
+                            </Show>
+                        }
                     })}
                     <section class="card" aria-labelledby="pm-link-title">
                         <h2 id="pm-link-title">"Postmortem"</h2>
@@ -199,7 +216,7 @@ fn IncidentView(detail: IncidentDetail, role: Role, panels: PanelData) -> impl I
                         </p>
                         <a class="btn wide" href=format!("/incidents/{number}/postmortem")>"Open the postmortem"</a>
                     </section>
-                    {role.allows(Role::Responder).then(|| view! { <PlansPanel number=number.clone() plans=panels.plans /> })}
+                    {(role.allows(Role::Responder) && open_at_load).then(|| view! { <PlansPanel number=number.clone() plans=panels.plans /> })}
                 </aside>
             </div>
         </article>
@@ -215,7 +232,7 @@ fn duration_line(d: &IncidentDetail, now: DateTime<Utc>) -> String {
             "Recovered after {} (detected {} → recovered {})",
             format::duration(recovered - t.detected_at),
             format::instant(t.detected_at),
-            format::clock(recovered)
+            format::clock_after(recovered, t.detected_at)
         ),
         _ => match t.impact_started_at {
             Some(began) => format!(
@@ -513,6 +530,74 @@ fn NoteComposer(
     }
 }
 
+/// A picker's value and the value its form says the author saw (the `from` / `holder` the server
+/// checks). Both follow the incident while the author has not picked anything; once they pick,
+/// neither moves with the poll, so a teammate's change can neither swap the author's choice nor
+/// quietly apply it to a state they never saw: the server refuses it and says what changed. After
+/// that refusal the seen value catches up (a retry is based on what they were just told) while
+/// their pick stays; after a success both follow the incident again.
+struct Choice<T: Send + Sync + 'static> {
+    seen: RwSignal<T>,
+    picked: RwSignal<T>,
+    holding_pick: RwSignal<bool>,
+    holding_seen: RwSignal<bool>,
+}
+
+impl<T: Send + Sync + 'static> Clone for Choice<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T: Send + Sync + 'static> Copy for Choice<T> {}
+
+impl<T: Clone + PartialEq + Send + Sync + 'static> Choice<T> {
+    /// Follows `current`; starts from `typed` (what a refused plain post carried back) if given.
+    fn new<R, S>(
+        current: impl Fn() -> T + Send + Sync + 'static,
+        typed: Option<T>,
+        result: S,
+    ) -> Self
+    where
+        S: With<Value = Option<Result<R, AppError>>> + Send + Sync + 'static,
+    {
+        let now = untrack(&current);
+        let choice = Self {
+            seen: RwSignal::new(now.clone()),
+            picked: RwSignal::new(typed.clone().unwrap_or(now)),
+            holding_pick: RwSignal::new(typed.is_some()),
+            holding_seen: RwSignal::new(false),
+        };
+        Effect::new(move |_| {
+            let now = current();
+            if !choice.holding_seen.get_untracked() {
+                choice.seen.set(now.clone());
+            }
+            if !choice.holding_pick.get_untracked() {
+                choice.picked.set(now);
+            }
+        });
+        Effect::new(
+            move |_| match result.with(|r| r.as_ref().map(Result::is_ok)) {
+                Some(true) => {
+                    choice.holding_pick.set(false);
+                    choice.holding_seen.set(false);
+                }
+                Some(false) => choice.holding_seen.set(false),
+                None => {}
+            },
+        );
+        choice
+    }
+
+    /// The author picked `value`.
+    fn pick(self, value: T) {
+        self.holding_pick.set(true);
+        self.holding_seen.set(true);
+        self.picked.set(value);
+    }
+}
+
 #[component]
 fn RolesPanel(
     number: String,
@@ -522,6 +607,8 @@ fn RolesPanel(
 ) -> impl IntoView {
     let result = assign.value();
     let CurrentUser(user) = expect_context::<CurrentUser>();
+    let typed_role = typed::<AssignRole>("role");
+    let typed_user = typed::<AssignRole>("username");
     let holder = move |role: IncidentRole| {
         state.with(|d| match role {
             IncidentRole::Commander => d.summary.commander.clone(),
@@ -535,27 +622,39 @@ fn RolesPanel(
             <Suspense>
                 {move || {
                     let number = number.clone();
+                    let (typed_role, typed_user) = (typed_role.clone(), typed_user.clone());
                     Suspend::new(async move {
                         let me = user.await.ok().flatten().map(|u| u.username);
                         // Who can hold a role (responders and up), the signed-in user first.
                         let people = format::me_first(responders.await.unwrap_or_default(), me.as_deref());
                         IncidentRole::ALL.into_iter().map(|role| {
-                            let people = people.clone();
-                            let number = number.clone();
                             let me = me.clone();
+                            let number = number.clone();
                             let id = format!("assign-{}", role.as_str());
+                            let current = move || holder(role).unwrap_or_default();
+                            // A refused plain post names the role it was for.
+                            let typed_pick = (typed_role.as_deref() == Some(role.as_str()))
+                                .then(|| typed_user.clone())
+                                .flatten();
+                            let choice = Choice::new(current, typed_pick, result);
+                            // Whoever holds it now is listed even if they could no longer be picked
+                            // (a holder disabled since), so the picker never shows "—" for them.
+                            let mut listed = people.clone();
+                            if let Some(h) = untrack(|| holder(role)).filter(|h| !listed.contains(h)) {
+                                listed.push(h);
+                            }
                             view! {
                                 <ActionForm action=assign attr:class="role-form">
                                     <input type="hidden" name="number" value=number />
                                     <input type="hidden" name="role" value=role.as_str() />
-                                    <input type="hidden" name="holder" value=move || holder(role).unwrap_or_default() />
+                                    <input type="hidden" name="holder" value=move || choice.seen.get() />
                                     <label for=id.clone()>{role.label()}</label>
-                                    <select id=id name="username">
-                                        <option value="" selected=move || holder(role).is_none()>"—"</option>
-                                        {people.into_iter().map(|p| {
+                                    <select id=id name="username" on:change=move |ev| choice.pick(event_target_value(&ev))>
+                                        <option value="" selected=move || choice.picked.get().is_empty()>"—"</option>
+                                        {listed.into_iter().map(|p| {
                                             let (name, value) = (p.clone(), p.clone());
                                             let shown = if Some(&p) == me.as_ref() { format!("{p} (you)") } else { p };
-                                            view! { <option value=value selected=move || holder(role).as_deref() == Some(name.as_str())>{shown}</option> }
+                                            view! { <option value=value selected=move || choice.picked.get() == name>{shown}</option> }
                                         }).collect_view()}
                                     </select>
                                     <button type="submit" class="btn small" aria-label=format!("Assign {}", role.label().to_lowercase())>"Assign"</button>
@@ -579,6 +678,8 @@ fn SeverityPanel(
 ) -> impl IntoView {
     let result = severity.value();
     let current = move || state.with(|d| d.summary.severity);
+    let typed_pick = typed::<ChangeSeverity>("severity").and_then(|s| s.parse::<Severity>().ok());
+    let choice = Choice::new(current, typed_pick, result);
     let form = NodeRef::<leptos::html::Form>::new();
     clear_on_success(result, form);
     view! {
@@ -586,11 +687,16 @@ fn SeverityPanel(
             <h2 id="severity-title">"Severity"</h2>
             <ActionForm action=severity node_ref=form>
                 <input type="hidden" name="number" value=number />
-                <input type="hidden" name="from" value=move || current().as_str() />
+                <input type="hidden" name="from" value=move || choice.seen.get().as_str() />
                 <div class="field">
                     <label for="new-severity">"New severity"</label>
-                    <select id="new-severity" name="severity">
-                        {Severity::ALL.into_iter().map(|s| view! { <option value=s.as_str() selected=move || current() == s>{s.label()}</option> }).collect_view()}
+                    <select id="new-severity" name="severity"
+                        on:change=move |ev| {
+                            if let Ok(s) = event_target_value(&ev).parse::<Severity>() {
+                                choice.pick(s);
+                            }
+                        }>
+                        {Severity::ALL.into_iter().map(|s| view! { <option value=s.as_str() selected=move || choice.picked.get() == s>{s.label()}</option> }).collect_view()}
                     </select>
                     <p class="field-error" role="alert">{move || result.with(|r| field_error(r, "severity"))}</p>
                 </div>

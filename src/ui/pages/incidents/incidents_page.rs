@@ -2,7 +2,6 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::incidents::list_incidents;
@@ -10,6 +9,7 @@ use crate::model::incident::{IncidentStatus, Severity};
 use crate::model::incident_views::{COUNT_CAP, IncidentPage, IncidentSort, count_label};
 use crate::model::{AppError, Role};
 use crate::ui::components::badges::{SeverityBadge, StatusBadge};
+use crate::ui::components::form::FilterForm;
 use crate::ui::components::shell::CurrentUser;
 use crate::ui::format;
 
@@ -75,7 +75,7 @@ pub fn IncidentsPage() -> impl IntoView {
                 })}
             </Suspense>
         </div>
-        <Form method="GET" action="/incidents" attr:class="card filters" attr:aria-label="Filter incidents">
+        <FilterForm action="/incidents" label="Filter incidents">
             <div class="field">
                 <label for="f-status">"Status"</label>
                 <select id="f-status" name="status">
@@ -118,7 +118,7 @@ pub fn IncidentsPage() -> impl IntoView {
             <div class="field actions">
                 <button type="submit" class="btn">"Apply"</button>
             </div>
-        </Form>
+        </FilterForm>
         <Transition fallback=|| view! { <p class="muted">"Loading incidents…"</p> }>
             {move || Suspend::new(async move {
                 match page.await {

@@ -23,9 +23,12 @@ pub fn Timeline(
     let ordered = move || {
         let list = events.get();
         let seq_of = |id| list.iter().find(|e| e.id == id).map(|e| e.seq);
+        // Days name their year only when it is not the one the timeline ends in.
+        let latest = list.iter().map(|e| e.occurred_at).max();
         let mut rows: Vec<Row> = list
             .iter()
             .map(|e| Row {
+                latest: latest.unwrap_or(e.occurred_at),
                 event: e.clone(),
                 corrects: e.corrects.and_then(seq_of),
                 corrected_by: list
@@ -53,6 +56,7 @@ pub fn Timeline(
 #[derive(Clone)]
 struct Row {
     event: TimelineEvent,
+    latest: chrono::DateTime<chrono::Utc>,
     corrects: Option<i64>,
     corrected_by: Vec<i64>,
 }
@@ -61,6 +65,7 @@ struct Row {
 fn TimelineRow(row: Row, can_correct: bool, base: String) -> impl IntoView {
     let Row {
         event,
+        latest,
         corrects,
         corrected_by,
     } = row;
@@ -77,7 +82,7 @@ fn TimelineRow(row: Row, can_correct: bool, base: String) -> impl IntoView {
                 <time datetime=event.occurred_at.to_rfc3339() title=format::instant(event.occurred_at)>
                     {format::clock(event.occurred_at)}
                 </time>
-                <span class="muted small">{format!(" {}", event.occurred_at.format("%b %d"))}</span>
+                <span class="muted small">{format!(" {}", format::day(event.occurred_at, latest))}</span>
             </div>
             <div class="event-body">
                 <p class="event-headline">

@@ -5,9 +5,10 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::api::plans::get_plan;
-use crate::model::AppError;
 use crate::model::catalog::Scene;
 use crate::model::plan::PlanDraft;
+use crate::model::{AppError, Role};
+use crate::ui::components::shell::CurrentUser;
 use crate::ui::pages::plans::composer::PlanComposer;
 use crate::ui::pages::plans::palette::available_actions_resource;
 
@@ -27,6 +28,32 @@ fn blank() -> PlanDraft {
     }
 }
 
+/// The composer (`children`) for responders and up; others are told before they compose anything that they
+/// could not save it.
+#[component]
+fn ForComposers(children: ChildrenFn) -> impl IntoView {
+    let CurrentUser(user) = expect_context::<CurrentUser>();
+    view! {
+        <Suspense>
+            {move || {
+                let composer = children.clone();
+                Suspend::new(async move {
+                    let role = user.await.ok().flatten().map(|u| u.role);
+                    if role.is_some_and(|r| r.allows(Role::Responder)) {
+                        composer().into_any()
+                    } else {
+                        view! {
+                            <p class="alert info" role="note">
+                                "Composing plans needs the responder role; yours can read plans and runs but not change them. Ask an admin for the role."
+                            </p>
+                        }.into_any()
+                    }
+                })
+            }}
+        </Suspense>
+    }
+}
+
 /// The composer over a new plan.
 #[component]
 pub fn NewPlanPage() -> impl IntoView {
@@ -37,7 +64,7 @@ pub fn NewPlanPage() -> impl IntoView {
             <h1>"New plan"</h1>
             <p class="lede">"Compose the plan from atomic actions: drag them in, order them, fill in their parameters."</p>
         </header>
-        <PlanComposer initial=blank() actions />
+        <ForComposers><PlanComposer initial=blank() actions /></ForComposers>
     }
 }
 
@@ -63,7 +90,14 @@ pub fn EditPlanPage() -> impl IntoView {
                             <h1>{format!("Edit “{}”", view.plan.name)}</h1>
                             <p class="lede">"Saving makes version " {view.version + 1} "; runs keep pointing at the version they ran."</p>
                         </header>
-                        <PlanComposer initial=view.plan.clone() actions number=view.number based_on=view.current_version />
+                        {
+                            let (plan, number, based_on) = (view.plan.clone(), view.number, view.current_version);
+                            view! {
+                                <ForComposers>
+                                    <PlanComposer initial=plan.clone() actions number based_on />
+                                </ForComposers>
+                            }
+                        }
                     }.into_any(),
                     Err(AppError::NotFound) => {
                         crate::ui::pages::not_found_status();

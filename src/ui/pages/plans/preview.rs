@@ -43,7 +43,7 @@ fn step_view(number: usize, step: &Step) -> impl IntoView + use<> {
         .collect();
     let gates = [
         step.pre_confirm
-            .then_some("a person confirms before it runs"),
+            .then_some("a commander (or admin) confirms before it runs"),
         Some(match step.on_failure {
             OnFailure::Abort => "a failure stops the run",
             OnFailure::Continue => "a failure lets the run go on",
