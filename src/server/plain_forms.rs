@@ -85,7 +85,8 @@ pub fn location(
         let values: Vec<(String, String)> = posted
             .iter()
             .filter(|(k, v)| may_travel(k) && !v.is_empty() && v.chars().count() <= VALUE_MAX)
-            .map(|(k, v)| (format!("{VALUE}.{k}"), v.clone()))
+            // Without the NUL a refusal may be about: the page's address may not carry one.
+            .map(|(k, v)| (format!("{VALUE}.{k}"), v.replace('\0', "")))
             .collect();
         let size: usize = values.iter().map(|(k, v)| k.len() + v.len()).sum();
         if size <= QUERY_MAX {

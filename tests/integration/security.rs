@@ -436,8 +436,11 @@ db_test! {
         assert_eq!(res.status(), StatusCode::SEE_OTHER, "not a raw JSON answer");
         let back = res.headers()[header::LOCATION].to_str().unwrap().to_owned();
         assert!(back.starts_with(&format!("{page}?form=add_note&e.body=")), "{back}");
-        let html = text(app.get(&back, Some(&cookie)).await).await;
+        let res = app.get(&back, Some(&cookie)).await;
+        assert_eq!(res.status(), StatusCode::OK, "the page itself, not a refusal of its address");
+        let html = text(res).await;
         assert!(html.contains("Remove the NUL character"), "the message beside its field");
+        assert!(html.contains(">nulhere</textarea>"), "what was typed, without the NUL");
     }
 }
 
