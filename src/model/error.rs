@@ -66,6 +66,18 @@ impl AppError {
         }
     }
 
+    /// The error in one line for a log or a terminal: each field's message after its name.
+    pub fn summary(&self) -> String {
+        match self {
+            Self::Validation(fields) => fields
+                .iter()
+                .map(|f| format!("{}: {}", f.field.replace('_', " "), f.message))
+                .collect::<Vec<_>>()
+                .join("; "),
+            other => other.to_string(),
+        }
+    }
+
     /// The message for `field`, if this is a validation error that names it.
     pub fn field_message(&self, field: &str) -> Option<&str> {
         match self {
@@ -146,6 +158,22 @@ mod tests {
         assert_eq!(AppError::field("x", "y").status_code(), 422);
         assert_eq!(AppError::Conflict("c".into()).status_code(), 409);
         assert_eq!(AppError::Internal.status_code(), 500);
+    }
+
+    #[test]
+    fn a_summary_names_every_field_in_words() {
+        let two = AppError::Validation(vec![
+            FieldError {
+                field: "detected_at".into(),
+                message: "Too early.".into(),
+            },
+            FieldError {
+                field: "title".into(),
+                message: "Required.".into(),
+            },
+        ]);
+        assert_eq!(two.summary(), "detected at: Too early.; title: Required.");
+        assert_eq!(AppError::NotFound.summary(), AppError::NotFound.to_string());
     }
 
     #[test]

@@ -90,10 +90,10 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             // Demo users would otherwise stop `serve` from creating the first admin.
             let admin = accounts::ensure_initial_admin(&pool)
                 .await
-                .map_err(|e| describe(&e))?;
+                .map_err(|e| e.summary())?;
             let summary = crate::server::demo::fill(&pool, incidents, seed)
                 .await
-                .map_err(|e| describe(&e))?;
+                .map_err(|e| e.summary())?;
             pool.close().await;
             // The credentials last, as one block: they are what the reader needs next.
             let rule = "─".repeat(64);
@@ -125,7 +125,7 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             let today = chrono::Utc::now().date_naive();
             let sent = send_day(&pool, &senders, today)
                 .await
-                .map_err(|e| describe(&e))?;
+                .map_err(|e| e.summary())?;
             pool.close().await;
             println!(
                 "reminded {} owner(s) of overdue or soon-due action items",
@@ -155,10 +155,10 @@ pub async fn run(cli: Cli) -> Result<(), String> {
                 (generate_password(), true)
             };
             let new = accounts::parse_new_user(&username, role.as_str(), &password)
-                .map_err(|e| describe(&e))?;
+                .map_err(|e| e.summary())?;
             let user = accounts::create_user(&pool, &new)
                 .await
-                .map_err(|e| describe(&e))?;
+                .map_err(|e| e.summary())?;
             pool.close().await;
             println!("created user {} ({})", user.username, user.role);
             if generated {
@@ -166,18 +166,6 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             }
             Ok(())
         }
-    }
-}
-
-/// A CLI-friendly sentence for an error, naming every bad field.
-fn describe(error: &crate::model::AppError) -> String {
-    match error {
-        crate::model::AppError::Validation(fields) => fields
-            .iter()
-            .map(|f| format!("{}: {}", f.field, f.message))
-            .collect::<Vec<_>>()
-            .join("; "),
-        other => other.to_string(),
     }
 }
 
@@ -215,7 +203,7 @@ async fn serve(config: Config, addr: Option<SocketAddr>) -> Result<(), String> {
     let pool = open(&config).await?;
     if let Some(password) = accounts::ensure_initial_admin(&pool)
         .await
-        .map_err(|e| describe(&e))?
+        .map_err(|e| e.summary())?
     {
         println!("initial admin password: {password}");
     }
@@ -240,7 +228,7 @@ async fn serve(config: Config, addr: Option<SocketAddr>) -> Result<(), String> {
 
     crate::server::repo::catalog::sync(&pool, crate::server::db::to_millis(chrono::Utc::now()))
         .await
-        .map_err(|e| describe(&e))?;
+        .map_err(|e| e.summary())?;
     crate::server::jobs::reminders::spawn(pool.clone(), config.reminder_time);
 
     let state = AppState::new(pool.clone(), options, config);

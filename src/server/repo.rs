@@ -12,6 +12,13 @@ pub mod schedules;
 pub mod secrets;
 pub mod users;
 
+/// The error for a stored value of `table` that does not parse (`what` names it): logged, and
+/// answered as an internal error (nothing about it is the caller's to fix).
+pub(crate) fn corrupt(table: &str, what: &str) -> crate::model::AppError {
+    tracing::error!("corrupt {what} in a {table} row");
+    crate::model::AppError::Internal
+}
+
 /// Whether `error` is a unique-constraint violation (on either database), by error kind — never
 /// by matching message strings.
 pub fn is_unique_violation(error: &sqlx::Error) -> bool {

@@ -40,9 +40,9 @@ pub enum ItemLink<'a> {
     Run(&'a str),
 }
 
+/// See [`super::corrupt`].
 fn corrupt(what: &str) -> AppError {
-    tracing::error!("corrupt {what} in an action_items row");
-    AppError::Internal
+    super::corrupt("action_items", what)
 }
 
 /// Inserts an item owned by `owner_id`, linked to an incident (and its postmortem, if any) or

@@ -75,9 +75,9 @@ impl IncidentState {
     }
 }
 
+/// See [`super::corrupt`].
 fn corrupt(what: &str) -> AppError {
-    tracing::error!("corrupt {what} in an incidents row");
-    AppError::Internal
+    super::corrupt("incidents", what)
 }
 
 fn ms(at: Option<i64>) -> Option<chrono::DateTime<chrono::Utc>> {

@@ -9,9 +9,9 @@ use crate::model::schedule::Concurrency;
 use crate::model::{AppError, UserId};
 use crate::server::db::{from_millis, to_millis};
 
+/// See [`super::corrupt`].
 fn corrupt(what: &str) -> AppError {
-    tracing::error!("corrupt {what} in a plans row");
-    AppError::Internal
+    super::corrupt("plans", what)
 }
 
 fn json(plan: &PlanDraft) -> Result<String, AppError> {

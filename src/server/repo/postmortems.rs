@@ -7,9 +7,9 @@ use crate::model::incident::IncidentNumber;
 use crate::model::postmortem::{Postmortem, PostmortemDoc, PostmortemState, UnsavedDraft};
 use crate::model::{AppError, UserId};
 
+/// See [`super::corrupt`].
 fn corrupt(what: &str) -> AppError {
-    tracing::error!("corrupt {what} in a postmortems row");
-    AppError::Internal
+    super::corrupt("postmortems", what)
 }
 
 /// The postmortem of incident `number`, if one was started.

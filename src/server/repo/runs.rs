@@ -14,9 +14,9 @@ use crate::model::score::{PlanRecord, Score};
 use crate::server::db::{from_millis, to_millis};
 use crate::server::repo::plans::StoredPlan;
 
+/// See [`super::corrupt`].
 fn corrupt(what: &str) -> AppError {
-    tracing::error!("corrupt {what} in a runs row");
-    AppError::Internal
+    super::corrupt("runs", what)
 }
 
 fn instant(ms: Option<i64>) -> Option<DateTime<Utc>> {

@@ -8,9 +8,9 @@ use crate::model::AppError;
 use crate::model::schedule::{PlanSchedule, ScheduleEvent, ScheduleOutcome, ScheduleState};
 use crate::server::db::from_millis;
 
+/// See [`super::corrupt`].
 fn corrupt(what: &str) -> AppError {
-    tracing::error!("corrupt {what} in a schedule row");
-    AppError::Internal
+    super::corrupt("schedule", what)
 }
 
 /// A plan whose due time has come.

@@ -156,22 +156,10 @@ pub async fn save(
     let draft = UnsavedDraft {
         doc: doc.clone(),
         based_on,
-        reason: reason(&error),
+        reason: error.summary(),
     };
     repo::keep_draft(pool, number, actor.id, &draft, to_millis(Utc::now())).await?;
     Err(error)
-}
-
-/// Why a save was refused, in one line.
-fn reason(error: &AppError) -> String {
-    match error {
-        AppError::Validation(fields) => fields
-            .iter()
-            .map(|f| format!("{}: {}", f.field.replace('_', " "), f.message))
-            .collect::<Vec<_>>()
-            .join("; "),
-        other => other.to_string(),
-    }
 }
 
 /// Forgets what `actor` could not save (they chose the stored version instead).
