@@ -44,6 +44,7 @@ macro_rules! code_enum {
 }
 
 pub mod action_item;
+pub mod api_token;
 pub mod board;
 pub mod catalog;
 pub mod error;
