@@ -29,6 +29,7 @@ code_enum! {
         /// Everything its role allows.
         Full => "full", "Everything its role allows",
         /// Only sending alerts (a monitoring system's token).
+        #[serde(rename = "alerts:write")]
         AlertsWrite => "alerts:write", "Send alerts only",
     }
 }
@@ -233,6 +234,11 @@ mod tests {
         assert_eq!(
             NewToken::parse("ci", "admin", "", "").unwrap().scope,
             TokenScope::Full
+        );
+        // One spelling everywhere: stored, typed and in JSON.
+        assert_eq!(
+            serde_json::to_string(&TokenScope::AlertsWrite).unwrap(),
+            "\"alerts:write\""
         );
         let Err(AppError::Validation(fields)) =
             NewToken::parse("bad name!", "root", "everything", "0")
