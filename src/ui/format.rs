@@ -4,8 +4,8 @@
 use chrono::{DateTime, Duration, Utc};
 
 /// `text` with the characters that mean something in HTML written as entities. Leptos escapes
-/// everything it renders itself, but leptos_meta writes the `<title>` raw on the server, and the
-/// Markdown export is read by renderers that pass HTML through.
+/// everything it renders itself, but leptos_meta writes the `<title>` raw on the server (the
+/// Markdown export has its own escaping, `export::escape_markup`, for Markdown's characters).
 pub fn escape_html(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {

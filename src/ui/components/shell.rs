@@ -11,6 +11,28 @@ use crate::model::{AppError, Role, UserView};
 #[derive(Clone, Copy)]
 pub struct CurrentUser(pub Resource<Result<Option<UserView>, AppError>>);
 
+/// `children` for a signed-in user whose role allows `role`; anyone else reads `refusal` instead,
+/// before they fill anything in that the server would refuse.
+#[component]
+pub fn ForRole(role: Role, refusal: &'static str, children: ChildrenFn) -> impl IntoView {
+    let CurrentUser(user) = expect_context::<CurrentUser>();
+    view! {
+        <Suspense>
+            {move || {
+                let children = children.clone();
+                Suspend::new(async move {
+                    let allowed = user.await.ok().flatten().is_some_and(|u| u.role.allows(role));
+                    if allowed {
+                        children().into_any()
+                    } else {
+                        view! { <p class="alert info" role="note">{refusal}</p> }.into_any()
+                    }
+                })
+            }}
+        </Suspense>
+    }
+}
+
 /// Provides [`CurrentUser`] to the pages and renders the header around them.
 #[component]
 pub fn AppShell() -> impl IntoView {

@@ -10,7 +10,7 @@ use crate::model::Role;
 use crate::model::incident::Severity;
 use crate::ui::components::feedback::typed;
 use crate::ui::components::form::{FormMessage, TextField, field_signal, form_error};
-use crate::ui::components::shell::CurrentUser;
+use crate::ui::components::shell::ForRole;
 use crate::ui::format;
 
 /// The declaration form.
@@ -24,7 +24,6 @@ pub fn DeclarePage() -> impl IntoView {
             navigate(&format!("/incidents/{number}"), Default::default());
         }
     });
-    let CurrentUser(user) = expect_context::<CurrentUser>();
 
     view! {
         <Title text="Declare an incident" />
@@ -33,20 +32,9 @@ pub fn DeclarePage() -> impl IntoView {
             <p class="lede">"Say what is wrong; the timeline starts now. You can refine everything later."</p>
         </div>
         // Told before typing, not after: a viewer is not offered the form.
-        <Suspense>
-            {move || Suspend::new(async move {
-                let role = user.await.ok().flatten().map(|u| u.role);
-                if role.is_some_and(|r| r.allows(Role::Responder)) {
-                    view! { <DeclareForm declare /> }.into_any()
-                } else {
-                    view! {
-                        <p class="alert info" role="note">
-                            "Declaring an incident needs the responder role; yours can read incidents but not declare them. Ask an admin for the role, or ask a responder to declare it."
-                        </p>
-                    }.into_any()
-                }
-            })}
-        </Suspense>
+        <ForRole role=Role::Responder refusal="Declaring an incident needs the responder role; yours can read incidents but not declare them. Ask an admin for the role, or ask a responder to declare it.">
+            <DeclareForm declare />
+        </ForRole>
     }
 }
 

@@ -8,9 +8,12 @@ use crate::api::plans::get_plan;
 use crate::model::catalog::Scene;
 use crate::model::plan::PlanDraft;
 use crate::model::{AppError, Role};
-use crate::ui::components::shell::CurrentUser;
+use crate::ui::components::shell::ForRole;
 use crate::ui::pages::plans::composer::PlanComposer;
 use crate::ui::pages::plans::palette::available_actions_resource;
+
+/// Told to those who may read plans but not compose them, before they compose anything.
+const COMPOSER_REFUSAL: &str = "Composing plans needs the responder role; yours can read plans and runs but not change them. Ask an admin for the role.";
 
 /// A plan with nothing in it yet.
 fn blank() -> PlanDraft {
@@ -28,32 +31,6 @@ fn blank() -> PlanDraft {
     }
 }
 
-/// The composer (`children`) for responders and up; others are told before they compose anything that they
-/// could not save it.
-#[component]
-fn ForComposers(children: ChildrenFn) -> impl IntoView {
-    let CurrentUser(user) = expect_context::<CurrentUser>();
-    view! {
-        <Suspense>
-            {move || {
-                let composer = children.clone();
-                Suspend::new(async move {
-                    let role = user.await.ok().flatten().map(|u| u.role);
-                    if role.is_some_and(|r| r.allows(Role::Responder)) {
-                        composer().into_any()
-                    } else {
-                        view! {
-                            <p class="alert info" role="note">
-                                "Composing plans needs the responder role; yours can read plans and runs but not change them. Ask an admin for the role."
-                            </p>
-                        }.into_any()
-                    }
-                })
-            }}
-        </Suspense>
-    }
-}
-
 /// The composer over a new plan.
 #[component]
 pub fn NewPlanPage() -> impl IntoView {
@@ -64,7 +41,7 @@ pub fn NewPlanPage() -> impl IntoView {
             <h1>"New plan"</h1>
             <p class="lede">"Compose the plan from atomic actions: drag them in, order them, fill in their parameters."</p>
         </header>
-        <ForComposers><PlanComposer initial=blank() actions /></ForComposers>
+        <ForRole role=Role::Responder refusal=COMPOSER_REFUSAL><PlanComposer initial=blank() actions /></ForRole>
     }
 }
 
@@ -93,9 +70,9 @@ pub fn EditPlanPage() -> impl IntoView {
                         {
                             let (plan, number, based_on) = (view.plan.clone(), view.number, view.current_version);
                             view! {
-                                <ForComposers>
+                                <ForRole role=Role::Responder refusal=COMPOSER_REFUSAL>
                                     <PlanComposer initial=plan.clone() actions number based_on />
-                                </ForComposers>
+                                </ForRole>
                             }
                         }
                     }.into_any(),
