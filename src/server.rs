@@ -1,5 +1,6 @@
 //! Everything that only runs on the server: configuration, storage, sessions, routing, jobs.
 
+pub mod actor;
 pub mod auth;
 pub mod cli;
 pub mod config;
@@ -14,6 +15,7 @@ pub mod metrics;
 pub mod netpolicy;
 pub mod plain_forms;
 pub mod repo;
+pub mod rest;
 pub mod router;
 pub mod security;
 pub mod service;

@@ -106,12 +106,14 @@ pub async fn change_password(
     current_password: String,
     new_password: String,
 ) -> Result<(), AppError> {
-    use crate::model::Role;
-    use crate::server::auth::{app_state, current_session, require_role, start_session};
+    use crate::server::auth::{app_state, current_session, session_user, start_session};
     use crate::server::service::accounts;
 
-    let user = require_role(Role::Viewer).await?;
     let state = app_state()?;
+    // The stored row, not an `Actor`: the session epoch moves on with the password.
+    let user = session_user(&state.pool, &current_session()?)
+        .await?
+        .ok_or(AppError::Unauthorized)?;
     accounts::change_own_password(&state.pool, &user, &current_password, &new_password).await?;
     // The change bumped the epoch: keep this session, under a fresh id, on the new epoch.
     start_session(&current_session()?, user.id, user.session_epoch + 1).await?;

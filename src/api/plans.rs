@@ -40,11 +40,7 @@ pub async fn get_plan(number: i64, version: Option<i64>) -> Result<PlanView, App
     use crate::server::{auth, service::plans};
     let me = auth::require_role(Role::Viewer).await?;
     let state = auth::app_state()?;
-    let mut view = plans::view(&state.pool, number, version).await?;
-    if !me.role.allows(Role::Responder) {
-        view.plan = view.plan.withheld();
-    }
-    Ok(view)
+    plans::read(&state.pool, &me, number, version).await
 }
 
 /// Creates a plan (responder+); returns its number.

@@ -2,29 +2,11 @@
 
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
-use serde::{Deserialize, Serialize};
 
 use crate::model::AppError;
-use crate::model::action_item::ActionItemView;
-use crate::model::incident_views::IncidentDetail;
-use crate::model::postmortem::{ImpactDurations, Postmortem, PostmortemDoc, UnsavedDraft};
+use crate::model::postmortem::{Postmortem, PostmortemDoc};
 
-/// What the postmortem page needs: the incident, its postmortem (if started) and the durations.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PostmortemPage {
-    /// The incident with its timeline (to pick key moments from).
-    pub incident: IncidentDetail,
-    /// The postmortem, once someone started it.
-    pub postmortem: Option<Postmortem>,
-    /// Detected → mitigated / recovered, computed from the incident.
-    pub durations: ImpactDurations,
-    /// What the caller tried to save and could not (a conflict), kept until they resolve it.
-    pub unsaved: Option<UnsavedDraft>,
-    /// The incident's action items, soonest due first.
-    pub actions: Vec<ActionItemView>,
-    /// Who may own an action item (responders and up).
-    pub people: Vec<String>,
-}
+pub use crate::model::postmortem::PostmortemPage;
 
 #[cfg(feature = "ssr")]
 use super::ssr::parse_number;
@@ -33,30 +15,10 @@ use super::ssr::parse_number;
 #[server(endpoint = "get_postmortem")]
 pub async fn get_postmortem(number: String) -> Result<PostmortemPage, AppError> {
     use crate::model::Role;
-    use crate::server::{auth, repo};
+    use crate::server::{auth, service::postmortems};
     let me = auth::require_role(Role::Viewer).await?;
     let state = auth::app_state()?;
-    let number = parse_number(&number)?;
-    let incident = repo::incidents::find_detail(&state.pool, number)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let postmortem = repo::postmortems::find(&state.pool, number).await?;
-    let unsaved = repo::postmortems::find_draft(&state.pool, number, me.id).await?;
-    let durations = ImpactDurations::from_timestamps(&incident.timestamps);
-    let filter = repo::action_items::ActionFilter {
-        incident: Some(number),
-        ..Default::default()
-    };
-    let actions = repo::action_items::list(&state.pool, &filter).await?;
-    let people = crate::server::repo::users::responders(&state.pool).await?;
-    Ok(PostmortemPage {
-        incident,
-        postmortem,
-        durations,
-        unsaved,
-        actions,
-        people,
-    })
+    postmortems::page(&state.pool, &me, parse_number(&number)?).await
 }
 
 /// Starts the incident's postmortem as an empty draft, or returns the existing one (responder+).

@@ -53,17 +53,10 @@ pub async fn list_runs(plan: Option<i64>) -> Result<Vec<RunSummary>, AppError> {
 #[server(endpoint = "get_run")]
 pub async fn get_run(number: i64) -> Result<RunView, AppError> {
     use crate::model::Role;
-    use crate::server::{auth, repo};
+    use crate::server::auth;
     let me = auth::require_role(Role::Viewer).await?;
     let state = auth::app_state()?;
-    let run = repo::runs::find(&state.pool, number)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    Ok(if me.role.allows(Role::Responder) {
-        run
-    } else {
-        run.without_output()
-    })
+    crate::server::service::runs::read(&state.pool, &me, number).await
 }
 
 /// Answers the waiting step `index` of run `number`: `confirm`, `skip`, `pass` or `fail`, with
@@ -83,9 +76,7 @@ pub async fn decide_step(
         .parse()
         .map_err(|m: String| AppError::field("decision", m))?;
     let state = auth::app_state()?;
-    runs::decide(&state.pool, &actor, number, index, decision, &note).await?;
-    state.executor.wake(number);
-    Ok(())
+    runs::answer(&state, &actor, number, index, decision, &note).await
 }
 
 /// Stops run `number` (commander+).
@@ -95,9 +86,7 @@ pub async fn abort_run(number: i64) -> Result<(), AppError> {
     use crate::server::{auth, service::runs};
     let actor = auth::require_role(Role::Commander).await?;
     let state = auth::app_state()?;
-    runs::abort(&state.pool, &actor, number).await?;
-    state.executor.wake(number);
-    Ok(())
+    runs::stop(&state, &actor, number).await
 }
 
 /// Run `number`'s review and its action items (viewer+).

@@ -183,6 +183,45 @@ fn parse_expiry(days: &str) -> Result<Option<u32>, String> {
     }
 }
 
+/// A token as lists show it: never its secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenView {
+    /// Its name, like `grafana-prod`.
+    pub name: String,
+    /// `nw_` and the first six random characters, to tell tokens apart.
+    pub prefix: String,
+    /// What it may do.
+    pub role: Role,
+    /// What it may be used for.
+    pub scope: TokenScope,
+    /// Who created it (none when created from the command line).
+    pub created_by: Option<String>,
+    /// When.
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    /// When it was last used (to the minute).
+    pub last_used_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// When it stops working, if ever.
+    pub expires_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// When it was revoked.
+    pub revoked_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+impl TokenView {
+    /// Whether the token still opens the API at `now`.
+    pub fn is_live(&self, now: chrono::DateTime<chrono::Utc>) -> bool {
+        self.revoked_at.is_none() && self.expires_at.is_none_or(|at| at > now)
+    }
+}
+
+/// A token just created: its secret, shown this once, and its listing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreatedToken {
+    /// The secret (`nw_…`): only its hash is kept, so it cannot be shown again.
+    pub token: String,
+    /// The token as lists show it.
+    pub view: TokenView,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

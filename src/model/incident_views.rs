@@ -111,6 +111,7 @@ impl IncidentSort {
 
 /// The list's filters, as they appear in the URL. Empty strings mean "any".
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct IncidentFilter {
     /// `open`, `mitigating`, `recovered`, `reviewed`, or `active` (open or mitigating).
     pub status: String,
@@ -126,6 +127,41 @@ pub struct IncidentFilter {
     pub sort: String,
     /// The cursor of the page to show (from the previous page's `next`).
     pub after: String,
+}
+
+impl IncidentFilter {
+    /// Refuses a filter a machine may have mistyped (the list page, fed by its own pickers,
+    /// treats an unknown value as "any"): each bad value named by its field.
+    pub fn check(&self) -> Result<(), crate::model::AppError> {
+        let mut v = crate::model::error::Validator::default();
+        let status = self.status.trim();
+        if !status.is_empty() && status != "active" {
+            v.check(
+                "status",
+                status
+                    .parse::<IncidentStatus>()
+                    .map(|_| ())
+                    .map_err(|_| "Use open, mitigating, recovered, reviewed or active.".to_owned()),
+            );
+        }
+        if !self.severity.trim().is_empty() {
+            v.check("severity", self.severity.parse::<Severity>().map(|_| ()));
+        }
+        let sort = self.sort.trim();
+        if !sort.is_empty() && !IncidentSort::ALL.iter().any(|s| s.as_str() == sort) {
+            v.check(
+                "sort",
+                Err::<(), _>("Use newest, oldest or severity.".to_owned()),
+            );
+        }
+        if !self.after.is_empty() && Cursor::decode(&self.after).is_none() {
+            v.check(
+                "after",
+                Err::<(), _>("Use the `next` address of the previous page.".to_owned()),
+            );
+        }
+        v.finish()
+    }
 }
 
 /// A keyset position: the sort key of the last row shown.
@@ -205,6 +241,28 @@ pub struct IncidentPage {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_mistyped_filter_is_refused_field_by_field() {
+        let filter = IncidentFilter {
+            status: "closed".into(),
+            severity: "sev9".into(),
+            sort: "random".into(),
+            after: "garbage".into(),
+            ..Default::default()
+        };
+        let err = filter.check().unwrap_err();
+        for field in ["status", "severity", "sort", "after"] {
+            assert!(err.field_message(field).is_some(), "{field}: {err:?}");
+        }
+        let fine = IncidentFilter {
+            status: "active".into(),
+            severity: "sev1".into(),
+            sort: "severity".into(),
+            ..Default::default()
+        };
+        assert!(fine.check().is_ok());
+    }
 
     #[test]
     fn cursors_round_trip() {

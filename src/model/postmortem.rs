@@ -232,6 +232,23 @@ impl ImpactDurations {
     }
 }
 
+/// What the postmortem page needs: the incident, its postmortem (if started) and the durations.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PostmortemPage {
+    /// The incident with its timeline (to pick key moments from).
+    pub incident: crate::model::incident_views::IncidentDetail,
+    /// The postmortem, once someone started it.
+    pub postmortem: Option<Postmortem>,
+    /// Detected → mitigated / recovered, computed from the incident.
+    pub durations: ImpactDurations,
+    /// What the caller tried to save and could not (a conflict), kept until they resolve it.
+    pub unsaved: Option<UnsavedDraft>,
+    /// The incident's action items, soonest due first.
+    pub actions: Vec<crate::model::action_item::ActionItemView>,
+    /// Who may own an action item (responders and up).
+    pub people: Vec<String>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

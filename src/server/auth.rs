@@ -13,6 +13,7 @@ use tower_sessions::Session;
 
 use crate::model::{AppError, Password, Role, UserId};
 use crate::server::AppState;
+use crate::server::actor::Actor;
 use crate::server::repo::users::{self, UserRecord};
 
 /// The session key holding the signed-in user.
@@ -150,19 +151,23 @@ pub fn app_state() -> Result<AppState, AppError> {
 
 /// The signed-in user if their role includes `required`: `Unauthorized` when nobody is signed
 /// in, `Forbidden` when the role is too low. Every server function starts with this.
-pub async fn require_role(required: Role) -> Result<UserRecord, AppError> {
+pub async fn require_role(required: Role) -> Result<Actor, AppError> {
     let state = app_state()?;
     let session = current_session()?;
-    check_role(session_user(&state.pool, &session).await?, required)
+    check_role(
+        session_user(&state.pool, &session).await?.map(Actor::from),
+        required,
+    )
 }
 
-/// The role check itself, for endpoints that are not server functions.
-pub fn check_role(user: Option<UserRecord>, required: Role) -> Result<UserRecord, AppError> {
-    let user = user.ok_or(AppError::Unauthorized)?;
-    if user.role.allows(required) {
-        Ok(user)
+/// The role check itself, for endpoints that are not server functions (plain forms, the REST
+/// API): no actor is 401, a role too low 403.
+pub fn check_role(actor: Option<Actor>, required: Role) -> Result<Actor, AppError> {
+    let actor = actor.ok_or(AppError::Unauthorized)?;
+    if actor.allows(required) {
+        Ok(actor)
     } else {
-        tracing::warn!(user = %user.username, role = %user.role, required = %required, "refused: role too low");
+        tracing::warn!(user = %actor.username, role = %actor.role, required = %required, "refused: role too low");
         Err(AppError::Forbidden)
     }
 }

@@ -1,20 +1,18 @@
-//! The `nightwatch` command line: `serve` (the default), `migrate`, `user create`.
+//! The `nightwatch` command line: `serve` (the default), `migrate`, `demo-data`, `remind`,
+//! `user create`, `token create|list|revoke`.
 
 use std::io::Read;
 use std::net::SocketAddr;
-use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use leptos::config::get_configuration;
 use sqlx::AnyPool;
-use tower_sessions::session_store::ExpiredDeletion;
 
 use crate::model::Role;
 use crate::server::auth::generate_password;
 use crate::server::config::Config;
 use crate::server::router::build_router;
 use crate::server::service::accounts;
-use crate::server::session_store::SqlSessionStore;
 use crate::server::{AppState, db};
 
 /// Nightwatch: incident response, postmortems and drills in one web app.
@@ -49,11 +47,44 @@ pub enum Command {
     /// Send today's action item reminders now (the server sends them daily by itself; an item
     /// is reminded at most once a day, so running this again changes nothing).
     Remind,
+    /// Manage API tokens for machines (monitoring, chat bots, CI).
+    Token {
+        /// The token action.
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
     /// Manage accounts.
     User {
         /// The account action.
         #[command(subcommand)]
         command: UserCommand,
+    },
+}
+
+/// `nightwatch token …`.
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create an API token; the token is printed alone on the last line (only its hash is kept).
+    Create {
+        /// What it is for (letters, digits, '-', '_', '.'), like grafana-prod.
+        #[arg(long)]
+        name: String,
+        /// viewer, responder, commander or admin.
+        #[arg(long)]
+        role: String,
+        /// full (everything the role allows) or alerts:write (send alerts only).
+        #[arg(long, default_value = "full")]
+        scope: String,
+        /// Days until it stops working (1–3650); without it, it never expires.
+        #[arg(long)]
+        expires_days: Option<String>,
+    },
+    /// List the tokens (never their secrets).
+    List,
+    /// Revoke the live token with this name: its next request is refused.
+    Revoke {
+        /// The token's name.
+        name: String,
     },
 }
 
@@ -136,6 +167,12 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             }
             Ok(())
         }
+        Command::Token { command } => {
+            let pool = open(&config).await?;
+            let outcome = token_command(&pool, command).await;
+            pool.close().await;
+            outcome
+        }
         Command::User {
             command:
                 UserCommand::Create {
@@ -164,6 +201,85 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             if generated {
                 println!("password: {password}");
             }
+            Ok(())
+        }
+    }
+}
+
+/// `nightwatch token …` on an open database.
+async fn token_command(pool: &AnyPool, command: TokenCommand) -> Result<(), String> {
+    use crate::model::api_token::NewToken;
+    use crate::server::service::tokens;
+    match command {
+        TokenCommand::Create {
+            name,
+            role,
+            scope,
+            expires_days,
+        } => {
+            let new = NewToken::parse(&name, &role, &scope, expires_days.as_deref().unwrap_or(""))
+                .map_err(|e| e.summary())?;
+            let created = tokens::create(pool, None, &new)
+                .await
+                .map_err(|e| e.summary())?;
+            let expiry = created
+                .view
+                .expires_at
+                .map_or("never expires".to_owned(), |at| {
+                    format!("expires {}", at.format("%Y-%m-%d %H:%M UTC"))
+                });
+            println!(
+                "created token {} ({}, {}, {expiry}); it is shown only now:",
+                created.view.name,
+                created.view.role,
+                created.view.scope.as_str()
+            );
+            println!("{}", created.token);
+            Ok(())
+        }
+        TokenCommand::List => {
+            let list = tokens::list(pool).await.map_err(|e| e.summary())?;
+            if list.is_empty() {
+                println!("no API tokens");
+                return Ok(());
+            }
+            let now = chrono::Utc::now();
+            let when = |at: Option<chrono::DateTime<chrono::Utc>>| {
+                at.map_or("-".to_owned(), |at| at.format("%Y-%m-%d %H:%M").to_string())
+            };
+            println!(
+                "{:<24} {:<10} {:<10} {:<13} {:<16} {:<16} {:<16} state",
+                "name", "prefix", "role", "scope", "created", "last used", "expires"
+            );
+            for t in list {
+                let state = if t.revoked_at.is_some() {
+                    "revoked"
+                } else if t.is_live(now) {
+                    "live"
+                } else {
+                    "expired"
+                };
+                println!(
+                    "{:<24} {:<10} {:<10} {:<13} {:<16} {:<16} {:<16} {state}",
+                    t.name,
+                    t.prefix,
+                    t.role.as_str(),
+                    t.scope.as_str(),
+                    when(Some(t.created_at)),
+                    when(t.last_used_at),
+                    when(t.expires_at),
+                );
+            }
+            Ok(())
+        }
+        TokenCommand::Revoke { name } => {
+            tokens::revoke(pool, None, &name)
+                .await
+                .map_err(|e| match e {
+                    crate::model::AppError::NotFound => format!("no live token is named {name:?}"),
+                    other => other.summary(),
+                })?;
+            println!("revoked token {}", name.trim().to_ascii_lowercase());
             Ok(())
         }
     }
@@ -215,33 +331,19 @@ async fn serve(config: Config, addr: Option<SocketAddr>) -> Result<(), String> {
     }
     let addr = addr.unwrap_or(options.site_addr);
 
-    let store = SqlSessionStore::new(pool.clone());
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_secs(3600));
-        loop {
-            tick.tick().await;
-            if let Err(e) = store.delete_expired().await {
-                tracing::warn!(error = %e, "deleting expired sessions failed");
-            }
-        }
-    });
-
     crate::server::repo::catalog::sync(&pool, crate::server::db::to_millis(chrono::Utc::now()))
         .await
         .map_err(|e| e.summary())?;
-    crate::server::jobs::reminders::spawn(pool.clone(), config.reminder_time);
 
     let state = AppState::new(pool.clone(), options, config);
     let executor = state.executor.clone();
-    let app = build_router(state);
+    let app = build_router(state.clone());
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
     let addr = listener.local_addr().unwrap_or(addr);
     executor.set_own_addrs(vec![addr]);
-    // Runs a crash left behind are marked interrupted once their heartbeat is stale.
-    executor.spawn_housekeeping();
-    crate::server::jobs::scheduler::Scheduler::new(pool.clone(), executor.clone()).spawn();
+    crate::server::jobs::spawn_all(&state);
     // Listen for SIGTERM before announcing the address: a stop sent right after start-up must
     // still be a graceful one, not the default kill.
     #[cfg(unix)]

@@ -29,6 +29,8 @@ pub struct Config {
     pub metrics_token: Option<String>,
     /// `NIGHTWATCH_STEP_ALLOW` / `NIGHTWATCH_STEP_DENY`: the networks plan steps may reach.
     pub step_networks: crate::server::netpolicy::NetPolicy,
+    /// Requests one API token may make per minute (per instance); more are answered 429.
+    pub api_rate_per_minute: u32,
 }
 
 impl Config {
@@ -59,6 +61,10 @@ impl Config {
                 ),
             )
             .map_err(|e| format!("NIGHTWATCH_STEP_ALLOW / NIGHTWATCH_STEP_DENY: {e}"))?,
+            api_rate_per_minute: match parse_env("NIGHTWATCH_API_RATE_PER_MINUTE", 600u32)? {
+                0 => return Err("NIGHTWATCH_API_RATE_PER_MINUTE must be at least 1".into()),
+                n => n,
+            },
         })
     }
 
@@ -74,6 +80,7 @@ impl Config {
             allow_self_target: false,
             metrics_token: None,
             step_networks: crate::server::netpolicy::NetPolicy::default(),
+            api_rate_per_minute: 600,
         }
     }
 }

@@ -16,6 +16,7 @@ use crate::model::incident_input::NewIncident;
 use crate::model::postmortem::PostmortemDoc;
 use crate::model::timeline::EventData;
 use crate::model::{AppError, Role, UserId};
+use crate::server::actor::Actor;
 use crate::server::db::to_millis;
 use crate::server::repo::incidents::IncidentState;
 use crate::server::repo::users::{self, UserRecord};
@@ -485,6 +486,7 @@ async fn add_postmortems(
     let Some(author) = people.iter().find(|p| p.role.allows(Role::Commander)) else {
         return Ok(());
     };
+    let author = &Actor::person(author);
     for (number, resolved_at) in recovered {
         let number = IncidentNumber(number);
         let old = resolved_at < to_millis(now - Duration::days(7));
@@ -549,6 +551,7 @@ async fn add_plans(pool: &AnyPool, people: &[UserRecord]) -> Result<(), AppError
     let Some(author) = people.iter().find(|p| p.role.allows(Role::Commander)) else {
         return Ok(());
     };
+    let author = &Actor::person(author);
     let step = |id: &str,
                 action: ActionCode,
                 name: &str,

@@ -9,18 +9,20 @@ use axum::response::{IntoResponse, Response};
 use tower_sessions::Session;
 
 use crate::model::incident::IncidentNumber;
-use crate::model::postmortem::ImpactDurations;
 use crate::model::postmortem_form::{PostmortemForm, WhyOp};
 use crate::model::{AppError, Role};
 use crate::server::AppState;
+use crate::server::actor::Actor;
 use crate::server::auth::{check_role, session_user};
-use crate::server::repo::users::UserRecord;
+use crate::server::plain_forms;
 use crate::server::router::see_other;
 use crate::server::service::postmortems;
-use crate::server::{export, plain_forms, repo};
 
-async fn caller(state: &AppState, session: &Session, role: Role) -> Result<UserRecord, AppError> {
-    check_role(session_user(&state.pool, session).await?, role)
+async fn caller(state: &AppState, session: &Session, role: Role) -> Result<Actor, AppError> {
+    check_role(
+        session_user(&state.pool, session).await?.map(Actor::from),
+        role,
+    )
 }
 
 /// The first value of field `name` in a posted form.
@@ -92,20 +94,7 @@ pub async fn postmortem_markdown(
     let result = async {
         caller(&state, &session, Role::Viewer).await?;
         let number = number(raw.trim_end_matches(".md"))?;
-        let incident = repo::incidents::find_detail(&state.pool, number)
-            .await?
-            .ok_or(AppError::NotFound)?;
-        let postmortem = repo::postmortems::find(&state.pool, number)
-            .await?
-            .ok_or(AppError::NotFound)?;
-        let filter = repo::action_items::ActionFilter {
-            incident: Some(number),
-            ..Default::default()
-        };
-        let actions = repo::action_items::list(&state.pool, &filter).await?;
-        let durations = ImpactDurations::from_timestamps(&incident.timestamps);
-        let body = export::postmortem_markdown(&incident, &postmortem, &durations, &actions);
-        Ok::<_, AppError>((export::file_name(&incident), body))
+        crate::server::service::postmortems::markdown(&state.pool, number).await
     }
     .await;
     match result {

@@ -1,7 +1,9 @@
 //! SQL, one file per table group. Functions take an executor and return model types or records.
 
 pub mod action_items;
+pub mod api_tokens;
 pub mod catalog;
+pub mod idempotency;
 pub mod incidents;
 pub mod metrics;
 pub mod plans;

@@ -19,7 +19,7 @@ use crate::model::AppError;
 use crate::server::AppState;
 use crate::server::auth::session_user;
 use crate::server::session_store::SqlSessionStore;
-use crate::server::{forms, input_guard, metrics, plain_forms, security};
+use crate::server::{forms, input_guard, metrics, plain_forms, rest, security};
 
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "nightwatch_session";
@@ -49,6 +49,7 @@ pub fn build_router(state: AppState) -> Router {
             get(forms::postmortem_markdown),
         )
         .route("/plans/{number}/run", post(forms::run_plan))
+        .nest("/api/v1", rest::router(state.clone()))
         .leptos_routes_with_context(&state, routes, security::provide_page_policy, {
             let options = state.leptos_options.clone();
             move || shell(options.clone())

@@ -7,3 +7,4 @@ pub mod metrics;
 pub mod plans;
 pub mod postmortems;
 pub mod runs;
+pub mod tokens;

@@ -9,7 +9,7 @@ use sqlx::AnyPool;
 use crate::model::AppError;
 use crate::server::config::Config;
 use crate::server::jobs::executor::{Executor, ExecutorSettings};
-use crate::server::throttle::LoginThrottle;
+use crate::server::throttle::{ApiRateLimiter, LoginThrottle};
 
 /// Shared by the router, the pages and the server functions (through the Leptos context).
 #[derive(Clone)]
@@ -20,6 +20,8 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     /// Failed sign-in bookkeeping.
     pub throttle: Arc<LoginThrottle>,
+    /// Requests per API token.
+    pub api_limiter: Arc<ApiRateLimiter>,
     /// Run-time configuration.
     pub config: Arc<Config>,
     /// Executes plan runs in the background.
@@ -35,6 +37,7 @@ impl AppState {
             pool: pool.clone(),
             leptos_options,
             throttle: Arc::new(LoginThrottle::default()),
+            api_limiter: Arc::new(ApiRateLimiter::new(config.api_rate_per_minute)),
             executor: Executor::new(pool.clone(), ExecutorSettings::from_config(&config)),
             config: Arc::new(config),
             feedback_key: Arc::default(),

@@ -91,6 +91,44 @@ fn delay_after(count: u32) -> Option<Duration> {
     Some(Duration::from_secs(secs).min(MAX_DELAY))
 }
 
+/// Requests per API token: a bucket per token holding up to a minute's allowance, refilled
+/// continuously, kept in memory per instance. Tokens are rows an admin creates, so the map stays
+/// as small as the token list.
+#[derive(Debug)]
+pub struct ApiRateLimiter {
+    per_minute: f64,
+    buckets: Mutex<HashMap<String, (f64, Instant)>>,
+}
+
+impl ApiRateLimiter {
+    /// A limiter allowing `per_minute` requests per token.
+    pub fn new(per_minute: u32) -> Self {
+        Self {
+            per_minute: f64::from(per_minute.max(1)),
+            buckets: Mutex::default(),
+        }
+    }
+
+    /// Takes one request from `token`'s allowance, or says how long until one is available.
+    pub fn take(&self, token: &str, now: Instant) -> Result<(), Duration> {
+        let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
+        let (level, at) = buckets
+            .entry(token.to_owned())
+            .or_insert((self.per_minute, now));
+        let refill = now.saturating_duration_since(*at).as_secs_f64() * self.per_minute / 60.0;
+        *level = (*level + refill).min(self.per_minute);
+        *at = now;
+        if *level >= 1.0 {
+            *level -= 1.0;
+            Ok(())
+        } else {
+            Err(Duration::from_secs_f64(
+                (1.0 - *level) * 60.0 / self.per_minute,
+            ))
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -173,5 +211,21 @@ mod tests {
         }
         t.succeeded(&bob, "user:bob");
         assert_eq!(t.wait_for(&bob, now), None);
+    }
+
+    #[test]
+    fn a_token_gets_its_minute_allowance_then_waits_for_the_refill() {
+        let limiter = ApiRateLimiter::new(3);
+        let t0 = Instant::now();
+        for _ in 0..3 {
+            limiter.take("a", t0).unwrap();
+        }
+        let wait = limiter.take("a", t0).unwrap_err();
+        assert_eq!(wait.as_secs(), 20, "one request every 20 s at 3 a minute");
+        assert!(
+            limiter.take("b", t0).is_ok(),
+            "another token has its own allowance"
+        );
+        assert!(limiter.take("a", t0 + Duration::from_secs(20)).is_ok());
     }
 }

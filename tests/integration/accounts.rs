@@ -111,7 +111,7 @@ db_test! {
 
 db_test! {
     async fn changing_ones_own_password_checks_the_current_one(db) {
-        let erin = user(&db.pool, "erin", Role::Viewer, PASSWORD).await;
+        let erin = crate::support::person(&db.pool, "erin", Role::Viewer, PASSWORD).await;
         let err = accounts::change_own_password(&db.pool, &erin, "wrong current", "short").await.unwrap_err();
         assert!(err.field_message("current_password").is_some());
         assert!(err.field_message("new_password").is_some());

@@ -220,3 +220,87 @@ async fn demo_data_fills_an_empty_database_once() {
     );
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[tokio::test]
+async fn token_create_prints_the_token_last_and_it_opens_the_api_until_revoked() {
+    let (url, dir) = temp_db();
+    let out = nightwatch(&url)
+        .args([
+            "token",
+            "create",
+            "--name",
+            "grafana-prod",
+            "--role",
+            "viewer",
+            "--expires-days",
+            "30",
+        ])
+        .output()
+        .await
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let token = stdout.lines().last().unwrap().to_owned();
+    assert!(
+        token.starts_with("nw_") && token.len() == 41,
+        "the token alone on the last line: {stdout}"
+    );
+
+    let bad = nightwatch(&url)
+        .args(["token", "create", "--name", "bad name", "--role", "boss"])
+        .output()
+        .await
+        .unwrap();
+    assert!(!bad.status.success());
+    let stderr = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        stderr.contains("name") && stderr.contains("role"),
+        "every field named: {stderr}"
+    );
+
+    let list = nightwatch(&url)
+        .args(["token", "list"])
+        .output()
+        .await
+        .unwrap();
+    let listed = String::from_utf8_lossy(&list.stdout);
+    assert!(
+        listed.contains("grafana-prod") && listed.contains(&token[..9]) && listed.contains("live"),
+        "{listed}"
+    );
+    assert!(!listed.contains(&token), "never the secret: {listed}");
+
+    let (child, _, addr) = start(&url).await;
+    let call = |auth: String| {
+        let addr = addr.clone();
+        async move {
+            let mut stream = tokio::net::TcpStream::connect(&addr).await.unwrap();
+            let req = format!(
+                "GET /api/v1/incidents HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {auth}\r\nConnection: close\r\n\r\n"
+            );
+            stream.write_all(req.as_bytes()).await.unwrap();
+            let mut out = String::new();
+            stream.read_to_string(&mut out).await.unwrap();
+            out
+        }
+    };
+    assert!(call(token.clone()).await.starts_with("HTTP/1.1 200"));
+    let revoke = nightwatch(&url)
+        .args(["token", "revoke", "grafana-prod"])
+        .output()
+        .await
+        .unwrap();
+    assert!(revoke.status.success(), "{revoke:?}");
+    assert!(
+        call(token.clone()).await.starts_with("HTTP/1.1 401"),
+        "the running server refuses it at once"
+    );
+    let again = nightwatch(&url)
+        .args(["token", "revoke", "grafana-prod"])
+        .output()
+        .await
+        .unwrap();
+    assert!(!again.status.success());
+    stop(child).await;
+    std::fs::remove_dir_all(dir).unwrap();
+}

@@ -7,20 +7,20 @@ use nightwatch::model::incident_input::NewIncident;
 use nightwatch::model::incident_views::IncidentFilter;
 use nightwatch::model::timeline::EventData;
 use nightwatch::model::{AppError, Role};
+use nightwatch::server::actor::Actor;
 use nightwatch::server::repo::incidents as repo;
-use nightwatch::server::repo::users::UserRecord;
 use nightwatch::server::service::incidents as service;
 use sqlx::AnyPool;
 
 use crate::support::{PASSWORD, user};
 
-async fn commander(pool: &AnyPool) -> UserRecord {
+async fn commander(pool: &AnyPool) -> Actor {
     user(pool, "cmdr", Role::Commander, PASSWORD).await
 }
 
 async fn declare(
     pool: &AnyPool,
-    actor: &UserRecord,
+    actor: &Actor,
     title: &str,
     severity: &str,
     services: &str,

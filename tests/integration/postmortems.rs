@@ -7,15 +7,15 @@ use nightwatch::model::incident_input::NewIncident;
 use nightwatch::model::postmortem::{PostmortemDoc, PostmortemState, Why, WhyChain};
 use nightwatch::model::timeline::EventData;
 use nightwatch::model::{AppError, Role};
+use nightwatch::server::actor::Actor;
 use nightwatch::server::repo::incidents as incident_repo;
 use nightwatch::server::repo::postmortems as postmortem_repo;
-use nightwatch::server::repo::users::UserRecord;
 use nightwatch::server::service::{incidents, postmortems};
 use sqlx::AnyPool;
 
 use crate::support::{PASSWORD, user};
 
-async fn recovered_incident(pool: &AnyPool, cmdr: &UserRecord) -> IncidentNumber {
+async fn recovered_incident(pool: &AnyPool, cmdr: &Actor) -> IncidentNumber {
     let new =
         NewIncident::parse("Checkout down", "", "sev1", "checkout", "", "", Utc::now()).unwrap();
     let n = incidents::declare(pool, cmdr, &new).await.unwrap();

@@ -18,11 +18,11 @@ use nightwatch::model::plan::{OnFailure, ParamValue, PlanDraft, Step};
 use nightwatch::model::run::{Decision, RunStatus, RunView, StepStatus, Trigger};
 use nightwatch::model::timeline::EventData;
 use nightwatch::model::{AppError, Role};
+use nightwatch::server::actor::Actor;
 use nightwatch::server::jobs::executor::{Executor, ExecutorSettings};
 use nightwatch::server::jobs::steps::{HttpLimits, signature};
 use nightwatch::server::netpolicy::NetPolicy;
 use nightwatch::server::repo::runs as run_repo;
-use nightwatch::server::repo::users::UserRecord;
 use nightwatch::server::service::{incidents, plans, runs};
 use sqlx::AnyPool;
 
@@ -98,7 +98,7 @@ fn step(id: &str, action: ActionCode, params: &[(&str, &str)]) -> Step {
     s
 }
 
-async fn plan(pool: &AnyPool, actor: &UserRecord, steps: Vec<Step>) -> i64 {
+async fn plan(pool: &AnyPool, actor: &Actor, steps: Vec<Step>) -> i64 {
     let draft = PlanDraft {
         name: "Checkout failover".into(),
         description: String::new(),
@@ -117,7 +117,7 @@ async fn plan(pool: &AnyPool, actor: &UserRecord, steps: Vec<Step>) -> i64 {
 async fn start(
     pool: &AnyPool,
     executor: &Executor,
-    actor: &UserRecord,
+    actor: &Actor,
     plan: i64,
 ) -> (i64, tokio::task::JoinHandle<()>) {
     let prepared = runs::create(

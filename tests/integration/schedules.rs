@@ -14,6 +14,7 @@ use nightwatch::model::run::{Decision, RunStatus, Trigger};
 use nightwatch::model::schedule::{Concurrency, PlanSchedule, ScheduleOutcome};
 use nightwatch::model::score::Verdict;
 use nightwatch::model::{AppError, Role};
+use nightwatch::server::actor::Actor;
 use nightwatch::server::db::{self, to_millis};
 use nightwatch::server::jobs::executor::{Executor, ExecutorSettings};
 use nightwatch::server::jobs::scheduler::Scheduler;
@@ -21,7 +22,6 @@ use nightwatch::server::jobs::steps::HttpLimits;
 use nightwatch::server::repo::action_items::{self as item_repo, ActionFilter};
 use nightwatch::server::repo::runs as run_repo;
 use nightwatch::server::repo::schedules as repo;
-use nightwatch::server::repo::users::UserRecord;
 use nightwatch::server::service::{action_items, plans, runs};
 use sqlx::AnyPool;
 
@@ -99,7 +99,7 @@ async fn wait_until_status(pool: &AnyPool, number: i64, status: RunStatus) {
     panic!("run {number} never became {status:?}");
 }
 
-async fn setup(pool: &AnyPool) -> (UserRecord, Executor, Scheduler) {
+async fn setup(pool: &AnyPool) -> (Actor, Executor, Scheduler) {
     let owner = user(pool, "rita", Role::Responder, PASSWORD).await;
     let executor = Executor::new(pool.clone(), settings());
     let scheduler = Scheduler::new(pool.clone(), executor.clone());

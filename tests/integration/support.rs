@@ -9,6 +9,7 @@ use axum::http::{Request, Response, StatusCode, header};
 use http_body_util::BodyExt;
 use leptos::config::LeptosOptions;
 use nightwatch::model::{NewUser, Password, Role, Username};
+use nightwatch::server::actor::Actor;
 use nightwatch::server::config::Config;
 use nightwatch::server::repo::users::UserRecord;
 use nightwatch::server::router::build_router;
@@ -136,8 +137,13 @@ where
     }
 }
 
-/// Creates a user with a known password.
-pub async fn user(pool: &AnyPool, name: &str, role: Role, password: &str) -> UserRecord {
+/// Creates a user with a known password; returns them as the `Actor` services take.
+pub async fn user(pool: &AnyPool, name: &str, role: Role, password: &str) -> Actor {
+    Actor::from(person(pool, name, role, password).await)
+}
+
+/// Creates a user with a known password; returns the stored row.
+pub async fn person(pool: &AnyPool, name: &str, role: Role, password: &str) -> UserRecord {
     let new = NewUser {
         username: Username::parse(name).unwrap(),
         role,
@@ -256,6 +262,66 @@ pub fn session_set_cookie(res: &Response<Body>) -> Option<String> {
         .filter_map(|v| v.to_str().ok())
         .find(|v| v.starts_with("nightwatch_session="))
         .map(str::to_owned)
+}
+
+/// A token made as `nightwatch token create` makes it; returns its secret.
+pub async fn token(pool: &AnyPool, name: &str, role: &str, scope: &str) -> String {
+    let new = nightwatch::model::api_token::NewToken::parse(name, role, scope, "").unwrap();
+    nightwatch::server::service::tokens::create(pool, None, &new)
+        .await
+        .unwrap()
+        .token
+}
+
+impl TestApp {
+    /// A REST API request with a bearer token and an optional JSON body; the answer's status,
+    /// headers and body (parsed as JSON, `Null` when empty or not JSON).
+    pub async fn api(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<serde_json::Value>,
+    ) -> (StatusCode, axum::http::HeaderMap, serde_json::Value) {
+        self.api_with(method, path, token, body, &[]).await
+    }
+
+    /// As [`TestApp::api`], with extra headers.
+    pub async fn api_with(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<serde_json::Value>,
+        headers: &[(&str, &str)],
+    ) -> (StatusCode, axum::http::HeaderMap, serde_json::Value) {
+        let mut req = Request::builder()
+            .method(method)
+            .uri(path)
+            .header(header::HOST, "localhost");
+        if let Some(t) = token {
+            req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
+        }
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let req = match body {
+            Some(b) => req
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(b.to_string())),
+            None => req.body(Body::empty()),
+        }
+        .unwrap();
+        let res = self.send(req).await;
+        let status = res.status();
+        let headers = res.headers().clone();
+        let body = text(res).await;
+        (
+            status,
+            headers,
+            serde_json::from_str(&body).unwrap_or(serde_json::Value::Null),
+        )
+    }
 }
 
 /// The body as text.

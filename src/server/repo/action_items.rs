@@ -27,6 +27,8 @@ pub struct ActionFilter {
     pub due_until: Option<NaiveDate>,
     /// Every match, not the first [`LIST_CAP`] (for jobs, not pages).
     pub uncapped: bool,
+    /// Only the item with this id.
+    pub id: Option<uuid::Uuid>,
 }
 
 pub use crate::model::action_item::LIST_CAP;
@@ -174,6 +176,9 @@ pub async fn list(pool: &AnyPool, filter: &ActionFilter) -> Result<Vec<ActionIte
             "rn.number = CAST({} AS BIGINT)",
             arg(number.to_string())
         ));
+    }
+    if let Some(id) = filter.id {
+        conditions.push(format!("a.id = {}", arg(id.to_string())));
     }
     if let Some(until) = filter.due_until {
         conditions.push(format!(

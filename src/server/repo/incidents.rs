@@ -443,7 +443,7 @@ pub async fn find_detail(
                 data: serde_json::from_str(&e.data).map_err(|_| corrupt("event data"))?,
                 occurred_at: from_millis(e.occurred_at),
                 recorded_at: from_millis(e.recorded_at),
-                author: e.author,
+                author: e.author.map(super::users::author_label),
                 corrects: e
                     .corrects_id
                     .map(|c| c.parse())

@@ -71,11 +71,22 @@ impl TryFrom<UserRow> for UserRecord {
 
 const COLUMNS: &str = "id, username, role, password_hash, session_epoch, disabled_at, created_at";
 
-/// How many accounts exist.
+/// How an author is named on a timeline: a person by username, a token's service account as
+/// "via token NAME".
+pub fn author_label(username: String) -> String {
+    match username.strip_prefix("token:") {
+        Some(name) => format!("via token {name}"),
+        None => username,
+    }
+}
+
+/// How many people have an account.
 pub async fn count(pool: &AnyPool) -> Result<i64, AppError> {
-    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM users")
-        .fetch_one(pool)
-        .await?)
+    Ok(
+        sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE kind = 'person'")
+            .fetch_one(pool)
+            .await?,
+    )
 }
 
 /// Inserts a user; a taken username is a `Validation` error on the `username` field.
@@ -130,27 +141,31 @@ pub async fn find_by_id<'e>(
         .transpose()
 }
 
-/// The user with this (normalised) username, if any.
+/// The person with this (normalised) username, if any (service accounts cannot sign in).
 pub async fn find_by_username(
     pool: &AnyPool,
     username: &str,
 ) -> Result<Option<UserRecord>, AppError> {
-    sqlx::query_as::<_, UserRow>(&format!("SELECT {COLUMNS} FROM users WHERE username = $1"))
-        .bind(username)
-        .fetch_optional(pool)
-        .await?
-        .map(UserRecord::try_from)
-        .transpose()
+    sqlx::query_as::<_, UserRow>(&format!(
+        "SELECT {COLUMNS} FROM users WHERE username = $1 AND kind = 'person'"
+    ))
+    .bind(username)
+    .fetch_optional(pool)
+    .await?
+    .map(UserRecord::try_from)
+    .transpose()
 }
 
-/// Every user, by username.
+/// Every person (not the tokens' service accounts), by username.
 pub async fn list(pool: &AnyPool) -> Result<Vec<UserRecord>, AppError> {
-    sqlx::query_as::<_, UserRow>(&format!("SELECT {COLUMNS} FROM users ORDER BY username"))
-        .fetch_all(pool)
-        .await?
-        .into_iter()
-        .map(UserRecord::try_from)
-        .collect()
+    sqlx::query_as::<_, UserRow>(&format!(
+        "SELECT {COLUMNS} FROM users WHERE kind = 'person' ORDER BY username"
+    ))
+    .fetch_all(pool)
+    .await?
+    .into_iter()
+    .map(UserRecord::try_from)
+    .collect()
 }
 
 /// The roles that may hold an incident role or own an action item (responder and up), as an SQL
@@ -171,7 +186,7 @@ fn responder_roles_sql() -> &'static str {
 /// or own an action item. A viewer or a disabled account is not one.
 pub async fn responder_id(pool: &AnyPool, username: &str) -> Result<Option<String>, AppError> {
     Ok(sqlx::query_scalar(&format!(
-        "SELECT id FROM users WHERE username = $1 AND disabled_at IS NULL AND role IN ({})",
+        "SELECT id FROM users WHERE username = $1 AND kind = 'person' AND disabled_at IS NULL AND role IN ({})",
         responder_roles_sql()
     ))
     .bind(username.trim().to_ascii_lowercase())
@@ -182,7 +197,7 @@ pub async fn responder_id(pool: &AnyPool, username: &str) -> Result<Option<Strin
 /// The usernames of enabled responders and up (who may hold a role or own an item), by name.
 pub async fn responders(pool: &AnyPool) -> Result<Vec<String>, AppError> {
     Ok(sqlx::query_scalar(&format!(
-        "SELECT username FROM users WHERE disabled_at IS NULL AND role IN ({}) ORDER BY username",
+        "SELECT username FROM users WHERE kind = 'person' AND disabled_at IS NULL AND role IN ({}) ORDER BY username",
         responder_roles_sql()
     ))
     .fetch_all(pool)
@@ -191,12 +206,14 @@ pub async fn responders(pool: &AnyPool) -> Result<Vec<String>, AppError> {
 
 /// Changes a user's role. `NotFound` if there is no such user.
 pub async fn update_role(conn: &mut AnyConnection, id: UserId, role: Role) -> Result<(), AppError> {
-    let done = sqlx::query("UPDATE users SET role = $1, updated_at = $2 WHERE id = $3")
-        .bind(role.as_str())
-        .bind(now_millis())
-        .bind(id.to_string())
-        .execute(conn)
-        .await?;
+    let done = sqlx::query(
+        "UPDATE users SET role = $1, updated_at = $2 WHERE id = $3 AND kind = 'person'",
+    )
+    .bind(role.as_str())
+    .bind(now_millis())
+    .bind(id.to_string())
+    .execute(conn)
+    .await?;
     found(done.rows_affected())
 }
 
@@ -208,7 +225,7 @@ pub async fn update_password(
 ) -> Result<(), AppError> {
     let done = sqlx::query(
         "UPDATE users SET password_hash = $1, session_epoch = session_epoch + 1, updated_at = $2 \
-         WHERE id = $3",
+         WHERE id = $3 AND kind = 'person'",
     )
     .bind(password_hash)
     .bind(now_millis())
@@ -228,7 +245,7 @@ pub async fn set_disabled(
     let now = now_millis();
     let done = sqlx::query(
         "UPDATE users SET disabled_at = $1, updated_at = $2, \
-         session_epoch = session_epoch + CASE WHEN $3 THEN 1 ELSE 0 END WHERE id = $4",
+         session_epoch = session_epoch + CASE WHEN $3 THEN 1 ELSE 0 END WHERE id = $4 AND kind = 'person'",
     )
     .bind(disabled.then_some(now))
     .bind(now)
@@ -242,7 +259,7 @@ pub async fn set_disabled(
 /// How many enabled admins exist (an admin may not remove the last one).
 pub async fn count_active_admins(conn: &mut AnyConnection) -> Result<i64, AppError> {
     Ok(sqlx::query_scalar(
-        "SELECT COUNT(*) FROM users WHERE role = 'admin' AND disabled_at IS NULL",
+        "SELECT COUNT(*) FROM users WHERE role = 'admin' AND kind = 'person' AND disabled_at IS NULL",
     )
     .fetch_one(conn)
     .await?)

@@ -9,17 +9,18 @@ use uuid::Uuid;
 use crate::model::AppError;
 use crate::model::action_item::{ActionState, ItemSource, NewActionItem};
 use crate::model::timeline::EventData;
+use crate::server::actor::Actor;
 use crate::server::db::to_millis;
 use crate::server::repo::action_items::{self as repo, ItemLink};
 use crate::server::repo::incidents as incident_repo;
 use crate::server::repo::runs as run_repo;
-use crate::server::repo::users::{self, UserRecord};
+use crate::server::repo::users;
 
 /// Creates an item from `source`: on an incident, whose timeline records it; or on a drill
 /// run (from its review).
 pub async fn create(
     pool: &AnyPool,
-    actor: &UserRecord,
+    actor: &Actor,
     source: ItemSource,
     new: &NewActionItem,
 ) -> Result<Uuid, AppError> {

@@ -19,9 +19,10 @@ use crate::model::incident_input::{
     NewIncident, TextError, parse_impact_start, parse_past_instant, parse_text,
 };
 use crate::model::timeline::{EventData, EventId};
+use crate::server::actor::Actor;
 use crate::server::db::to_millis;
 use crate::server::repo::incidents::{self as repo, IncidentState};
-use crate::server::repo::users::{self, UserRecord};
+use crate::server::repo::users;
 
 /// Longest note or reason, in characters.
 const NOTE_MAX: usize = 10_000;
@@ -29,7 +30,7 @@ const NOTE_MAX: usize = 10_000;
 /// Declares an incident; returns its number.
 pub async fn declare(
     pool: &AnyPool,
-    actor: &UserRecord,
+    actor: &Actor,
     new: &NewIncident,
 ) -> Result<IncidentNumber, AppError> {
     let now = to_millis(Utc::now());
@@ -66,7 +67,7 @@ fn note(input: &str) -> Result<String, AppError> {
 /// happened at `occurred_at` (default: now) and may correct an earlier event.
 async fn change<F>(
     pool: &AnyPool,
-    actor: &UserRecord,
+    actor: &Actor,
     number: IncidentNumber,
     fact: bool,
     (occurred_at, corrects): (Option<DateTime<Utc>>, Option<EventId>),
@@ -120,7 +121,7 @@ fn changed_meanwhile(number: IncidentNumber, what: &str, now: &str) -> AppError 
 /// machine allows it and the status is still `from`.
 pub async fn transition(
     pool: &AnyPool,
-    actor: &UserRecord,
+    actor: &Actor,
     number: IncidentNumber,
     from: IncidentStatus,
     to: IncidentStatus,
@@ -154,7 +155,7 @@ pub async fn transition(
 /// Changes the severity from `from` (what the caller saw) to `to`, with a note.
 pub async fn change_severity(
     pool: &AnyPool,
-    actor: &UserRecord,
+    actor: &Actor,
     number: IncidentNumber,
     from: Severity,
     to: Severity,
@@ -187,7 +188,7 @@ pub async fn change_severity(
 /// handover.
 pub async fn assign_role(
     pool: &AnyPool,
-    actor: &UserRecord,
+    actor: &Actor,
     number: IncidentNumber,
     role: IncidentRole,
     holder: &str,
@@ -238,7 +239,7 @@ pub async fn assign_role(
 /// Records when customer impact began (blank clears it): at or before detection.
 pub async fn set_impact_start(
     pool: &AnyPool,
-    actor: &UserRecord,
+    actor: &Actor,
     number: IncidentNumber,
     impact_started_at: &str,
 ) -> Result<(), AppError> {
@@ -255,7 +256,7 @@ pub async fn set_impact_start(
 /// Records that the impact is mitigated (while mitigating, once: a second mark is refused).
 pub async fn mark_mitigated(
     pool: &AnyPool,
-    actor: &UserRecord,
+    actor: &Actor,
     number: IncidentNumber,
     note_text: &str,
 ) -> Result<(), AppError> {
@@ -278,7 +279,7 @@ pub async fn mark_mitigated(
 /// Notes never conflict with anything, and never make another change conflict.
 pub async fn add_note(
     pool: &AnyPool,
-    actor: &UserRecord,
+    actor: &Actor,
     number: IncidentNumber,
     body: &str,
     occurred_at: &str,

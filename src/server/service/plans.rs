@@ -6,12 +6,12 @@ use sqlx::AnyPool;
 
 use crate::model::AppError;
 use crate::model::plan::{PlanDraft, PlanView};
+use crate::server::actor::Actor;
 use crate::server::db::to_millis;
 use crate::server::repo::plans as repo;
-use crate::server::repo::users::UserRecord;
 
 /// Creates a plan after validating it; returns its number.
-pub async fn create(pool: &AnyPool, actor: &UserRecord, plan: PlanDraft) -> Result<i64, AppError> {
+pub async fn create(pool: &AnyPool, actor: &Actor, plan: PlanDraft) -> Result<i64, AppError> {
     let plan = plan.with_secrets_from(None);
     plan.validate()?;
     let mut tx = pool.begin().await?;
@@ -24,7 +24,7 @@ pub async fn create(pool: &AnyPool, actor: &UserRecord, plan: PlanDraft) -> Resu
 /// Saves `plan` as the next version of plan `number` if nobody saved since `based_on`.
 pub async fn update(
     pool: &AnyPool,
-    actor: &UserRecord,
+    actor: &Actor,
     number: i64,
     plan: PlanDraft,
     based_on: i64,
@@ -72,7 +72,7 @@ pub async fn view(pool: &AnyPool, number: i64, version: Option<i64>) -> Result<P
 /// now (due times passed while paused are not made up); a disabled plan stays unscheduled.
 pub async fn set_paused(
     pool: &AnyPool,
-    actor: &UserRecord,
+    actor: &Actor,
     number: i64,
     paused: bool,
 ) -> Result<(), AppError> {
@@ -93,4 +93,19 @@ pub async fn set_paused(
     }
     tracing::info!(number, paused, by = %actor.username, "plan schedule paused or resumed");
     Ok(())
+}
+
+/// Plan `number` at `version` (its newest when `None`) as `actor` may see it: a viewer does not
+/// read step parameters.
+pub async fn read(
+    pool: &AnyPool,
+    actor: &Actor,
+    number: i64,
+    version: Option<i64>,
+) -> Result<PlanView, AppError> {
+    let mut view = view(pool, number, version).await?;
+    if !actor.allows(crate::model::Role::Responder) {
+        view.plan = view.plan.withheld();
+    }
+    Ok(view)
 }

@@ -7,13 +7,14 @@ use sqlx::AnyPool;
 use crate::model::AppError;
 use crate::model::incident::IncidentNumber;
 use crate::model::postmortem::{
-    Postmortem, PostmortemDoc, PostmortemState, UnsavedDraft, WhyChain,
+    ImpactDurations, Postmortem, PostmortemDoc, PostmortemPage, PostmortemState, UnsavedDraft,
+    WhyChain,
 };
 use crate::model::timeline::{EventData, EventId};
+use crate::server::actor::Actor;
 use crate::server::db::to_millis;
 use crate::server::repo::incidents as incident_repo;
 use crate::server::repo::postmortems as repo;
-use crate::server::repo::users::UserRecord;
 
 /// Longest text of one section or list entry.
 const TEXT_MAX: usize = 20_000;
@@ -25,7 +26,7 @@ const DRAFT_MAX_BYTES: usize = 1 << 20;
 /// The incident's postmortem, started as an empty draft the first time it is opened.
 pub async fn open(
     pool: &AnyPool,
-    actor: &UserRecord,
+    actor: &Actor,
     number: IncidentNumber,
 ) -> Result<Postmortem, AppError> {
     if let Some(existing) = repo::find(pool, number).await? {
@@ -122,7 +123,7 @@ async fn stale(pool: &AnyPool, number: IncidentNumber) -> AppError {
 /// reason: nothing is overwritten and nothing typed is lost.
 pub async fn save(
     pool: &AnyPool,
-    actor: &UserRecord,
+    actor: &Actor,
     number: IncidentNumber,
     doc: &PostmortemDoc,
     based_on: i64,
@@ -165,7 +166,7 @@ pub async fn save(
 /// Forgets what `actor` could not save (they chose the stored version instead).
 pub async fn discard_draft(
     pool: &AnyPool,
-    actor: &UserRecord,
+    actor: &Actor,
     number: IncidentNumber,
 ) -> Result<(), AppError> {
     let mut conn = pool.acquire().await?;
@@ -176,7 +177,7 @@ pub async fn discard_draft(
 /// Publishing records an event on the incident's timeline in the same transaction.
 pub async fn change_state(
     pool: &AnyPool,
-    actor: &UserRecord,
+    actor: &Actor,
     number: IncidentNumber,
     to: PostmortemState,
     based_on: i64,
@@ -220,4 +221,53 @@ pub async fn change_state(
     }
     tx.commit().await?;
     repo::find(pool, number).await?.ok_or(AppError::Internal)
+}
+
+/// What the postmortem page shows: the incident with its timeline, its postmortem, the impact
+/// durations, what `actor` could not save, the action items and who may own one.
+pub async fn page(
+    pool: &AnyPool,
+    actor: &Actor,
+    number: IncidentNumber,
+) -> Result<PostmortemPage, AppError> {
+    use crate::server::repo::{action_items, incidents, users};
+    let incident = incidents::find_detail(pool, number)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let postmortem = repo::find(pool, number).await?;
+    let unsaved = repo::find_draft(pool, number, actor.id).await?;
+    let durations = ImpactDurations::from_timestamps(&incident.timestamps);
+    let filter = action_items::ActionFilter {
+        incident: Some(number),
+        ..Default::default()
+    };
+    Ok(PostmortemPage {
+        incident,
+        postmortem,
+        durations,
+        unsaved,
+        actions: action_items::list(pool, &filter).await?,
+        people: users::responders(pool).await?,
+    })
+}
+
+/// The published-or-not report as Markdown, with the file name to save it under.
+pub async fn markdown(
+    pool: &AnyPool,
+    number: IncidentNumber,
+) -> Result<(String, String), AppError> {
+    use crate::server::export;
+    use crate::server::repo::{action_items, incidents};
+    let incident = incidents::find_detail(pool, number)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let postmortem = repo::find(pool, number).await?.ok_or(AppError::NotFound)?;
+    let filter = action_items::ActionFilter {
+        incident: Some(number),
+        ..Default::default()
+    };
+    let actions = action_items::list(pool, &filter).await?;
+    let durations = ImpactDurations::from_timestamps(&incident.timestamps);
+    let body = export::postmortem_markdown(&incident, &postmortem, &durations, &actions);
+    Ok((export::file_name(&incident), body))
 }

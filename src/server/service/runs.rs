@@ -10,14 +10,14 @@ use sqlx::{AnyConnection, AnyPool};
 
 use crate::model::incident::{IncidentId, IncidentNumber, IncidentStatus};
 use crate::model::plan::{Step, is_secret};
-use crate::model::run::{Decision, NOTE_MAX, RunStatus, Trigger};
+use crate::model::run::{Decision, NOTE_MAX, RunStatus, RunView, Trigger};
 use crate::model::timeline::EventData;
 use crate::model::{AppError, Role};
+use crate::server::actor::Actor;
 use crate::server::db::to_millis;
 use crate::server::repo::incidents as incident_repo;
 use crate::server::repo::plans::{self as plan_repo, StoredPlan};
 use crate::server::repo::runs as repo;
-use crate::server::repo::users::UserRecord;
 
 /// A run ready to execute: what the executor needs, secrets in clear (kept in memory only).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,7 +57,7 @@ impl Prepared {
 /// `steps.N.name`), for incident `incident` when given.
 pub async fn create(
     pool: &AnyPool,
-    actor: Option<&UserRecord>,
+    actor: Option<&Actor>,
     plan_number: i64,
     trigger: Trigger,
     answers: &BTreeMap<String, String>,
@@ -96,7 +96,7 @@ pub async fn create(
 pub async fn insert(
     conn: &mut AnyConnection,
     plan: StoredPlan,
-    actor: Option<&UserRecord>,
+    actor: Option<&Actor>,
     trigger: Trigger,
     answers: &BTreeMap<String, String>,
     incident_id: Option<IncidentId>,
@@ -172,7 +172,7 @@ pub async fn insert(
 /// commander+).
 pub async fn decide(
     pool: &AnyPool,
-    actor: &UserRecord,
+    actor: &Actor,
     number: i64,
     index: usize,
     decision: Decision,
@@ -210,8 +210,35 @@ pub async fn decide(
     Ok(())
 }
 
+/// Records a person's answer (as [`decide`]) and wakes the run's executor so the run goes on at
+/// once: what the page's server function and the REST API both call.
+pub async fn answer(
+    state: &crate::server::AppState,
+    actor: &Actor,
+    number: i64,
+    index: usize,
+    decision: Decision,
+    note: &str,
+) -> Result<(), AppError> {
+    decide(&state.pool, actor, number, index, decision, note).await?;
+    state.executor.wake(number);
+    Ok(())
+}
+
+/// Asks run `number` to stop (as [`abort`]) and wakes its executor so the step running is cut
+/// off now: what the page's server function and the REST API both call.
+pub async fn stop(
+    state: &crate::server::AppState,
+    actor: &Actor,
+    number: i64,
+) -> Result<(), AppError> {
+    abort(&state.pool, actor, number).await?;
+    state.executor.wake(number);
+    Ok(())
+}
+
 /// Asks run `number` to stop (commander+): the step running is cut off and the run ends aborted.
-pub async fn abort(pool: &AnyPool, actor: &UserRecord, number: i64) -> Result<(), AppError> {
+pub async fn abort(pool: &AnyPool, actor: &Actor, number: i64) -> Result<(), AppError> {
     if !actor.role.allows(Role::Commander) {
         return Err(AppError::Forbidden);
     }
@@ -228,7 +255,7 @@ pub async fn abort(pool: &AnyPool, actor: &UserRecord, number: i64) -> Result<()
 /// Writes run `number`'s review (responder+), once the run has finished.
 pub async fn review(
     pool: &AnyPool,
-    actor: &UserRecord,
+    actor: &Actor,
     number: i64,
     findings: &str,
     changes: &str,
@@ -329,7 +356,7 @@ pub async fn interrupt_stale(
 /// it to the executor. Returns its number.
 pub async fn start(
     state: &crate::server::AppState,
-    actor: &UserRecord,
+    actor: &Actor,
     plan: i64,
     answers: &BTreeMap<String, String>,
     incident: Option<&str>,
@@ -350,4 +377,14 @@ pub async fn start(
     let number = prepared.number;
     state.executor.submit(prepared);
     Ok(number)
+}
+
+/// Run `number` as `actor` may see it: a viewer does not read step output.
+pub async fn read(pool: &AnyPool, actor: &Actor, number: i64) -> Result<RunView, AppError> {
+    let run = repo::find(pool, number).await?.ok_or(AppError::NotFound)?;
+    Ok(if actor.allows(Role::Responder) {
+        run
+    } else {
+        run.without_output()
+    })
 }

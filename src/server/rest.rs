@@ -1,0 +1,317 @@
+//! The public REST API under `/api/v1`, for machines: monitoring, chat bots, CI, scripts.
+//!
+//! Authentication is explicit and only by bearer token (`Authorization: Bearer nw_…`): the
+//! browser's session cookie opens nothing here, so the API needs no cross-site defence of its
+//! own. Requests are rate limited per token; a POST with an `Idempotency-Key` is answered once
+//! and replayed on retry; every error is an RFC 9457 problem document. Handlers are thin twins
+//! of the server functions: they parse, check the role and call the same service functions.
+
+pub mod action_items;
+pub mod board;
+pub mod incidents;
+pub mod plans;
+mod problem;
+
+use std::time::Instant;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{FromRequest, FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use serde::de::DeserializeOwned;
+use sha2::{Digest, Sha256};
+
+pub use problem::Problem;
+
+use crate::model::api_token::TokenScope;
+use crate::model::{AppError, Role};
+use crate::server::AppState;
+use crate::server::actor::Actor;
+use crate::server::repo::idempotency;
+
+/// Largest request body the API reads.
+pub const BODY_LIMIT: usize = 1 << 20;
+
+/// The `/api/v1` router (nested by `build_router`).
+pub fn router(state: AppState) -> Router<AppState> {
+    Router::new()
+        .merge(incidents::routes())
+        .merge(action_items::routes())
+        .merge(plans::routes())
+        .merge(board::routes())
+        .fallback(|| async { Problem::from(AppError::NotFound) })
+        .layer(middleware::from_fn_with_state(state.clone(), idempotent))
+        .layer(middleware::from_fn_with_state(state, authenticate))
+}
+
+/// The caller of an API request: the token's actor, checked for `role`.
+pub fn caller(actor: &Actor, role: Role) -> Result<Actor, Problem> {
+    crate::server::auth::check_role(Some(actor.clone()), role).map_err(Problem::from)
+}
+
+/// Resolves the bearer token into the request's `Actor` (an extension), or answers 401 with
+/// `WWW-Authenticate: Bearer`; then takes one request from the token's rate allowance (429 with
+/// `Retry-After` when spent). A token scoped to `alerts:write` reaches only the alert intake.
+async fn authenticate(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let header_value = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim);
+    let bearer = header_value.and_then(|v| {
+        v.split_once(' ')
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, token)| token.trim().to_owned())
+    });
+    let Some(bearer) = bearer else {
+        return Problem::unauthorized(
+            "Send an API token: Authorization: Bearer nw_… (an admin creates one under Admin → API tokens).",
+            None,
+        )
+        .into_response();
+    };
+    let actor = match crate::server::service::tokens::authenticate(
+        &state.pool,
+        &bearer,
+        chrono::Utc::now(),
+    )
+    .await
+    {
+        Ok(Ok(actor)) => actor,
+        Ok(Err(refusal)) => {
+            tracing::warn!(reason = ?refusal, path = %req.uri().path(), "API token refused");
+            return Problem::unauthorized(refusal.message(), Some("invalid_token")).into_response();
+        }
+        Err(e) => return Problem::from(e).into_response(),
+    };
+    let token = actor
+        .token
+        .as_ref()
+        .expect("a token's actor names its token");
+    if let Err(wait) = state.api_limiter.take(&token.id, Instant::now()) {
+        tracing::warn!(token = %token.name, "API token over its rate limit");
+        return Problem::from(AppError::TooManyRequests {
+            retry_after_secs: (wait.as_secs_f64().ceil() as u64).max(1),
+        })
+        .into_response();
+    }
+    if token.scope == TokenScope::AlertsWrite && !req.uri().path().contains("/alerts") {
+        return Problem::forbidden("This token may only send alerts (scope alerts:write).")
+            .into_response();
+    }
+    req.extensions_mut().insert(actor);
+    next.run(req).await
+}
+
+/// A POST with an `Idempotency-Key` header is answered once per token and key: a retry within
+/// a day gets the first answer back (status, `Location` and body) and changes nothing; the same
+/// key with another request is refused (422), and a retry while the first is still being
+/// answered is told to wait (409). Answers the server failed to give (5xx) are not kept.
+async fn idempotent(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let key = req
+        .headers()
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .map(str::to_owned);
+    let (Some(key), true) = (key, req.method() == Method::POST) else {
+        return next.run(req).await;
+    };
+    if key.is_empty() || key.len() > 255 || !key.bytes().all(|b| b.is_ascii_graphic()) {
+        return Problem::from(AppError::field(
+            "Idempotency-Key",
+            "Use 1 to 255 visible ASCII characters (a UUID is a good key).",
+        ))
+        .into_response();
+    }
+    let Some(token) = req
+        .extensions()
+        .get::<Actor>()
+        .and_then(|a| a.token.as_ref())
+        .map(|t| t.id.clone())
+    else {
+        return next.run(req).await;
+    };
+    let (parts, body) = req.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, BODY_LIMIT).await else {
+        return Problem::too_large().into_response();
+    };
+    let fingerprint = format!(
+        "{} {} {}",
+        parts.method,
+        parts.uri.path(),
+        hex::encode(Sha256::digest(&bytes))
+    );
+    match idempotency::claim(&state.pool, &token, &key, &fingerprint).await {
+        Err(e) => return Problem::from(e).into_response(),
+        Ok(Some(first)) if first.fingerprint != fingerprint => {
+            return Problem::from(AppError::field(
+                "Idempotency-Key",
+                "This key was used for another request: use a new key for each new request.",
+            ))
+            .into_response();
+        }
+        Ok(Some(first)) => return replay(first),
+        Ok(None) => {}
+    }
+    let res = next
+        .run(Request::from_parts(parts, Body::from(bytes)))
+        .await;
+    if res.status().is_server_error() {
+        if let Err(e) = idempotency::release(&state.pool, &token, &key).await {
+            tracing::warn!(error = e.summary(), "could not release an idempotency key");
+        }
+        return res;
+    }
+    let (parts, body) = res.into_parts();
+    let Ok(body) = axum::body::to_bytes(body, 16 << 20).await else {
+        return Problem::from(AppError::Internal).into_response();
+    };
+    let location = parts
+        .headers
+        .get(header::LOCATION)
+        .and_then(|v| v.to_str().ok());
+    let text = String::from_utf8_lossy(&body);
+    if let Err(e) = idempotency::store(
+        &state.pool,
+        &token,
+        &key,
+        parts.status.as_u16(),
+        location,
+        &text,
+    )
+    .await
+    {
+        tracing::warn!(error = e.summary(), "could not keep an idempotent answer");
+    }
+    Response::from_parts(parts, Body::from(body))
+}
+
+/// The first answer again, for a retried request.
+fn replay(first: idempotency::StoredAnswer) -> Response {
+    let Some(status) = first
+        .status
+        .and_then(|s| u16::try_from(s).ok())
+        .and_then(|s| StatusCode::from_u16(s).ok())
+    else {
+        return Problem::from(AppError::Conflict(
+            "The first request with this Idempotency-Key is still being answered: retry in a moment."
+                .into(),
+        ))
+        .into_response();
+    };
+    let mut res = (status, first.body.unwrap_or_default()).into_response();
+    let content_type = if status.is_success() {
+        "application/json"
+    } else {
+        problem::CONTENT_TYPE
+    };
+    res.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    res.headers_mut()
+        .insert("idempotent-replayed", HeaderValue::from_static("true"));
+    if let Some(location) = first.location.and_then(|l| HeaderValue::from_str(&l).ok()) {
+        res.headers_mut().insert(header::LOCATION, location);
+    }
+    res
+}
+
+/// A JSON request body; what cannot be read is a problem naming the field (by its path in the
+/// document) and what is wrong with it, never a bare 400 or a 500.
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = Problem;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Problem> {
+        let json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|t| {
+                let t = t.split(';').next().unwrap_or("").trim();
+                t.eq_ignore_ascii_case("application/json") || t.ends_with("+json")
+            });
+        if !json {
+            return Err(Problem::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "Send the body as JSON with Content-Type: application/json.",
+            ));
+        }
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(|_| Problem::too_large())?;
+        let mut de = serde_json::Deserializer::from_slice(&bytes);
+        match serde_path_to_error::deserialize::<_, T>(&mut de) {
+            Ok(value) => Ok(Self(value)),
+            Err(e) => {
+                let path = e.path().to_string();
+                let inner = e.into_inner();
+                if inner.is_syntax() || inner.is_eof() {
+                    return Err(AppError::BadRequest(format!(
+                        "The body is not valid JSON: {inner}"
+                    ))
+                    .into());
+                }
+                // serde's message ends with the position, which says nothing a field name does not.
+                let message = inner.to_string();
+                let message = message
+                    .split(" at line ")
+                    .next()
+                    .unwrap_or(&message)
+                    .to_owned();
+                let field = if path == "." {
+                    missing_field(&message)
+                } else {
+                    path
+                };
+                Err(AppError::field(&field, message).into())
+            }
+        }
+    }
+}
+
+/// The field a "missing field `x`" message names, else the whole body (`.`).
+fn missing_field(message: &str) -> String {
+    message
+        .strip_prefix("missing field `")
+        .and_then(|rest| rest.split('`').next())
+        .unwrap_or(".")
+        .to_owned()
+}
+
+/// A query string; what cannot be read is a 400 problem saying what, never a bare text answer.
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Problem> {
+        axum::extract::Query::<T>::try_from_uri(&parts.uri)
+            .map(|q| Self(q.0))
+            .map_err(|e| AppError::BadRequest(e.body_text()).into())
+    }
+}
+
+/// A 201 Created with `Location` and the created resource.
+pub fn created(location: &str, body: impl serde::Serialize) -> Response {
+    let mut res = (StatusCode::CREATED, axum::Json(body)).into_response();
+    if let Ok(value) = HeaderValue::from_str(location) {
+        res.headers_mut().insert(header::LOCATION, value);
+    }
+    res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_field_is_named() {
+        assert_eq!(missing_field("missing field `note`"), "note");
+        assert_eq!(missing_field("invalid type: integer `5`"), ".");
+    }
+}

@@ -1,0 +1,504 @@
+//! `/api/v1/incidents`: list, declare, read, and every change a commander or responder makes,
+//! over the same services as the incident pages.
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Extension, Json, Router};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::{ApiJson, ApiQuery, Problem, caller, created};
+use crate::model::incident::{IncidentNumber, IncidentRole, IncidentStatus, Severity};
+use crate::model::incident_input::NewIncident;
+use crate::model::incident_views::{IncidentDetail, IncidentFilter, IncidentSummary};
+use crate::model::timeline::{EventData, TimelineEvent};
+use crate::model::{AppError, Role};
+use crate::server::AppState;
+use crate::server::actor::Actor;
+use crate::server::repo::incidents as repo;
+use crate::server::service::{incidents, postmortems};
+
+pub(super) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/incidents", get(list).post(declare))
+        .route("/incidents/{number}", get(read))
+        .route("/incidents/{number}/transitions", post(transition))
+        .route("/incidents/{number}/notes", post(add_note))
+        .route("/incidents/{number}/severity", post(change_severity))
+        .route("/incidents/{number}/roles", post(assign_role))
+        .route("/incidents/{number}/timeline", get(timeline))
+        .route("/incidents/{number}/postmortem", get(postmortem))
+        .route(
+            "/incidents/{number}/postmortem.md",
+            get(postmortem_markdown),
+        )
+}
+
+/// An incident as the API shows it.
+#[derive(Debug, Serialize)]
+pub struct IncidentJson {
+    /// `INC-42`.
+    pub number: String,
+    /// Title.
+    pub title: String,
+    /// `sev1` … `sev4`.
+    pub severity: Severity,
+    /// `open`, `mitigating`, `recovered`, `reviewed`.
+    pub status: IncidentStatus,
+    /// Affected services.
+    pub services: Vec<String>,
+    /// Tags.
+    pub tags: Vec<String>,
+    /// Usernames holding the roles.
+    pub commander: Option<String>,
+    /// Scribe.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scribe: Option<String>,
+    /// Communications lead.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub communications: Option<String>,
+    /// Description (detail only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Detected.
+    pub detected_at: DateTime<Utc>,
+    /// Lifecycle instants (detail only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timestamps: Option<crate::model::incident::Timestamps>,
+    /// Moves with every change of a fact; send it as `based_on_version` to refuse a change
+    /// made on a stale view.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<i64>,
+    /// Whether its postmortem is published (detail only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub postmortem_published: Option<bool>,
+    /// Its address in the API.
+    pub url: String,
+}
+
+impl From<&IncidentSummary> for IncidentJson {
+    fn from(s: &IncidentSummary) -> Self {
+        Self {
+            number: s.number.to_string(),
+            title: s.title.clone(),
+            severity: s.severity,
+            status: s.status,
+            services: s.services.clone(),
+            tags: s.tags.clone(),
+            commander: s.commander.clone(),
+            scribe: None,
+            communications: None,
+            description: None,
+            detected_at: s.detected_at,
+            timestamps: None,
+            version: None,
+            postmortem_published: None,
+            url: url(s.number),
+        }
+    }
+}
+
+impl From<&IncidentDetail> for IncidentJson {
+    fn from(d: &IncidentDetail) -> Self {
+        Self {
+            scribe: d.scribe.clone(),
+            communications: d.communications.clone(),
+            description: Some(d.description.clone()),
+            timestamps: Some(d.timestamps),
+            version: Some(d.version),
+            postmortem_published: Some(d.postmortem_published),
+            ..Self::from(&d.summary)
+        }
+    }
+}
+
+/// A timeline entry as the API shows it.
+#[derive(Debug, Serialize)]
+pub struct EntryJson {
+    /// Its number on the incident's timeline (1, 2, …).
+    pub seq: i64,
+    /// When it happened.
+    pub occurred_at: DateTime<Utc>,
+    /// When it was written.
+    pub recorded_at: DateTime<Utc>,
+    /// Who wrote it (`system` for the server itself).
+    pub author: String,
+    /// The `seq` of the entry it corrects, if it is a correction.
+    pub corrects: Option<i64>,
+    /// What happened: `kind` and its fields.
+    pub event: EventData,
+}
+
+fn entries(timeline: &[TimelineEvent]) -> Vec<EntryJson> {
+    timeline
+        .iter()
+        .map(|e| EntryJson {
+            seq: e.seq,
+            occurred_at: e.occurred_at,
+            recorded_at: e.recorded_at,
+            author: e.author.clone().unwrap_or_else(|| "system".to_owned()),
+            corrects: e
+                .corrects
+                .and_then(|id| timeline.iter().find(|c| c.id == id).map(|c| c.seq)),
+            event: e.data.clone(),
+        })
+        .collect()
+}
+
+/// The API address of incident `number`.
+pub fn url(number: IncidentNumber) -> String {
+    format!("/api/v1/incidents/{number}")
+}
+
+fn number(raw: &str) -> Result<IncidentNumber, Problem> {
+    raw.parse().map_err(|_| Problem::from(AppError::NotFound))
+}
+
+async fn detail(state: &AppState, number: IncidentNumber) -> Result<IncidentDetail, Problem> {
+    Ok(repo::find_detail(&state.pool, number)
+        .await?
+        .ok_or(AppError::NotFound)?)
+}
+
+#[derive(Serialize)]
+struct ListJson {
+    items: Vec<IncidentJson>,
+    /// How many match the other filters, per status.
+    counts: std::collections::BTreeMap<&'static str, i64>,
+    /// The next page's address, or null on the last page.
+    next: Option<String>,
+}
+
+/// `GET /api/v1/incidents`: newest first unless `sort` says otherwise; `next` (and a `Link:
+/// rel="next"` header) leads to the following page.
+async fn list(
+    State(state): State<AppState>,
+    Extension(actor): Extension<Actor>,
+    ApiQuery(filter): ApiQuery<IncidentFilter>,
+) -> Result<Response, Problem> {
+    caller(&actor, Role::Viewer)?;
+    filter.check()?;
+    let page = repo::list(&state.pool, &filter).await?;
+    let next = page.next.as_ref().map(|cursor| {
+        let params: Vec<(&str, &str)> = [
+            ("status", filter.status.as_str()),
+            ("severity", filter.severity.as_str()),
+            ("service", filter.service.as_str()),
+            ("tag", filter.tag.as_str()),
+            ("q", filter.q.as_str()),
+            ("sort", filter.sort.as_str()),
+            ("after", cursor.as_str()),
+        ]
+        .into_iter()
+        .filter(|(_, v)| !v.is_empty())
+        .collect();
+        let query = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(params)
+            .finish();
+        format!("/api/v1/incidents?{query}")
+    });
+    let body = ListJson {
+        items: page.items.iter().map(IncidentJson::from).collect(),
+        counts: page.counts.iter().map(|(s, n)| (s.as_str(), *n)).collect(),
+        next: next.clone(),
+    };
+    let mut res = Json(body).into_response();
+    if let Some(link) =
+        next.and_then(|n| HeaderValue::from_str(&format!("<{n}>; rel=\"next\"")).ok())
+    {
+        res.headers_mut().insert(header::LINK, link);
+    }
+    Ok(res)
+}
+
+/// A declaration: as the declare form, with lists as lists.
+#[derive(Debug, Deserialize)]
+struct Declaration {
+    title: String,
+    #[serde(default)]
+    description: String,
+    severity: String,
+    services: Vec<String>,
+    #[serde(default)]
+    tags: Vec<String>,
+    /// RFC 3339; now when absent.
+    #[serde(default)]
+    detected_at: Option<String>,
+    #[serde(default)]
+    impact_started_at: Option<String>,
+}
+
+/// `POST /api/v1/incidents` (responder+): 201 with the incident and its `Location`.
+async fn declare(
+    State(state): State<AppState>,
+    Extension(actor): Extension<Actor>,
+    ApiJson(body): ApiJson<Declaration>,
+) -> Result<Response, Problem> {
+    let actor = caller(&actor, Role::Responder)?;
+    let new = NewIncident::parse_with_impact(
+        &body.title,
+        &body.description,
+        &body.severity,
+        &body.services.join(","),
+        &body.tags.join(","),
+        body.detected_at.as_deref().unwrap_or(""),
+        body.impact_started_at.as_deref().unwrap_or(""),
+        Utc::now(),
+    )?;
+    let number = incidents::declare(&state.pool, &actor, &new).await?;
+    let incident = detail(&state, number).await?;
+    Ok(created(&url(number), IncidentJson::from(&incident)))
+}
+
+/// `GET /api/v1/incidents/{number}` (viewer+): `INC-42` or `42`.
+async fn read(
+    State(state): State<AppState>,
+    Extension(actor): Extension<Actor>,
+    Path(raw): Path<String>,
+) -> Result<Json<IncidentJson>, Problem> {
+    caller(&actor, Role::Viewer)?;
+    let incident = detail(&state, number(&raw)?).await?;
+    Ok(Json(IncidentJson::from(&incident)))
+}
+
+/// Refuses a change sent with a `based_on_version` the incident has moved past.
+fn check_version(incident: &IncidentDetail, based_on: Option<i64>) -> Result<(), Problem> {
+    match based_on {
+        Some(v) if v != incident.version => Err(AppError::Conflict(format!(
+            "{} changed since version {v} (it is at version {} now): read it again, then decide.",
+            incident.summary.number, incident.version
+        ))
+        .into()),
+        _ => Ok(()),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct Transition {
+    to: String,
+    note: String,
+    #[serde(default)]
+    based_on_version: Option<i64>,
+}
+
+/// `POST /api/v1/incidents/{number}/transitions` (commander+): the same moves as the page.
+async fn transition(
+    State(state): State<AppState>,
+    Extension(actor): Extension<Actor>,
+    Path(raw): Path<String>,
+    ApiJson(body): ApiJson<Transition>,
+) -> Result<Json<IncidentJson>, Problem> {
+    let actor = caller(&actor, Role::Commander)?;
+    let number = number(&raw)?;
+    let to: IncidentStatus = body
+        .to
+        .parse()
+        .map_err(|m: String| AppError::field("to", m))?;
+    let seen = detail(&state, number).await?;
+    check_version(&seen, body.based_on_version)?;
+    incidents::transition(
+        &state.pool,
+        &actor,
+        number,
+        seen.summary.status,
+        to,
+        &body.note,
+    )
+    .await?;
+    Ok(Json(IncidentJson::from(&detail(&state, number).await?)))
+}
+
+#[derive(Debug, Deserialize)]
+struct Note {
+    body: String,
+    /// RFC 3339; now when absent.
+    #[serde(default)]
+    occurred_at: Option<String>,
+    /// The `seq` of the entry this note corrects.
+    #[serde(default)]
+    corrects: Option<i64>,
+}
+
+/// `POST /api/v1/incidents/{number}/notes` (responder+): 201 with the timeline.
+async fn add_note(
+    State(state): State<AppState>,
+    Extension(actor): Extension<Actor>,
+    Path(raw): Path<String>,
+    ApiJson(body): ApiJson<Note>,
+) -> Result<Response, Problem> {
+    let actor = caller(&actor, Role::Responder)?;
+    let number = number(&raw)?;
+    let corrects = match body.corrects {
+        None => None,
+        Some(seq) => {
+            let seen = detail(&state, number).await?;
+            Some(
+                seen.timeline
+                    .iter()
+                    .find(|e| e.seq == seq)
+                    .map(|e| e.id.to_string())
+                    .ok_or_else(|| {
+                        AppError::field("corrects", "There is no such entry on this timeline.")
+                    })?,
+            )
+        }
+    };
+    incidents::add_note(
+        &state.pool,
+        &actor,
+        number,
+        &body.body,
+        body.occurred_at.as_deref().unwrap_or(""),
+        corrects.as_deref(),
+    )
+    .await?;
+    let incident = detail(&state, number).await?;
+    let author = crate::server::repo::users::author_label(actor.username.clone());
+    let written = entries(&incident.timeline)
+        .into_iter()
+        .filter(|e| matches!(e.event, EventData::NoteAdded { .. }) && e.author == author)
+        .max_by_key(|e| e.seq);
+    Ok(created(&format!("{}/timeline", url(number)), written))
+}
+
+#[derive(Debug, Deserialize)]
+struct SeverityChange {
+    severity: String,
+    note: String,
+    #[serde(default)]
+    based_on_version: Option<i64>,
+}
+
+/// `POST /api/v1/incidents/{number}/severity` (commander+).
+async fn change_severity(
+    State(state): State<AppState>,
+    Extension(actor): Extension<Actor>,
+    Path(raw): Path<String>,
+    ApiJson(body): ApiJson<SeverityChange>,
+) -> Result<Json<IncidentJson>, Problem> {
+    let actor = caller(&actor, Role::Commander)?;
+    let number = number(&raw)?;
+    let to: Severity = body
+        .severity
+        .parse()
+        .map_err(|m: String| AppError::field("severity", m))?;
+    let seen = detail(&state, number).await?;
+    check_version(&seen, body.based_on_version)?;
+    incidents::change_severity(
+        &state.pool,
+        &actor,
+        number,
+        seen.summary.severity,
+        to,
+        &body.note,
+    )
+    .await?;
+    Ok(Json(IncidentJson::from(&detail(&state, number).await?)))
+}
+
+#[derive(Debug, Deserialize)]
+struct RoleChange {
+    /// `commander`, `scribe` or `communications`.
+    role: String,
+    /// Who takes it; null or empty clears it.
+    #[serde(default)]
+    username: Option<String>,
+    #[serde(default)]
+    based_on_version: Option<i64>,
+}
+
+/// `POST /api/v1/incidents/{number}/roles` (commander+).
+async fn assign_role(
+    State(state): State<AppState>,
+    Extension(actor): Extension<Actor>,
+    Path(raw): Path<String>,
+    ApiJson(body): ApiJson<RoleChange>,
+) -> Result<Json<IncidentJson>, Problem> {
+    let actor = caller(&actor, Role::Commander)?;
+    let number = number(&raw)?;
+    let role: IncidentRole = body
+        .role
+        .parse()
+        .map_err(|m: String| AppError::field("role", m))?;
+    let seen = detail(&state, number).await?;
+    check_version(&seen, body.based_on_version)?;
+    let holder = match role {
+        IncidentRole::Commander => seen.summary.commander.clone(),
+        IncidentRole::Scribe => seen.scribe.clone(),
+        IncidentRole::Communications => seen.communications.clone(),
+    };
+    incidents::assign_role(
+        &state.pool,
+        &actor,
+        number,
+        role,
+        holder.as_deref().unwrap_or(""),
+        body.username.as_deref().unwrap_or(""),
+    )
+    .await?;
+    Ok(Json(IncidentJson::from(&detail(&state, number).await?)))
+}
+
+#[derive(Serialize)]
+struct TimelineJson {
+    items: Vec<EntryJson>,
+}
+
+/// `GET /api/v1/incidents/{number}/timeline` (viewer+), in the order things happened.
+async fn timeline(
+    State(state): State<AppState>,
+    Extension(actor): Extension<Actor>,
+    Path(raw): Path<String>,
+) -> Result<Json<TimelineJson>, Problem> {
+    caller(&actor, Role::Viewer)?;
+    let incident = detail(&state, number(&raw)?).await?;
+    Ok(Json(TimelineJson {
+        items: entries(&incident.timeline),
+    }))
+}
+
+/// `GET /api/v1/incidents/{number}/postmortem` (viewer+): the document, its state and version.
+async fn postmortem(
+    State(state): State<AppState>,
+    Extension(actor): Extension<Actor>,
+    Path(raw): Path<String>,
+) -> Result<Response, Problem> {
+    let actor = caller(&actor, Role::Viewer)?;
+    let page = postmortems::page(&state.pool, &actor, number(&raw)?).await?;
+    let postmortem = page.postmortem.ok_or(AppError::NotFound)?;
+    Ok(Json(serde_json::json!({
+        "incident": page.incident.summary.number.to_string(),
+        "state": postmortem.state,
+        "version": postmortem.version,
+        "document": postmortem.doc,
+        "durations": page.durations,
+        "action_items": page.actions,
+    }))
+    .into_response())
+}
+
+/// `GET /api/v1/incidents/{number}/postmortem.md` (viewer+): the report as Markdown.
+async fn postmortem_markdown(
+    State(state): State<AppState>,
+    Extension(actor): Extension<Actor>,
+    Path(raw): Path<String>,
+) -> Result<Response, Problem> {
+    caller(&actor, Role::Viewer)?;
+    let (name, body) = postmortems::markdown(&state.pool, number(&raw)?).await?;
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                "text/markdown; charset=utf-8".to_owned(),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("inline; filename=\"{name}\""),
+            ),
+        ],
+        body,
+    )
+        .into_response())
+}
