@@ -2,7 +2,8 @@
 #
 #   make run    installs what is missing, builds the release, migrates and serves (SQLite default)
 #   make test   every check and test: fmt, clippy (both features), unit + SQLite/PostgreSQL +
-#               HTTP tests, and Playwright in Chromium (JavaScript off and hydrated)
+#               HTTP tests, Playwright in Chromium (JavaScript off and hydrated), and the REST
+#               API fuzzed against its OpenAPI description (schemathesis)
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -17,7 +18,7 @@ export PATH := $(TOOLS)/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 ADDR ?= 127.0.0.1:3000
 TARGET_DIR := $(CURDIR)/target
 
-.PHONY: run demo test setup setup-e2e build lint unit e2e
+.PHONY: run demo test setup setup-e2e build lint unit e2e api-fuzz
 
 run: build
 	@echo "Starting Nightwatch (database: $${NIGHTWATCH_DATABASE_URL:-sqlite://data/nightwatch.db})"
@@ -28,7 +29,7 @@ demo: build
 	$(TARGET_DIR)/release/nightwatch demo-data
 	$(TARGET_DIR)/release/nightwatch serve --addr $(ADDR)
 
-test: setup setup-e2e lint unit build e2e
+test: setup setup-e2e lint unit build e2e api-fuzz
 
 ## Installs the toolchain pieces that are missing; does nothing when all are present.
 setup:
@@ -61,3 +62,7 @@ unit:
 
 e2e:
 	end2end/run.sh
+
+## The REST API fuzzed against its OpenAPI description (schemathesis from PyPI, in .tools/venv).
+api-fuzz:
+	scripts/fuzz-api.sh

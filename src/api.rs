@@ -9,6 +9,7 @@ pub mod plans;
 pub mod postmortems;
 pub mod reminders;
 pub mod runs;
+pub mod tokens;
 pub mod users;
 
 #[cfg(feature = "ssr")]

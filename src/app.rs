@@ -8,6 +8,7 @@ use leptos_router::{SsrMode, path};
 use crate::ui::components::shell::AppShell;
 use crate::ui::pages::account::account_page::AccountPage;
 use crate::ui::pages::actions::actions_page::ActionsPage;
+use crate::ui::pages::admin::tokens_page::TokensPage;
 use crate::ui::pages::admin::users_page::UsersPage;
 use crate::ui::pages::auth::login_page::LoginPage;
 use crate::ui::pages::board::board_page::BoardPage;
@@ -87,6 +88,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/actions") view=ActionsPage ssr=SsrMode::Async />
                     <Route path=path!("/board") view=BoardPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/users") view=UsersPage ssr=SsrMode::Async />
+                    <Route path=path!("/admin/tokens") view=TokensPage ssr=SsrMode::Async />
                     <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async />
                 </ParentRoute>
             </Routes>

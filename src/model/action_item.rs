@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 /// How urgent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Priority {
     /// Do it now.
@@ -18,6 +19,7 @@ pub enum Priority {
 
 /// Corrective (fixes this cause) or preventive (stops the class of problem).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum ActionKind {
     /// Fixes what broke.
@@ -28,6 +30,7 @@ pub enum ActionKind {
 
 /// Progress.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum ActionState {
     /// Not started.
@@ -148,6 +151,7 @@ impl NewActionItem {
 
 /// An action item as lists show it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct ActionItemView {
     /// Id.
     pub id: uuid::Uuid,
@@ -171,6 +175,7 @@ pub struct ActionItemView {
 
 /// Where a new action item comes from: `INC-7` (an incident) or `RUN-12` (a drill run's review).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub enum ItemSource {
     /// An incident.
     Incident(super::incident::IncidentNumber),
@@ -242,6 +247,7 @@ pub const LIST_CAP: usize = 500;
 /// A list of action items and the moment it was read (overdue is judged at that moment, so the
 /// server's page and the hydrated one agree).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct ActionItemList {
     /// The items, soonest due first.
     pub items: Vec<ActionItemView>,

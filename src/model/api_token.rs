@@ -112,6 +112,7 @@ impl std::fmt::Debug for TokenText {
 /// A token to create, checked: a name (unique among live tokens, lower case letters, digits,
 /// `-`, `_`, `.`), a role, a scope and an optional lifetime in days.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct NewToken {
     pub name: String,
     pub role: Role,
@@ -185,6 +186,7 @@ fn parse_expiry(days: &str) -> Result<Option<u32>, String> {
 
 /// A token as lists show it: never its secret.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct TokenView {
     /// Its name, like `grafana-prod`.
     pub name: String,
@@ -215,6 +217,7 @@ impl TokenView {
 
 /// A token just created: its secret, shown this once, and its listing.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct CreatedToken {
     /// The secret (`nw_…`): only its hash is kept, so it cannot be shown again.
     pub token: String,

@@ -28,6 +28,7 @@ code_enum!(
 
 /// The board's query as typed (URL parameters; empty or missing means the default).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(default)]
 pub struct BoardQuery {
     /// First day, `YYYY-MM-DD`.
@@ -142,6 +143,7 @@ impl BoardQuery {
 
 /// One trend point's span.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct Bucket {
     /// Start (ms, included).
     pub start: i64,
@@ -182,6 +184,7 @@ pub fn buckets(period: Period, first: NaiveDate, last: NaiveDate) -> Vec<Bucket>
 
 /// One trend point.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct TrendPoint {
     /// Its span.
     pub bucket: Bucket,
@@ -195,6 +198,7 @@ pub struct TrendPoint {
 
 /// A measure's statistics.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct MeasureFigures {
     /// Which.
     pub measure: Measure,
@@ -204,6 +208,7 @@ pub struct MeasureFigures {
 
 /// Everything the board shows for one query.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct Board {
     /// First day shown (`YYYY-MM-DD`).
     pub first: String,

@@ -59,6 +59,7 @@ code_enum!(
 /// What a parameter holds, and so how it is typed and checked.
 /// (Serialized for the database's copy of the catalog; the client has the catalog compiled in.)
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case", tag = "type")]
 pub enum ParamKind {
     /// One line of text.
@@ -89,6 +90,7 @@ pub enum ParamKind {
 
 /// One parameter of an action.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct ParamSpec {
     /// The key in a step's parameters.
     pub name: &'static str,
@@ -106,6 +108,7 @@ pub struct ParamSpec {
 
 /// One action of the catalog.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct ActionSpec {
     /// Its stable code.
     pub code: ActionCode,

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// A message attached to one input field of a form.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct FieldError {
     /// The form field's `name`.
     pub field: String,
@@ -13,6 +14,7 @@ pub struct FieldError {
 
 /// Every failure a caller can see. Internal details never cross this boundary: they are logged.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub enum AppError {
     /// 400: the request itself could not be read (bad encoding, missing arguments).
     #[error("the request could not be read: {0}")]

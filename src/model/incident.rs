@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 /// An incident's id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(transparent)]
 pub struct IncidentId(pub Uuid);
 
@@ -31,6 +32,7 @@ impl FromStr for IncidentId {
 
 /// The short human number, shown as `INC-42`: unique and increasing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(transparent)]
 pub struct IncidentNumber(pub i64);
 
@@ -61,6 +63,7 @@ impl FromStr for IncidentNumber {
 
 /// How bad it is: SEV1 is the worst.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     /// Critical: a core service is down or data is at risk for many users.
@@ -133,6 +136,7 @@ impl FromStr for Severity {
 
 /// Where an incident is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum IncidentStatus {
     /// Detected and declared; nobody is working on it yet (发现).
@@ -284,6 +288,7 @@ pub fn available_transitions(
 
 /// The instants an incident keeps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct Timestamps {
     /// When customer impact began, if known: at or before detection.
     #[serde(default)]
@@ -350,6 +355,7 @@ impl Timestamps {
 
 /// A role held on an incident.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum IncidentRole {
     /// Runs the incident and decides.

@@ -8,6 +8,7 @@ use super::timeline::TimelineEvent;
 
 /// One row of the incident list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct IncidentSummary {
     /// Id.
     pub id: IncidentId,
@@ -31,6 +32,7 @@ pub struct IncidentSummary {
 
 /// Everything the incident page shows.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct IncidentDetail {
     /// The list fields.
     pub summary: IncidentSummary,
@@ -63,6 +65,7 @@ impl IncidentDetail {
 
 /// List order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum IncidentSort {
     /// Most recently detected first.
@@ -111,6 +114,7 @@ impl IncidentSort {
 
 /// The list's filters, as they appear in the URL. Empty strings mean "any".
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(default)]
 pub struct IncidentFilter {
     /// `open`, `mitigating`, `recovered`, `reviewed`, or `active` (open or mitigating).
@@ -229,6 +233,7 @@ fn group_thousands(n: i64) -> String {
 
 /// One page of the list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct IncidentPage {
     /// The rows.
     pub items: Vec<IncidentSummary>,

@@ -44,6 +44,7 @@ pub const STATISTICS: &str = "Each time is shown as the mean (the average), the 
 
 /// Mean, median and p90 of a set of durations (milliseconds), and how many there were.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct DurationStats {
     /// How many durations.
     pub count: u64,
@@ -117,6 +118,7 @@ pub fn duration_stats(values: &[i64]) -> DurationStats {
 /// Which incidents the board counts: detected in [`from`, `until`), of one service and one
 /// severity when given (kept in the URL, so a view can be shared).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct BoardFilter {
     /// Detected at or after (ms).
     pub from: i64,
@@ -192,6 +194,7 @@ pub const ACTION_ITEMS: &str = "Action items from the incidents in the filter an
 
 /// Action item figures.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct ActionFigures {
     /// Not done (to do or doing).
     pub open: u64,

@@ -12,6 +12,7 @@ use super::schedule::{CRON_FIELD, PlanSchedule};
 
 /// The three fixed phases of a disaster-recovery plan, in the order they always run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Phase {
     /// Switch-over (容灾切换).
@@ -58,6 +59,7 @@ impl std::str::FromStr for Phase {
 
 /// What a failed step does to its run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum OnFailure {
     /// Stop the run.
@@ -69,6 +71,7 @@ pub enum OnFailure {
 
 /// A parameter as the plan holds it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ParamValue {
     /// A value fixed in the plan.
@@ -84,6 +87,7 @@ pub enum ParamValue {
 
 /// One step of a plan.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct Step {
     /// Stable across edits and moves (secrets and editor state follow it).
     pub id: String,
@@ -155,6 +159,7 @@ impl Step {
 
 /// A plan's description and steps, as written in the composer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct PlanDraft {
     /// Name.
     pub name: String,
@@ -475,6 +480,7 @@ impl PlanDraft {
 
 /// A plan in a list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct PlanSummary {
     /// Its number (`/plans/3`).
     pub number: i64,
@@ -492,6 +498,7 @@ pub struct PlanSummary {
 
 /// A plan at one version, as the browser sees it (secrets masked).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct PlanView {
     /// Its number.
     pub number: i64,

@@ -9,6 +9,7 @@ use super::timeline::{EventId, TimelineEvent};
 
 /// Where a postmortem is in its review.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum PostmortemState {
     /// Being written.
@@ -50,6 +51,7 @@ impl PostmortemState {
 
 /// One link of the 5-whys chain.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct Why {
     /// The question ("Why did checkout fail?").
     pub why: String,
@@ -59,6 +61,7 @@ pub struct Why {
 
 /// The 5-whys chain: ordered, at least five links allowed, at most [`WhyChain::MAX`].
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(transparent)]
 pub struct WhyChain(Vec<Why>);
 
@@ -136,6 +139,7 @@ impl std::str::FromStr for PostmortemState {
 
 /// The written review: every section of the form.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(default)]
 pub struct PostmortemDoc {
     /// What happened, in a paragraph.
@@ -173,6 +177,7 @@ impl PostmortemDoc {
 
 /// A postmortem as stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct Postmortem {
     /// Review state.
     pub state: PostmortemState,
@@ -184,6 +189,7 @@ pub struct Postmortem {
 
 /// A save that could not be stored, kept for its author until they save again or discard it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct UnsavedDraft {
     /// The author's text.
     pub doc: PostmortemDoc,
@@ -195,6 +201,7 @@ pub struct UnsavedDraft {
 
 /// How long the impact lasted, from the incident's timestamps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct ImpactDurations {
     /// Impact began → detected (time to detect), when the impact start is known.
     #[serde(default)]
@@ -234,6 +241,7 @@ impl ImpactDurations {
 
 /// What the postmortem page needs: the incident, its postmortem (if started) and the durations.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct PostmortemPage {
     /// The incident with its timeline (to pick key moments from).
     pub incident: crate::model::incident_views::IncidentDetail,

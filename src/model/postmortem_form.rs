@@ -13,6 +13,7 @@ pub const DEFAULT_WHYS: usize = 5;
 
 /// The form's fields.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct PostmortemForm {
     /// What happened.
     pub summary: String,

@@ -11,6 +11,7 @@ pub const DUE_SOON_DAYS: i64 = 2;
 
 /// Why an owner is reminded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ReminderReason {
     /// The due date has passed.
@@ -66,6 +67,7 @@ pub fn reminder_reason(
 
 /// A reminder as its owner sees it: the item (as it is now) and why it was sent.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct ReminderView {
     /// The item, with its current state.
     pub item: ActionItemView,

@@ -12,6 +12,7 @@ pub const REVIEW_MAX: usize = 10_000;
 
 /// A run's review as stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct RunReview {
     /// What the drill showed.
     pub findings: String,

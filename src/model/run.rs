@@ -196,6 +196,7 @@ pub fn mask_secrets(text: &str, secrets: &[&str]) -> String {
 
 /// A run in a list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct RunSummary {
     /// Its number (`/runs/7`).
     pub number: i64,
@@ -241,6 +242,7 @@ impl RunSummary {
 
 /// One step record of a run.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct RunStep {
     /// Position in the run, from 0.
     pub index: usize,
@@ -305,6 +307,7 @@ impl RunStep {
 
 /// A run with its steps.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct RunView {
     /// The run.
     pub summary: RunSummary,

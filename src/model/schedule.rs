@@ -226,6 +226,7 @@ fn forbid() -> Concurrency {
 
 /// A plan's schedule as the composer writes it (part of the plan's versioned content).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct PlanSchedule {
     /// The cron expression.
     pub cron: String,
@@ -298,6 +299,7 @@ code_enum!(
 
 /// One due time in a plan's schedule history.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct ScheduleEvent {
     /// The due time.
     pub due_at: DateTime<Utc>,
@@ -315,6 +317,7 @@ pub struct ScheduleEvent {
 
 /// A plan's schedule as it stands: the copy the scheduler works from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct ScheduleState {
     /// The schedule.
     pub schedule: PlanSchedule,

@@ -36,6 +36,7 @@ code_enum!(
 
 /// How the recovery time came out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Recovery {
     /// Measured between marked steps, in milliseconds.
@@ -58,6 +59,7 @@ impl Recovery {
 
 /// Points lost, and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct Loss {
     /// The step (from 0), none for the recovery time.
     pub step: Option<usize>,
@@ -69,6 +71,7 @@ pub struct Loss {
 
 /// A finished run's score.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct Score {
     /// The formula's version.
     pub version: u32,
@@ -198,6 +201,7 @@ pub fn score(run: &RunView) -> Option<Score> {
 
 /// A plan's record over its scored runs.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct PlanRecord {
     /// Scored runs.
     pub scored: u32,
@@ -216,6 +220,7 @@ impl PlanRecord {
 
 /// Which way the last scores go: `scores` newest first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub enum Trend {
     /// The newest score is above the mean of the ones before it.
     Up,

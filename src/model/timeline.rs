@@ -9,6 +9,7 @@ use super::incident::{IncidentRole, IncidentStatus, Severity};
 
 /// A timeline event's id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(transparent)]
 pub struct EventId(pub Uuid);
 
@@ -30,6 +31,7 @@ impl std::str::FromStr for EventId {
 
 /// What happened. Stored as JSON beside its `kind`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum EventData {
     /// The incident was declared.
@@ -238,6 +240,7 @@ impl EventData {
 
 /// One entry of an incident's timeline.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct TimelineEvent {
     /// Id.
     pub id: EventId,

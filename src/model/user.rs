@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 /// What a user may do. The order is the privilege order: each role may do all a lower one may.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     /// Reads everything, changes nothing.
@@ -72,6 +73,7 @@ impl FromStr for Role {
 
 /// A user's id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(transparent)]
 pub struct UserId(pub Uuid);
 
@@ -97,6 +99,7 @@ pub const USERNAME_MAX: usize = 32;
 /// A login name: 3–32 characters of lowercase letters, digits, `.`, `_` or `-`, starting with a
 /// letter or digit. Stored lowercased so `Alice` and `alice` are the same account.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(transparent)]
 pub struct Username(String);
 
@@ -139,6 +142,7 @@ impl fmt::Display for Username {
 
 /// A new password: 10 to 128 characters, not only white space. Debug output never shows it.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(transparent)]
 pub struct Password(String);
 
@@ -194,6 +198,7 @@ pub struct NewUser {
 
 /// A user as the UI sees it (never the password hash).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct UserView {
     /// Id.
     pub id: UserId,

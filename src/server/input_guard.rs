@@ -14,18 +14,31 @@ use crate::model::AppError;
 pub const BODY_LIMIT: usize = 4 << 20;
 
 /// What a NUL character earns.
-fn refused(field: &str) -> Response {
-    AppError::field(
-        field,
-        "Remove the NUL character (\\0): text cannot contain it.",
+fn refused(field: &str, api: bool) -> Response {
+    answer(
+        AppError::field(
+            field,
+            "Remove the NUL character (\\0): text cannot contain it.",
+        ),
+        api,
     )
-    .into_response()
+}
+
+/// The refusal in the caller's language: a problem document for the REST API, the server
+/// functions' JSON for the pages.
+fn answer(error: AppError, api: bool) -> Response {
+    if api {
+        crate::server::rest::Problem::from(error).into_response()
+    } else {
+        error.into_response()
+    }
 }
 
 /// The middleware: checks the query string and, for form and JSON bodies, the body.
 pub async fn refuse_nul(req: Request, next: Next) -> Response {
+    let api = req.uri().path().starts_with("/api/v1/");
     if let Some(field) = req.uri().query().and_then(|q| nul_in_form(q.as_bytes())) {
-        return refused(&field);
+        return refused(&field, api);
     }
     if !matches!(*req.method(), Method::POST | Method::PUT | Method::PATCH) {
         return next.run(req).await;
@@ -42,6 +55,7 @@ pub async fn refuse_nul(req: Request, next: Next) -> Response {
     let (parts, body) = req.into_parts();
     let bytes: Bytes = match axum::body::to_bytes(body, BODY_LIMIT).await {
         Ok(bytes) => bytes,
+        Err(_) if api => return crate::server::rest::Problem::too_large().into_response(),
         Err(_) => {
             return (
                 StatusCode::PAYLOAD_TOO_LARGE,
@@ -58,7 +72,7 @@ pub async fn refuse_nul(req: Request, next: Next) -> Response {
         Kind::Json => nul_in_json(&bytes),
     };
     if let Some(field) = found {
-        return refused(&field);
+        return refused(&field, api);
     }
     next.run(Request::from_parts(parts, Body::from(bytes)))
         .await

@@ -9,18 +9,21 @@
 pub mod action_items;
 pub mod board;
 pub mod incidents;
+pub mod openapi;
 pub mod plans;
 mod problem;
 
 use std::time::Instant;
 
 use axum::Router;
-use axum::body::{Body, Bytes};
+use axum::body::Body;
 use axum::extract::{FromRequest, FromRequestParts, Request, State};
+use axum::handler::Handler;
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodFilter, MethodRouter, on};
 use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 
@@ -35,16 +38,78 @@ use crate::server::repo::idempotency;
 /// Largest request body the API reads.
 pub const BODY_LIMIT: usize = 1 << 20;
 
+/// One route of the API: its method, its path under `/api/v1` and its handler. Every route is
+/// declared through [`route`], so the list the router is built from is the list the contract
+/// test compares with the OpenAPI description.
+pub struct Route {
+    method: Method,
+    path: &'static str,
+    handler: MethodRouter<AppState>,
+    public: bool,
+}
+
+/// A route needing a token.
+pub(crate) fn route<H, T>(method: Method, path: &'static str, handler: H) -> Route
+where
+    H: Handler<T, AppState>,
+    T: 'static,
+{
+    let filter = MethodFilter::try_from(method.clone()).expect("a method the router can filter on");
+    Route {
+        method,
+        path,
+        handler: on(filter, handler),
+        public: false,
+    }
+}
+
+fn table() -> Vec<Route> {
+    let mut all = Vec::new();
+    all.extend(incidents::routes());
+    all.extend(action_items::routes());
+    all.extend(plans::routes());
+    all.extend(board::routes());
+    all.push(Route {
+        public: true,
+        ..route(Method::GET, "/openapi.json", openapi::json)
+    });
+    all
+}
+
+/// Every route of the API as (lower-case method, full path), for the contract test.
+pub fn route_list() -> Vec<(String, String)> {
+    table()
+        .into_iter()
+        .map(|r| {
+            (
+                r.method.as_str().to_ascii_lowercase(),
+                format!("/api/v1{}", r.path),
+            )
+        })
+        .collect()
+}
+
 /// The `/api/v1` router (nested by `build_router`).
 pub fn router(state: AppState) -> Router<AppState> {
-    Router::new()
-        .merge(incidents::routes())
-        .merge(action_items::routes())
-        .merge(plans::routes())
-        .merge(board::routes())
-        .fallback(|| async { Problem::from(AppError::NotFound) })
+    let (public, guarded): (Vec<Route>, Vec<Route>) = table().into_iter().partition(|r| r.public);
+    let mut router = Router::new();
+    for r in guarded {
+        router = router.route(r.path, r.handler);
+    }
+    let mut router = router
+        .fallback(|| async {
+            Problem::new(
+                StatusCode::NOT_FOUND,
+                "There is no such API path: the operations are listed at /api/docs.",
+            )
+        })
         .layer(middleware::from_fn_with_state(state.clone(), idempotent))
-        .layer(middleware::from_fn_with_state(state, authenticate))
+        .layer(middleware::from_fn_with_state(state, authenticate));
+    // After the layers: these (the description) are public, they open nothing.
+    for r in public {
+        router = router.route(r.path, r.handler);
+    }
+    router
 }
 
 /// The caller of an API request: the token's actor, checked for `role`.
@@ -226,7 +291,7 @@ pub struct ApiJson<T>(pub T);
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     type Rejection = Problem;
 
-    async fn from_request(req: Request, state: &S) -> Result<Self, Problem> {
+    async fn from_request(req: Request, _state: &S) -> Result<Self, Problem> {
         let json = req
             .headers()
             .get(header::CONTENT_TYPE)
@@ -241,7 +306,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
                 "Send the body as JSON with Content-Type: application/json.",
             ));
         }
-        let bytes = Bytes::from_request(req, state)
+        let bytes = axum::body::to_bytes(req.into_body(), BODY_LIMIT)
             .await
             .map_err(|_| Problem::too_large())?;
         let mut de = serde_json::Deserializer::from_slice(&bytes);
@@ -274,10 +339,12 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     }
 }
 
-/// The field a "missing field `x`" message names, else the whole body (`.`).
+/// The field a "missing field `x`" or "unknown field `x`" message names, else the whole body
+/// (`.`).
 fn missing_field(message: &str) -> String {
     message
         .strip_prefix("missing field `")
+        .or_else(|| message.strip_prefix("unknown field `"))
         .and_then(|rest| rest.split('`').next())
         .unwrap_or(".")
         .to_owned()
@@ -312,6 +379,10 @@ mod tests {
     #[test]
     fn a_missing_field_is_named() {
         assert_eq!(missing_field("missing field `note`"), "note");
+        assert_eq!(
+            missing_field("unknown field `based_on_verison`, expected one of `to`, `note`"),
+            "based_on_verison"
+        );
         assert_eq!(missing_field("invalid type: integer `5`"), ".");
     }
 }

@@ -50,6 +50,7 @@ pub fn build_router(state: AppState) -> Router {
         )
         .route("/plans/{number}/run", post(forms::run_plan))
         .nest("/api/v1", rest::router(state.clone()))
+        .route("/api/docs", get(rest::openapi::page))
         .leptos_routes_with_context(&state, routes, security::provide_page_policy, {
             let options = state.leptos_options.clone();
             move || shell(options.clone())

@@ -43,6 +43,7 @@ mod plans;
 mod postmortems;
 mod reminders;
 mod rest_incidents;
+mod rest_openapi;
 mod rest_resources;
 mod rest_tokens;
 mod runs;

@@ -2,32 +2,84 @@
 //! action item pages.
 
 use axum::extract::{Path, State};
+use axum::http::Method;
 use axum::response::Response;
-use axum::routing::get;
-use axum::{Extension, Json, Router};
+use axum::{Extension, Json};
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{ApiJson, ApiQuery, Problem, caller, created};
+use super::openapi::{Doc, Op};
+use super::{ApiJson, ApiQuery, Problem, Route, caller, created, route};
 use crate::model::action_item::{ActionItemView, ActionState, ItemSource, NewActionItem};
 use crate::model::{AppError, Role};
 use crate::server::AppState;
 use crate::server::actor::Actor;
 use crate::server::repo::action_items::{self as repo, ActionFilter};
 use crate::server::service::action_items;
+use serde_json::Value;
 
-pub(super) fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/action-items", get(list).post(create))
-        .route("/action-items/{id}", get(read).patch(update))
+pub(super) fn routes() -> Vec<Route> {
+    vec![
+        route(Method::GET, "/action-items", list),
+        route(Method::POST, "/action-items", create),
+        route(Method::GET, "/action-items/{id}", read),
+        route(Method::PATCH, "/action-items/{id}", update),
+    ]
+}
+
+/// The operations of this module, for the OpenAPI description.
+pub(super) fn describe(doc: &Doc) {
+    let item = doc.schema::<ActionItemView>();
+    doc.op(Op {
+        query: Some(doc.inline::<ListQuery>()),
+        ..Op::new(
+            "get",
+            "/action-items",
+            "listActionItems",
+            "Action items, soonest due first.",
+            Role::Viewer,
+            doc.schema::<ActionItemPage>(),
+        )
+    });
+    doc.op(Op {
+        body: Some(doc.schema::<NewItem>()),
+        ok: (201, Some(item.clone())),
+        ..Op::new(
+            "post",
+            "/action-items",
+            "createActionItem",
+            "Create an action item for an incident or a drill run.",
+            Role::Responder,
+            Value::Null,
+        )
+    });
+    doc.op(Op::new(
+        "get",
+        "/action-items/{id}",
+        "getActionItem",
+        "One action item.",
+        Role::Viewer,
+        item.clone(),
+    ));
+    doc.op(Op {
+        body: Some(doc.schema::<Update>()),
+        ..Op::new(
+            "patch",
+            "/action-items/{id}",
+            "updateActionItem",
+            "Move an action item to todo, doing or done.",
+            Role::Responder,
+            item,
+        )
+    });
 }
 
 fn url(id: Uuid) -> String {
     format!("/api/v1/action-items/{id}")
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(default)]
 struct ListQuery {
     owner: String,
@@ -41,8 +93,9 @@ struct ListQuery {
     run: String,
 }
 
-#[derive(Serialize)]
-struct ListJson {
+/// Action items, soonest due first.
+#[derive(Serialize, schemars::JsonSchema)]
+struct ActionItemPage {
     items: Vec<ActionItemView>,
     /// The instant "overdue" was judged at.
     as_of: chrono::DateTime<Utc>,
@@ -53,7 +106,7 @@ async fn list(
     State(state): State<AppState>,
     Extension(actor): Extension<Actor>,
     ApiQuery(query): ApiQuery<ListQuery>,
-) -> Result<Json<ListJson>, Problem> {
+) -> Result<Json<ActionItemPage>, Problem> {
     caller(&actor, Role::Viewer)?;
     let as_of = Utc::now();
     let incident = match query.incident.trim() {
@@ -81,7 +134,7 @@ async fn list(
         run,
         ..Default::default()
     };
-    Ok(Json(ListJson {
+    Ok(Json(ActionItemPage {
         items: repo::list(&state.pool, &filter).await?,
         as_of,
     }))
@@ -113,17 +166,21 @@ async fn read(
     Ok(Json(find(&state, id(&raw)?).await?))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
 struct NewItem {
     /// `INC-7` (its timeline records the item) or `RUN-12` (from a drill's review).
     source: String,
     title: String,
     owner: String,
     /// `YYYY-MM-DD`.
+    #[schemars(with = "chrono::NaiveDate")]
     due_on: String,
     /// `p1` … `p3`.
+    #[schemars(with = "crate::model::action_item::Priority")]
     priority: String,
     /// `corrective` or `preventive`.
+    #[schemars(with = "crate::model::action_item::ActionKind")]
     kind: String,
     /// A due date in the past is refused unless this is true.
     #[serde(default)]
@@ -153,9 +210,11 @@ async fn create(
     Ok(created(&url(id), find(&state, id).await?))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
 struct Update {
     /// `todo`, `doing` or `done`.
+    #[schemars(with = "ActionState")]
     state: String,
 }
 

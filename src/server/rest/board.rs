@@ -1,17 +1,34 @@
 //! `/api/v1/board`: the metrics board's figures, as the board page computes them.
 
 use axum::extract::State;
-use axum::{Extension, Json, Router, routing::get};
+use axum::http::Method;
+use axum::{Extension, Json};
 
-use super::{ApiQuery, Problem, caller};
+use super::openapi::{Doc, Op};
+use super::{ApiQuery, Problem, Route, caller, route};
 use crate::model::Role;
 use crate::model::board::{Board, BoardQuery};
 use crate::server::AppState;
 use crate::server::actor::Actor;
 use crate::server::service::metrics;
 
-pub(super) fn routes() -> Router<AppState> {
-    Router::new().route("/board", get(board))
+pub(super) fn routes() -> Vec<Route> {
+    vec![route(Method::GET, "/board", board)]
+}
+
+/// The operation of this module, for the OpenAPI description.
+pub(super) fn describe(doc: &Doc) {
+    doc.op(Op {
+        query: Some(doc.inline::<BoardQuery>()),
+        ..Op::new(
+            "get",
+            "/board",
+            "getBoard",
+            "The metrics board's figures for a range, service and severity.",
+            Role::Viewer,
+            doc.schema::<Board>(),
+        )
+    });
 }
 
 /// `GET /api/v1/board?from&until&service&severity&period` (viewer+): a bad field is a 422

@@ -2,14 +2,15 @@
 //! over the same services as the incident pages.
 
 use axum::extract::{Path, State};
+use axum::http::Method;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Extension, Json, Router};
+use axum::{Extension, Json};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{ApiJson, ApiQuery, Problem, caller, created};
+use super::openapi::{Doc, Op};
+use super::{ApiJson, ApiQuery, Problem, Route, caller, created, route};
 use crate::model::incident::{IncidentNumber, IncidentRole, IncidentStatus, Severity};
 use crate::model::incident_input::NewIncident;
 use crate::model::incident_views::{IncidentDetail, IncidentFilter, IncidentSummary};
@@ -19,25 +20,134 @@ use crate::server::AppState;
 use crate::server::actor::Actor;
 use crate::server::repo::incidents as repo;
 use crate::server::service::{incidents, postmortems};
+use serde_json::Value;
 
-pub(super) fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/incidents", get(list).post(declare))
-        .route("/incidents/{number}", get(read))
-        .route("/incidents/{number}/transitions", post(transition))
-        .route("/incidents/{number}/notes", post(add_note))
-        .route("/incidents/{number}/severity", post(change_severity))
-        .route("/incidents/{number}/roles", post(assign_role))
-        .route("/incidents/{number}/timeline", get(timeline))
-        .route("/incidents/{number}/postmortem", get(postmortem))
-        .route(
+pub(super) fn routes() -> Vec<Route> {
+    vec![
+        route(Method::GET, "/incidents", list),
+        route(Method::POST, "/incidents", declare),
+        route(Method::GET, "/incidents/{number}", read),
+        route(Method::POST, "/incidents/{number}/transitions", transition),
+        route(Method::POST, "/incidents/{number}/notes", add_note),
+        route(
+            Method::POST,
+            "/incidents/{number}/severity",
+            change_severity,
+        ),
+        route(Method::POST, "/incidents/{number}/roles", assign_role),
+        route(Method::GET, "/incidents/{number}/timeline", timeline),
+        route(Method::GET, "/incidents/{number}/postmortem", postmortem),
+        route(
+            Method::GET,
             "/incidents/{number}/postmortem.md",
-            get(postmortem_markdown),
+            postmortem_markdown,
+        ),
+    ]
+}
+
+/// The operations of this module, for the OpenAPI description.
+pub(super) fn describe(doc: &Doc) {
+    let incident = doc.schema::<IncidentJson>();
+    doc.op(Op {
+        query: Some(doc.inline::<IncidentFilter>()),
+        ..Op::new("get", "/incidents", "listIncidents", "A page of incidents, newest first, with counts per status and the next page's address.", Role::Viewer, doc.schema::<IncidentPage>())
+    });
+    doc.op(Op {
+        body: Some(doc.schema::<Declaration>()),
+        ok: (201, Some(incident.clone())),
+        ..Op::new(
+            "post",
+            "/incidents",
+            "declareIncident",
+            "Declare an incident.",
+            Role::Responder,
+            Value::Null,
         )
+    });
+    doc.op(Op::new(
+        "get",
+        "/incidents/{number}",
+        "getIncident",
+        "One incident with its version and lifecycle instants.",
+        Role::Viewer,
+        incident.clone(),
+    ));
+    doc.op(Op {
+        body: Some(doc.schema::<Transition>()),
+        ..Op::new(
+            "post",
+            "/incidents/{number}/transitions",
+            "transitionIncident",
+            "Move the incident to another status, with a note.",
+            Role::Commander,
+            incident.clone(),
+        )
+    });
+    doc.op(Op {
+        body: Some(doc.schema::<Note>()),
+        ok: (201, Some(doc.schema::<EntryJson>())),
+        ..Op::new(
+            "post",
+            "/incidents/{number}/notes",
+            "addNote",
+            "Add a note (or a correction of an entry) to the timeline.",
+            Role::Responder,
+            Value::Null,
+        )
+    });
+    doc.op(Op {
+        body: Some(doc.schema::<SeverityChange>()),
+        ..Op::new(
+            "post",
+            "/incidents/{number}/severity",
+            "changeSeverity",
+            "Change the severity, with a note.",
+            Role::Commander,
+            incident.clone(),
+        )
+    });
+    doc.op(Op {
+        body: Some(doc.schema::<RoleChange>()),
+        ..Op::new(
+            "post",
+            "/incidents/{number}/roles",
+            "assignRole",
+            "Give a role to a person, or clear it.",
+            Role::Commander,
+            incident,
+        )
+    });
+    doc.op(Op::new(
+        "get",
+        "/incidents/{number}/timeline",
+        "getTimeline",
+        "The timeline, in the order things happened.",
+        Role::Viewer,
+        doc.schema::<Timeline>(),
+    ));
+    doc.op(Op::new(
+        "get",
+        "/incidents/{number}/postmortem",
+        "getPostmortem",
+        "The postmortem: state, version, document, durations and action items.",
+        Role::Viewer,
+        doc.schema::<PostmortemJson>(),
+    ));
+    doc.op(Op {
+        ok: (200, None),
+        ..Op::new(
+            "get",
+            "/incidents/{number}/postmortem.md",
+            "getPostmortemMarkdown",
+            "The postmortem report as Markdown.",
+            Role::Viewer,
+            Value::Null,
+        )
+    });
 }
 
 /// An incident as the API shows it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct IncidentJson {
     /// `INC-42`.
     pub number: String,
@@ -115,7 +225,7 @@ impl From<&IncidentDetail> for IncidentJson {
 }
 
 /// A timeline entry as the API shows it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct EntryJson {
     /// Its number on the incident's timeline (1, 2, …).
     pub seq: i64,
@@ -162,8 +272,9 @@ async fn detail(state: &AppState, number: IncidentNumber) -> Result<IncidentDeta
         .ok_or(AppError::NotFound)?)
 }
 
-#[derive(Serialize)]
-struct ListJson {
+/// A page of incidents.
+#[derive(Serialize, schemars::JsonSchema)]
+struct IncidentPage {
     items: Vec<IncidentJson>,
     /// How many match the other filters, per status.
     counts: std::collections::BTreeMap<&'static str, i64>,
@@ -199,7 +310,7 @@ async fn list(
             .finish();
         format!("/api/v1/incidents?{query}")
     });
-    let body = ListJson {
+    let body = IncidentPage {
         items: page.items.iter().map(IncidentJson::from).collect(),
         counts: page.counts.iter().map(|(s, n)| (s.as_str(), *n)).collect(),
         next: next.clone(),
@@ -214,19 +325,29 @@ async fn list(
 }
 
 /// A declaration: as the declare form, with lists as lists.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
 struct Declaration {
+    /// What is wrong, in a few words.
     title: String,
+    /// What is known so far.
     #[serde(default)]
     description: String,
+    /// `sev1` (worst) … `sev4`.
+    #[schemars(with = "Severity")]
     severity: String,
+    /// Affected services (at least one).
     services: Vec<String>,
+    /// Free tags.
     #[serde(default)]
     tags: Vec<String>,
-    /// RFC 3339; now when absent.
+    /// When it was detected (RFC 3339, not in the future); now when absent.
     #[serde(default)]
+    #[schemars(with = "Option<DateTime<Utc>>")]
     detected_at: Option<String>,
+    /// When customer impact began (RFC 3339, at or before detection), if known.
     #[serde(default)]
+    #[schemars(with = "Option<DateTime<Utc>>")]
     impact_started_at: Option<String>,
 }
 
@@ -275,8 +396,11 @@ fn check_version(incident: &IncidentDetail, based_on: Option<i64>) -> Result<(),
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
 struct Transition {
+    /// The status to move to.
+    #[schemars(with = "IncidentStatus")]
     to: String,
     note: String,
     #[serde(default)]
@@ -310,11 +434,14 @@ async fn transition(
     Ok(Json(IncidentJson::from(&detail(&state, number).await?)))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
 struct Note {
+    /// The note.
     body: String,
-    /// RFC 3339; now when absent.
+    /// When it happened (RFC 3339, not in the future); now when absent.
     #[serde(default)]
+    #[schemars(with = "Option<DateTime<Utc>>")]
     occurred_at: Option<String>,
     /// The `seq` of the entry this note corrects.
     #[serde(default)]
@@ -363,8 +490,11 @@ async fn add_note(
     Ok(created(&format!("{}/timeline", url(number)), written))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
 struct SeverityChange {
+    /// The new severity.
+    #[schemars(with = "Severity")]
     severity: String,
     note: String,
     #[serde(default)]
@@ -398,9 +528,11 @@ async fn change_severity(
     Ok(Json(IncidentJson::from(&detail(&state, number).await?)))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
 struct RoleChange {
     /// `commander`, `scribe` or `communications`.
+    #[schemars(with = "IncidentRole")]
     role: String,
     /// Who takes it; null or empty clears it.
     #[serde(default)]
@@ -441,8 +573,8 @@ async fn assign_role(
     Ok(Json(IncidentJson::from(&detail(&state, number).await?)))
 }
 
-#[derive(Serialize)]
-struct TimelineJson {
+#[derive(Serialize, schemars::JsonSchema)]
+struct Timeline {
     items: Vec<EntryJson>,
 }
 
@@ -451,12 +583,29 @@ async fn timeline(
     State(state): State<AppState>,
     Extension(actor): Extension<Actor>,
     Path(raw): Path<String>,
-) -> Result<Json<TimelineJson>, Problem> {
+) -> Result<Json<Timeline>, Problem> {
     caller(&actor, Role::Viewer)?;
     let incident = detail(&state, number(&raw)?).await?;
-    Ok(Json(TimelineJson {
+    Ok(Json(Timeline {
         items: entries(&incident.timeline),
     }))
+}
+
+/// An incident's postmortem as the API shows it.
+#[derive(Serialize, schemars::JsonSchema)]
+struct PostmortemJson {
+    /// `INC-42`.
+    incident: String,
+    /// `draft`, `in_review` or `published`.
+    state: crate::model::postmortem::PostmortemState,
+    /// Moves with every save.
+    version: i64,
+    /// Impact, timeline picks, five whys, root causes, lessons.
+    document: crate::model::postmortem::PostmortemDoc,
+    /// Detected → mitigated / recovered.
+    durations: crate::model::postmortem::ImpactDurations,
+    /// Its corrective and preventive actions.
+    action_items: Vec<crate::model::action_item::ActionItemView>,
 }
 
 /// `GET /api/v1/incidents/{number}/postmortem` (viewer+): the document, its state and version.
@@ -468,14 +617,14 @@ async fn postmortem(
     let actor = caller(&actor, Role::Viewer)?;
     let page = postmortems::page(&state.pool, &actor, number(&raw)?).await?;
     let postmortem = page.postmortem.ok_or(AppError::NotFound)?;
-    Ok(Json(serde_json::json!({
-        "incident": page.incident.summary.number.to_string(),
-        "state": postmortem.state,
-        "version": postmortem.version,
-        "document": postmortem.doc,
-        "durations": page.durations,
-        "action_items": page.actions,
-    }))
+    Ok(Json(PostmortemJson {
+        incident: page.incident.summary.number.to_string(),
+        state: postmortem.state,
+        version: postmortem.version,
+        document: postmortem.doc,
+        durations: page.durations,
+        action_items: page.actions,
+    })
     .into_response())
 }
 

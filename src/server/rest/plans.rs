@@ -4,28 +4,102 @@
 use std::collections::BTreeMap;
 
 use axum::extract::{Path, State};
+use axum::http::Method;
 use axum::response::Response;
-use axum::routing::{get, post};
-use axum::{Extension, Json, Router};
+use axum::{Extension, Json};
 use serde::{Deserialize, Serialize};
 
-use super::{ApiJson, ApiQuery, Problem, caller, created};
+use super::openapi::{Doc, Op};
+use super::{ApiJson, ApiQuery, Problem, Route, caller, created, route};
 use crate::model::plan::{PlanSummary, PlanView};
 use crate::model::run::{Decision, RunSummary, RunView};
 use crate::model::{AppError, Role};
 use crate::server::AppState;
 use crate::server::actor::Actor;
 use crate::server::service::{plans, runs};
+use serde_json::Value;
 
-pub(super) fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/plans", get(list_plans))
-        .route("/plans/{number}", get(read_plan))
-        .route("/plans/{number}/runs", post(start_run))
-        .route("/runs", get(list_runs))
-        .route("/runs/{number}", get(read_run))
-        .route("/runs/{number}/abort", post(abort_run))
-        .route("/runs/{number}/steps/{index}/decision", post(decide_step))
+pub(super) fn routes() -> Vec<Route> {
+    vec![
+        route(Method::GET, "/plans", list_plans),
+        route(Method::GET, "/plans/{number}", read_plan),
+        route(Method::POST, "/plans/{number}/runs", start_run),
+        route(Method::GET, "/runs", list_runs),
+        route(Method::GET, "/runs/{number}", read_run),
+        route(Method::POST, "/runs/{number}/abort", abort_run),
+        route(
+            Method::POST,
+            "/runs/{number}/steps/{index}/decision",
+            decide_step,
+        ),
+    ]
+}
+
+/// The operations of this module, for the OpenAPI description.
+pub(super) fn describe(doc: &Doc) {
+    let run = doc.schema::<RunView>();
+    doc.op(Op::new(
+        "get",
+        "/plans",
+        "listPlans",
+        "Every plan.",
+        Role::Viewer,
+        doc.schema::<PlanList>(),
+    ));
+    doc.op(Op {
+        query: Some(doc.inline::<PlanQuery>()),
+        ..Op::new(
+            "get",
+            "/plans/{number}",
+            "getPlan",
+            "One plan at its newest (or a given) version; step parameters for responders and up.",
+            Role::Viewer,
+            doc.schema::<PlanView>(),
+        )
+    });
+    doc.op(Op {
+        body: Some(doc.schema::<StartRun>()),
+        ok: (201, Some(run.clone())),
+        ..Op::new(
+            "post",
+            "/plans/{number}/runs",
+            "startRun",
+            "Run a plan now, answering its open parameters, optionally for an incident.",
+            Role::Responder,
+            Value::Null,
+        )
+    });
+    doc.op(Op {
+        query: Some(doc.inline::<RunQuery>()),
+        ..Op::new(
+            "get",
+            "/runs",
+            "listRuns",
+            "The newest 200 runs, of one plan with `plan`.",
+            Role::Viewer,
+            doc.schema::<RunList>(),
+        )
+    });
+    doc.op(Op::new(
+        "get",
+        "/runs/{number}",
+        "getRun",
+        "One run with its steps; step output for responders and up.",
+        Role::Viewer,
+        run.clone(),
+    ));
+    doc.op(Op::new(
+        "post",
+        "/runs/{number}/abort",
+        "abortRun",
+        "Stop a run: the step running is cut off.",
+        Role::Commander,
+        run.clone(),
+    ));
+    doc.op(Op {
+        body: Some(doc.schema::<Answer>()),
+        ..Op::new("post", "/runs/{number}/steps/{index}/decision", "decideStep", "Answer a step waiting for a person: confirm or skip a gate (commander), pass, fail or skip a check.", Role::Responder, run)
+    });
 }
 
 /// `PLAN-3`, `RUN-12` or the bare number.
@@ -42,23 +116,30 @@ fn number(raw: &str, prefix: &str) -> Result<i64, Problem> {
         .ok_or_else(|| Problem::from(AppError::NotFound))
 }
 
-#[derive(Serialize)]
-struct Items<T> {
-    items: Vec<T>,
+/// Plans, as the API lists them.
+#[derive(Serialize, schemars::JsonSchema)]
+struct PlanList {
+    items: Vec<PlanSummary>,
+}
+
+/// Runs, as the API lists them.
+#[derive(Serialize, schemars::JsonSchema)]
+struct RunList {
+    items: Vec<RunSummary>,
 }
 
 /// `GET /api/v1/plans` (viewer+).
 async fn list_plans(
     State(state): State<AppState>,
     Extension(actor): Extension<Actor>,
-) -> Result<Json<Items<PlanSummary>>, Problem> {
+) -> Result<Json<PlanList>, Problem> {
     caller(&actor, Role::Viewer)?;
-    Ok(Json(Items {
+    Ok(Json(PlanList {
         items: crate::server::repo::plans::list(&state.pool).await?,
     }))
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(default)]
 struct PlanQuery {
     version: Option<i64>,
@@ -78,7 +159,8 @@ async fn read_plan(
     ))
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
 struct StartRun {
     /// The plan's open parameters: `"steps.N.name": value`.
     #[serde(default)]
@@ -109,7 +191,7 @@ async fn start_run(
     Ok(created(&format!("/api/v1/runs/{run}"), view))
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(default)]
 struct RunQuery {
     plan: Option<String>,
@@ -120,7 +202,7 @@ async fn list_runs(
     State(state): State<AppState>,
     Extension(actor): Extension<Actor>,
     ApiQuery(query): ApiQuery<RunQuery>,
-) -> Result<Json<Items<RunSummary>>, Problem> {
+) -> Result<Json<RunList>, Problem> {
     caller(&actor, Role::Viewer)?;
     let plan = match query
         .plan
@@ -134,7 +216,7 @@ async fn list_runs(
                 .map_err(|_| AppError::field("plan", format!("{p:?} is not a plan like PLAN-3")))?,
         ),
     };
-    Ok(Json(Items {
+    Ok(Json(RunList {
         items: crate::server::repo::runs::list(&state.pool, plan, 200).await?,
     }))
 }
@@ -163,9 +245,11 @@ async fn abort_run(
     Ok(Json(runs::read(&state.pool, &actor, number).await?))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
 struct Answer {
     /// `confirm` or `skip` a gate (commander+); `pass`, `fail` (responder+) or `skip` a check.
+    #[schemars(with = "Decision")]
     decision: String,
     #[serde(default)]
     note: String,
@@ -176,11 +260,15 @@ struct Answer {
 async fn decide_step(
     State(state): State<AppState>,
     Extension(actor): Extension<Actor>,
-    Path((raw, index)): Path<(String, usize)>,
+    Path((raw, index)): Path<(String, String)>,
     ApiJson(body): ApiJson<Answer>,
 ) -> Result<Json<RunView>, Problem> {
     let actor = caller(&actor, Role::Responder)?;
     let number = number(&raw, "RUN-")?;
+    let index: usize = index
+        .trim()
+        .parse()
+        .map_err(|_| Problem::from(AppError::NotFound))?;
     let decision: Decision = body
         .decision
         .parse()

@@ -23,15 +23,20 @@ pub struct Problem {
     www_authenticate: Option<String>,
 }
 
-/// The body: `type`, `title`, `status`, `detail`, and per-field `errors` for a 422.
-#[derive(Serialize)]
-struct Document<'a> {
+/// An RFC 9457 problem document: `type`, `title`, `status`, `detail`, and per-field `errors`
+/// (filled for a 422).
+#[derive(Serialize, schemars::JsonSchema)]
+pub struct ProblemDocument<'a> {
+    /// Always `about:blank`: the status says what kind of problem it is.
     #[serde(rename = "type")]
     kind: &'static str,
+    /// The status's name.
     title: &'a str,
+    /// The HTTP status.
     status: u16,
+    /// What went wrong, in words a person can act on.
     detail: &'a str,
-    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    /// One message per field that needs attention (422; empty otherwise).
     errors: &'a [FieldError],
 }
 
@@ -119,7 +124,7 @@ impl From<AppError> for Problem {
 
 impl IntoResponse for Problem {
     fn into_response(self) -> Response {
-        let document = Document {
+        let document = ProblemDocument {
             kind: "about:blank",
             title: self.status.canonical_reason().unwrap_or("Error"),
             status: self.status.as_u16(),

@@ -8,8 +8,10 @@ use crate::api::users::{
 };
 use crate::model::{AppError, Role, UserView};
 use crate::ui::components::feedback::{succeeded, typed};
-use crate::ui::components::form::{FormMessage, TextField, field_error, field_signal, form_error};
+use crate::ui::components::form::{FormMessage, TextField, field_signal, form_error};
 use crate::ui::components::shell::CurrentUser;
+use crate::ui::pages::admin::tokens_page::AdminNav;
+use crate::ui::pages::admin::{RoleField, forbidden_status};
 
 /// The user administration page (admins only; others see why not).
 #[component]
@@ -102,6 +104,7 @@ pub fn UsersPage() -> impl IntoView {
         <div class="page-header">
             <h1>"Users"</h1>
             <p class="lede">"Who can sign in, and what each may do."</p>
+            <AdminNav current="users" />
         </div>
         <section class="card" aria-labelledby="users-title">
             <h2 id="users-title">"Accounts"</h2>
@@ -133,13 +136,6 @@ fn form_error_or_field<T>(result: &Option<Result<T, AppError>>) -> Option<String
     match result {
         Some(Err(AppError::Validation(fields))) => fields.first().map(|f| f.message.clone()),
         other => form_error(other),
-    }
-}
-
-fn forbidden_status() {
-    #[cfg(feature = "ssr")]
-    if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
-        res.set_status(http::StatusCode::FORBIDDEN);
     }
 }
 
@@ -286,18 +282,7 @@ fn CreateUserForm(create: ServerAction<CreateUser>, shown: Signal<bool>) -> impl
                     value={typed::<CreateUser>("username")}
                     error=field_signal(result, "username")
                 />
-                <div class="field">
-                    <label for="new-role">"Role"</label>
-                    <select id="new-role" name="role">
-                        {Role::ALL
-                            .into_iter()
-                            .map(|r| view! { <option value=r.as_str() selected=r == Role::Responder>{r.label()}</option> })
-                            .collect_view()}
-                    </select>
-                    <p class="field-error" role="alert">
-                        {move || result.with(|r| field_error(r, "role"))}
-                    </p>
-                </div>
+                <RoleField id="new-role" selected=Role::Responder error=field_signal(result, "role") />
                 <TextField
                     label="Initial password"
                     name="password"
