@@ -297,3 +297,24 @@ db_test! {
         assert!(garbage.field_message("corrects").is_some());
     }
 }
+
+db_test! {
+    async fn a_declaration_and_a_move_in_the_callers_transaction_land_or_vanish_with_it(db) {
+        let cmdr = commander(&db.pool).await;
+        let new = NewIncident::parse("Joined", "", "sev2", "api", "", "", Utc::now()).unwrap();
+
+        let mut tx = db.pool.begin().await.unwrap();
+        let n = service::declare_in(&mut tx, &cmdr, &new).await.unwrap();
+        service::transition_in(&mut tx, &cmdr, n, (IncidentStatus::Open, IncidentStatus::Mitigating), "on it").await.unwrap();
+        tx.rollback().await.unwrap();
+        assert!(repo::find_detail(&db.pool, n).await.unwrap().is_none(), "rolled back with the caller");
+
+        let mut tx = db.pool.begin().await.unwrap();
+        let n = service::declare_in(&mut tx, &cmdr, &new).await.unwrap();
+        service::transition_in(&mut tx, &cmdr, n, (IncidentStatus::Open, IncidentStatus::Mitigating), "on it").await.unwrap();
+        tx.commit().await.unwrap();
+        let stored = repo::find_detail(&db.pool, n).await.unwrap().unwrap();
+        assert_eq!(stored.summary.status, IncidentStatus::Mitigating);
+        assert_eq!(stored.timeline.len(), 2, "the declaration and the move");
+    }
+}

@@ -32,13 +32,16 @@ pub async fn find(pool: &AnyPool, number: IncidentNumber) -> Result<Option<Postm
 }
 
 /// Whether incident `number` has a published postmortem.
-pub async fn is_published(pool: &AnyPool, number: IncidentNumber) -> Result<bool, AppError> {
+pub async fn is_published<'e>(
+    db: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    number: IncidentNumber,
+) -> Result<bool, AppError> {
     // Only the state: the incident page asks on every reload, the document is not needed.
     let state: Option<String> = sqlx::query_scalar(
         "SELECT p.state FROM postmortems p JOIN incidents i ON i.id = p.incident_id WHERE i.number = $1",
     )
     .bind(number.0)
-    .fetch_optional(pool)
+    .fetch_optional(db)
     .await?;
     Ok(state.as_deref() == Some(PostmortemState::Published.as_str()))
 }

@@ -8,7 +8,7 @@
 //! wins, while a teammate's note, an action item or a run's entry never refuses anything.
 
 use chrono::{DateTime, Utc};
-use sqlx::AnyPool;
+use sqlx::{AnyConnection, AnyPool};
 
 use crate::model::AppError;
 use crate::model::error::Validator;
@@ -33,18 +33,29 @@ pub async fn declare(
     actor: &Actor,
     new: &NewIncident,
 ) -> Result<IncidentNumber, AppError> {
-    let now = to_millis(Utc::now());
     let mut tx = pool.begin().await?;
-    let number = repo::next_number(&mut tx).await?;
-    let id = repo::insert(&mut tx, number, new, Some(actor.id), now).await?;
+    let number = declare_in(&mut tx, actor, new).await?;
+    tx.commit().await?;
+    tracing::info!(%number, by = %actor.username, severity = %new.severity, "incident declared");
+    Ok(number)
+}
+
+/// Declares an incident in the caller's transaction (an alert that declares one writes the
+/// alert, the incident and its notifications together); returns its number.
+pub async fn declare_in(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    new: &NewIncident,
+) -> Result<IncidentNumber, AppError> {
+    let now = to_millis(Utc::now());
+    let number = repo::next_number(conn).await?;
+    let id = repo::insert(conn, number, new, Some(actor.id), now).await?;
     let event = EventData::Declared {
         title: new.title.clone(),
         severity: new.severity,
         services: new.services.clone(),
     };
-    repo::append_event(&mut tx, id, &event, now, now, Some(actor.id), None).await?;
-    tx.commit().await?;
-    tracing::info!(%number, by = %actor.username, severity = %new.severity, "incident declared");
+    repo::append_event(conn, id, &event, now, now, Some(actor.id), None).await?;
     Ok(number)
 }
 
@@ -60,9 +71,10 @@ fn note(input: &str) -> Result<String, AppError> {
     })
 }
 
-/// One change to an incident: claims it, lets `apply` check what the caller saw and change its
-/// state and describe the change, counts it as a human response, saves the state and appends
-/// the event — all in one transaction, so neither lands without the other. `fact` says whether
+/// One change to an incident: claims it, lets `apply` check what the caller saw (and whether the
+/// postmortem is published) and change its state and describe the change, counts it as a human
+/// response, saves the state and appends the event — all in one transaction, so neither lands
+/// without the other. `fact` says whether
 /// the change is to a fact a page shows (it moves the version on; a note does not). The event
 /// happened at `occurred_at` (default: now) and may correct an earlier event.
 async fn change<F>(
@@ -70,24 +82,44 @@ async fn change<F>(
     actor: &Actor,
     number: IncidentNumber,
     fact: bool,
+    at: (Option<DateTime<Utc>>, Option<EventId>),
+    apply: F,
+) -> Result<(), AppError>
+where
+    F: FnOnce(&mut IncidentState, DateTime<Utc>, bool) -> Result<EventData, AppError>,
+{
+    let mut tx = pool.begin().await?;
+    change_in(&mut tx, actor, number, fact, at, apply).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// [`change`] in the caller's transaction.
+async fn change_in<F>(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    number: IncidentNumber,
+    fact: bool,
     (occurred_at, corrects): (Option<DateTime<Utc>>, Option<EventId>),
     apply: F,
 ) -> Result<(), AppError>
 where
-    F: FnOnce(&mut IncidentState, DateTime<Utc>) -> Result<EventData, AppError>,
+    F: FnOnce(&mut IncidentState, DateTime<Utc>, bool) -> Result<EventData, AppError>,
 {
     let now = Utc::now();
-    let mut tx = pool.begin().await?;
-    let mut state = repo::lock_for_change(&mut tx, number, fact, to_millis(now)).await?;
+    // The claim first: on SQLite a transaction that read before its first write could not wait
+    // for the write lock.
+    let mut state = repo::lock_for_change(conn, number, fact, to_millis(now)).await?;
     if state.status == IncidentStatus::Reviewed {
         return Err(closed(number));
     }
-    let event = apply(&mut state, now)?;
+    let published = crate::server::repo::postmortems::is_published(&mut *conn, number).await?;
+    let event = apply(&mut state, now, published)?;
     state.timestamps.acknowledge(now);
-    repo::save_state(&mut tx, &state).await?;
+    repo::save_state(conn, &state).await?;
     let occurred = to_millis(occurred_at.unwrap_or(now));
     repo::append_event(
-        &mut tx,
+        conn,
         state.id,
         &event,
         occurred,
@@ -96,7 +128,6 @@ where
         corrects,
     )
     .await?;
-    tx.commit().await?;
     tracing::info!(%number, by = %actor.username, kind = event.kind(), "incident changed");
     Ok(())
 }
@@ -127,28 +158,47 @@ pub async fn transition(
     to: IncidentStatus,
     note_text: &str,
 ) -> Result<(), AppError> {
+    let mut tx = pool.begin().await?;
+    transition_in(&mut tx, actor, number, (from, to), note_text).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// [`transition`] in the caller's transaction (`moves` is from → to).
+pub async fn transition_in(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    number: IncidentNumber,
+    (from, to): (IncidentStatus, IncidentStatus),
+    note_text: &str,
+) -> Result<(), AppError> {
     let note = note(note_text)?;
-    // Read before the change: publication is final, so it cannot be undone in between.
-    let published = crate::server::repo::postmortems::is_published(pool, number).await?;
-    change(pool, actor, number, true, (None, None), |state, now| {
-        let current = state.status;
-        if current != from {
-            return Err(changed_meanwhile(number, "status", current.label()));
-        }
-        check_transition(current, to, &note, published).map_err(|e| match e {
-            TransitionError::NoteRequired => AppError::field("note", e.to_string()),
-            TransitionError::NotAllowed { .. } | TransitionError::PostmortemNotPublished => {
-                AppError::Conflict(e.to_string())
+    change_in(
+        conn,
+        actor,
+        number,
+        true,
+        (None, None),
+        |state, now, published| {
+            let current = state.status;
+            if current != from {
+                return Err(changed_meanwhile(number, "status", current.label()));
             }
-        })?;
-        state.timestamps.apply_transition(current, to, now);
-        state.status = to;
-        Ok(EventData::StatusChanged {
-            from: current,
-            to,
-            note,
-        })
-    })
+            check_transition(current, to, &note, published).map_err(|e| match e {
+                TransitionError::NoteRequired => AppError::field("note", e.to_string()),
+                TransitionError::NotAllowed { .. } | TransitionError::PostmortemNotPublished => {
+                    AppError::Conflict(e.to_string())
+                }
+            })?;
+            state.timestamps.apply_transition(current, to, now);
+            state.status = to;
+            Ok(EventData::StatusChanged {
+                from: current,
+                to,
+                note,
+            })
+        },
+    )
     .await
 }
 
@@ -162,7 +212,7 @@ pub async fn change_severity(
     note_text: &str,
 ) -> Result<(), AppError> {
     let note = note(note_text)?;
-    change(pool, actor, number, true, (None, None), |state, _| {
+    change(pool, actor, number, true, (None, None), |state, _, _| {
         let current = state.severity;
         if current != from {
             return Err(changed_meanwhile(number, "severity", current.label()));
@@ -209,7 +259,7 @@ pub async fn assign_role(
         })?;
         Some((id, name))
     };
-    change(pool, actor, number, true, (None, None), |state, _| {
+    change(pool, actor, number, true, (None, None), |state, _, _| {
         let previous = state.holder_name(role).map(str::to_owned);
         if previous != seen {
             let now = previous.as_deref().unwrap_or("nobody");
@@ -244,7 +294,7 @@ pub async fn set_impact_start(
     impact_started_at: &str,
 ) -> Result<(), AppError> {
     let now = Utc::now();
-    change(pool, actor, number, true, (None, None), |state, _| {
+    change(pool, actor, number, true, (None, None), |state, _, _| {
         let at = parse_impact_start(impact_started_at, state.timestamps.detected_at, now)
             .map_err(|m| AppError::field("impact_started_at", m))?;
         state.timestamps.impact_started_at = at;
@@ -261,7 +311,7 @@ pub async fn mark_mitigated(
     note_text: &str,
 ) -> Result<(), AppError> {
     let note = note(note_text)?;
-    change(pool, actor, number, true, (None, None), |state, now| {
+    change(pool, actor, number, true, (None, None), |state, now, _| {
         if state.status != IncidentStatus::Mitigating || state.timestamps.mitigated_at.is_some() {
             return Err(AppError::Conflict(
                 "Impact can be marked mitigated once, while the incident is mitigating.".into(),
@@ -311,7 +361,7 @@ pub async fn add_note(
         number,
         false,
         (Some(occurred), corrects),
-        |_, _| Ok(EventData::NoteAdded { body }),
+        |_, _, _| Ok(EventData::NoteAdded { body }),
     )
     .await
 }
