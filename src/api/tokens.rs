@@ -58,12 +58,20 @@ pub async fn take_new_api_token() -> Result<Option<CreatedToken>, AppError> {
         .map_err(super::ssr::internal)
 }
 
-/// Revokes the live token named `name`: its next request is refused.
+/// Revokes the live token named `name` whose prefix is `prefix` (the one the page showed): its
+/// next request is refused.
 #[server(endpoint = "revoke_api_token")]
-pub async fn revoke_api_token(name: String) -> Result<(), AppError> {
+pub async fn revoke_api_token(name: String, prefix: String) -> Result<(), AppError> {
     use crate::model::Role;
     use crate::server::{auth, service::tokens};
     let admin = auth::require_role(Role::Admin).await?;
     let state = auth::app_state()?;
-    tokens::revoke(&state.pool, Some(&admin), &name).await
+    tokens::revoke(&state.pool, Some(&admin), &name, Some(&prefix))
+        .await
+        .map_err(|e| match e {
+            AppError::NotFound => AppError::Conflict(format!(
+                "{name} was revoked or replaced since this page was loaded: see the list as it is now."
+            )),
+            other => other,
+        })
 }

@@ -32,13 +32,36 @@ pub enum TextError {
         /// The most characters allowed.
         max: usize,
     },
+    /// Holds a control character (a terminal escape, a bell) or a right-to-left override, which
+    /// would disguise the text where it is shown or exported.
+    #[error(
+        "Remove the invisible control characters (such as escapes or right-to-left overrides)."
+    )]
+    Control,
 }
 
-/// Free text (description, note): at most `max` characters; `required` refuses blank text.
+/// Whether `c` may not appear in free text: C0/C1 controls other than tab and line breaks, and
+/// the bidirectional overrides and isolates (U+202A–U+202E, U+2066–U+2069) that make text read
+/// otherwise than it is stored.
+fn is_disguising(c: char) -> bool {
+    (c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+        || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Whether `c` shows nothing: whitespace and the zero-width characters.
+fn is_invisible(c: char) -> bool {
+    c.is_whitespace() || matches!(c, '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}')
+}
+
+/// Free text (title, description, note): at most `max` characters, no control characters or
+/// direction overrides; `required` refuses text that shows nothing.
 pub fn parse_text(input: &str, required: bool, max: usize) -> Result<String, TextError> {
     let text = input.trim();
-    if required && text.is_empty() {
+    if required && text.chars().all(is_invisible) {
         return Err(TextError::Empty);
+    }
+    if text.chars().any(is_disguising) {
+        return Err(TextError::Control);
     }
     if text.chars().count() > max {
         return Err(TextError::TooLong { max });
@@ -226,6 +249,30 @@ impl NewIncident {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn text_that_shows_nothing_or_disguises_itself_is_refused() {
+        assert_eq!(
+            parse_text("\u{200B}\u{200B}", true, 100),
+            Err(TextError::Empty)
+        );
+        assert_eq!(
+            parse_text("fine\u{1b}[31m", true, 100),
+            Err(TextError::Control)
+        );
+        assert_eq!(
+            parse_text("invoice\u{202E}gnp.exe", true, 100),
+            Err(TextError::Control)
+        );
+        assert_eq!(
+            parse_text("two\nlines\twith a tab", true, 100).as_deref(),
+            Ok("two\nlines\twith a tab")
+        );
+        assert_eq!(
+            parse_text("中文 and emoji 🚒", true, 100).as_deref(),
+            Ok("中文 and emoji 🚒")
+        );
+    }
 
     fn now() -> DateTime<Utc> {
         DateTime::parse_from_rfc3339("2026-11-23T10:00:00Z")

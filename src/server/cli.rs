@@ -273,7 +273,7 @@ async fn token_command(pool: &AnyPool, command: TokenCommand) -> Result<(), Stri
             Ok(())
         }
         TokenCommand::Revoke { name } => {
-            tokens::revoke(pool, None, &name)
+            tokens::revoke(pool, None, &name, None)
                 .await
                 .map_err(|e| match e {
                     crate::model::AppError::NotFound => format!("no live token is named {name:?}"),

@@ -36,7 +36,9 @@ fn list(out: &mut String, entries: &[String]) {
     }
 }
 
-/// The finished report with every `&`, `<`, `[` and `]` escaped (see the module's comment).
+/// The finished report with every `&`, `<`, `[` and `]` escaped (see the module's comment),
+/// and without control characters or direction overrides that text stored before they were
+/// refused could still hold (a terminal showing the file would obey an escape sequence).
 fn escape_markup(report: &str) -> String {
     let mut out = String::with_capacity(report.len());
     for c in report.chars() {
@@ -45,6 +47,9 @@ fn escape_markup(report: &str) -> String {
             '<' => out.push_str("&lt;"),
             '[' => out.push_str("\\["),
             ']' => out.push_str("\\]"),
+            '\n' | '\t' => out.push(c),
+            c if c.is_control()
+                || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}') => {}
             c => out.push(c),
         }
     }

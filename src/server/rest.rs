@@ -103,6 +103,12 @@ pub fn router(state: AppState) -> Router<AppState> {
                 "There is no such API path: the operations are listed at /api/docs.",
             )
         })
+        .method_not_allowed_fallback(|| async {
+            Problem::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "This path does not take that method: the operations are listed at /api/docs.",
+            )
+        })
         .layer(middleware::from_fn_with_state(state.clone(), idempotent))
         .layer(middleware::from_fn_with_state(state, authenticate));
     // After the layers: these (the description) are public, they open nothing.
@@ -121,11 +127,18 @@ pub fn caller(actor: &Actor, role: Role) -> Result<Actor, Problem> {
 /// `WWW-Authenticate: Bearer`; then takes one request from the token's rate allowance (429 with
 /// `Retry-After` when spent). A token scoped to `alerts:write` reaches only the alert intake.
 async fn authenticate(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
-    let header_value = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .map(str::trim);
+    let mut authorizations = req.headers().get_all(header::AUTHORIZATION).iter();
+    let header_value = match (authorizations.next(), authorizations.next()) {
+        (Some(one), None) => one.to_str().ok().map(str::trim),
+        (Some(_), Some(_)) => {
+            return Problem::unauthorized(
+                "Send one Authorization header, not several.",
+                Some("invalid_request"),
+            )
+            .into_response();
+        }
+        _ => None,
+    };
     let bearer = header_value.and_then(|v| {
         v.split_once(' ')
             .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
@@ -163,7 +176,7 @@ async fn authenticate(State(state): State<AppState>, mut req: Request, next: Nex
         })
         .into_response();
     }
-    if token.scope == TokenScope::AlertsWrite && !req.uri().path().contains("/alerts") {
+    if token.scope == TokenScope::AlertsWrite && !is_alert_intake(req.uri().path()) {
         return Problem::forbidden("This token may only send alerts (scope alerts:write).")
             .into_response();
     }
@@ -171,19 +184,28 @@ async fn authenticate(State(state): State<AppState>, mut req: Request, next: Nex
     next.run(req).await
 }
 
+/// Whether `path` (as the nested router sees it) is the alert intake, the one place a token
+/// scoped to `alerts:write` may reach.
+fn is_alert_intake(path: &str) -> bool {
+    let path = path.strip_prefix("/api/v1").unwrap_or(path);
+    path == "/alerts" || path.starts_with("/alerts/")
+}
+
 /// A POST with an `Idempotency-Key` header is answered once per token and key: a retry within
-/// a day gets the first answer back (status, `Location` and body) and changes nothing; the same
+/// a day gets the first success back (status, `Location` and body) and changes nothing; the same
 /// key with another request is refused (422), and a retry while the first is still being
-/// answered is told to wait (409). Answers the server failed to give (5xx) are not kept.
+/// answered is told to wait (409, `Retry-After`). Refusals and failures are not kept: they
+/// changed nothing, so the request may be fixed and sent again under the same key.
 async fn idempotent(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let key = req
-        .headers()
-        .get("idempotency-key")
-        .and_then(|v| v.to_str().ok())
-        .map(str::trim)
-        .map(str::to_owned);
-    let (Some(key), true) = (key, req.method() == Method::POST) else {
+    let keys: Vec<&HeaderValue> = req.headers().get_all("idempotency-key").iter().collect();
+    if keys.is_empty() || req.method() != Method::POST {
         return next.run(req).await;
+    }
+    // A key that is not plain visible ASCII, or two keys, is refused rather than ignored: a
+    // retry the server could not recognise would create the thing twice.
+    let key = match keys.as_slice() {
+        [one] => String::from_utf8_lossy(one.as_bytes()).trim().to_owned(),
+        _ => String::new(),
     };
     if key.is_empty() || key.len() > 255 || !key.bytes().all(|b| b.is_ascii_graphic()) {
         return Problem::from(AppError::field(
@@ -204,11 +226,16 @@ async fn idempotent(State(state): State<AppState>, req: Request, next: Next) -> 
     let Ok(bytes) = axum::body::to_bytes(body, BODY_LIMIT).await else {
         return Problem::too_large().into_response();
     };
+    // The same JSON with other spacing or key order is the same request.
+    let canonical = serde_json::from_slice::<serde_json::Value>(&bytes)
+        .ok()
+        .and_then(|v| serde_json::to_vec(&v).ok())
+        .unwrap_or_else(|| bytes.to_vec());
     let fingerprint = format!(
         "{} {} {}",
         parts.method,
         parts.uri.path(),
-        hex::encode(Sha256::digest(&bytes))
+        hex::encode(Sha256::digest(&canonical))
     );
     match idempotency::claim(&state.pool, &token, &key, &fingerprint).await {
         Err(e) => return Problem::from(e).into_response(),
@@ -222,36 +249,48 @@ async fn idempotent(State(state): State<AppState>, req: Request, next: Next) -> 
         Ok(Some(first)) => return replay(first),
         Ok(None) => {}
     }
-    let res = next
-        .run(Request::from_parts(parts, Body::from(bytes)))
-        .await;
-    if res.status().is_server_error() {
-        if let Err(e) = idempotency::release(&state.pool, &token, &key).await {
-            tracing::warn!(error = e.summary(), "could not release an idempotency key");
+    // The request is answered and its key settled in a task of its own: a client that gives up
+    // half-way must not leave the key claimed with nothing done (its retry would wait forever).
+    let task = tokio::spawn(async move {
+        let res = next
+            .run(Request::from_parts(parts, Body::from(bytes)))
+            .await;
+        let (parts, body) = res.into_parts();
+        let body = axum::body::to_bytes(body, 16 << 20).await.ok();
+        match body {
+            // Only a success is kept: a refusal (4xx) or a failure (5xx) changed nothing, so the
+            // caller may fix the request and send it again under the same key.
+            Some(body) if parts.status.is_success() => {
+                let location = parts
+                    .headers
+                    .get(header::LOCATION)
+                    .and_then(|v| v.to_str().ok());
+                let text = String::from_utf8_lossy(&body);
+                if let Err(e) = idempotency::store(
+                    &state.pool,
+                    &token,
+                    &key,
+                    parts.status.as_u16(),
+                    location,
+                    &text,
+                )
+                .await
+                {
+                    tracing::warn!(error = e.summary(), "could not keep an idempotent answer");
+                }
+                Some((parts, body))
+            }
+            other => {
+                if let Err(e) = idempotency::release(&state.pool, &token, &key).await {
+                    tracing::warn!(error = e.summary(), "could not release an idempotency key");
+                }
+                other.map(|body| (parts, body))
+            }
         }
-        return res;
-    }
-    let (parts, body) = res.into_parts();
-    let Ok(body) = axum::body::to_bytes(body, 16 << 20).await else {
+    });
+    let Ok(Some((parts, body))) = task.await else {
         return Problem::from(AppError::Internal).into_response();
     };
-    let location = parts
-        .headers
-        .get(header::LOCATION)
-        .and_then(|v| v.to_str().ok());
-    let text = String::from_utf8_lossy(&body);
-    if let Err(e) = idempotency::store(
-        &state.pool,
-        &token,
-        &key,
-        parts.status.as_u16(),
-        location,
-        &text,
-    )
-    .await
-    {
-        tracing::warn!(error = e.summary(), "could not keep an idempotent answer");
-    }
     Response::from_parts(parts, Body::from(body))
 }
 
@@ -262,11 +301,14 @@ fn replay(first: idempotency::StoredAnswer) -> Response {
         .and_then(|s| u16::try_from(s).ok())
         .and_then(|s| StatusCode::from_u16(s).ok())
     else {
-        return Problem::from(AppError::Conflict(
+        let mut res = Problem::from(AppError::Conflict(
             "The first request with this Idempotency-Key is still being answered: retry in a moment."
                 .into(),
         ))
         .into_response();
+        res.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        return res;
     };
     let mut res = (status, first.body.unwrap_or_default()).into_response();
     let content_type = if status.is_success() {
@@ -311,7 +353,13 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
             .map_err(|_| Problem::too_large())?;
         let mut de = serde_json::Deserializer::from_slice(&bytes);
         match serde_path_to_error::deserialize::<_, T>(&mut de) {
-            Ok(value) => Ok(Self(value)),
+            Ok(value) => match de.end() {
+                Ok(()) => Ok(Self(value)),
+                Err(e) => Err(AppError::BadRequest(format!(
+                    "The body is not one JSON document: {e}"
+                ))
+                .into()),
+            },
             Err(e) => {
                 let path = e.path().to_string();
                 let inner = e.into_inner();
@@ -353,14 +401,63 @@ fn missing_field(message: &str) -> String {
 /// A query string; what cannot be read is a 400 problem saying what, never a bare text answer.
 pub struct ApiQuery<T>(pub T);
 
-impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+impl<T: DeserializeOwned + schemars::JsonSchema + 'static, S: Send + Sync> FromRequestParts<S>
+    for ApiQuery<T>
+{
     type Rejection = Problem;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Problem> {
+        // A mistyped filter (`stauts=open`) would otherwise be ignored and answer everything.
+        let known = query_names::<T>();
+        let query = parts.uri.query().unwrap_or("");
+        let mut unknown: Vec<String> = url::form_urlencoded::parse(query.as_bytes())
+            .map(|(k, _)| k.into_owned())
+            .filter(|k| !known.contains(k))
+            .collect();
+        unknown.dedup();
+        if !unknown.is_empty() {
+            let expected = known.join(", ");
+            return Err(AppError::Validation(
+                unknown
+                    .into_iter()
+                    .map(|field| crate::model::error::FieldError {
+                        message: format!(
+                            "Not a parameter of this operation; it takes: {expected}."
+                        ),
+                        field,
+                    })
+                    .collect(),
+            )
+            .into());
+        }
         axum::extract::Query::<T>::try_from_uri(&parts.uri)
             .map(|q| Self(q.0))
             .map_err(|e| AppError::BadRequest(e.body_text()).into())
     }
+}
+
+/// The query parameters `T` takes (its properties), worked out once per type.
+fn query_names<T: schemars::JsonSchema + 'static>() -> std::sync::Arc<Vec<String>> {
+    use std::any::TypeId;
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex, OnceLock};
+    static NAMES: OnceLock<Mutex<HashMap<TypeId, Arc<Vec<String>>>>> = OnceLock::new();
+    let mut names = NAMES
+        .get_or_init(Mutex::default)
+        .lock()
+        .unwrap_or_else(|p| p.into_inner());
+    names
+        .entry(TypeId::of::<T>())
+        .or_insert_with(|| {
+            let schema = schemars::schema_for!(T).to_value();
+            Arc::new(
+                schema["properties"]
+                    .as_object()
+                    .map(|p| p.keys().cloned().collect())
+                    .unwrap_or_default(),
+            )
+        })
+        .clone()
 }
 
 /// A 201 Created with `Location` and the created resource.

@@ -223,3 +223,98 @@ db_test! {
         assert_eq!(list["items"].as_array().unwrap().len(), 1, "created once");
     }
 }
+
+db_test! {
+    async fn a_body_with_something_after_its_json_is_refused(db) {
+        let ci = token(&db.pool, "ci", "responder", "").await;
+        let app = TestApp::new(&db);
+        let body = format!("{}{}", declaration(), declaration());
+        let req = axum::http::Request::post("/api/v1/incidents")
+            .header(header::HOST, "localhost")
+            .header(header::AUTHORIZATION, format!("Bearer {ci}"))
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(axum::body::Body::from(body))
+            .unwrap();
+        assert_eq!(app.send(req).await.status(), StatusCode::BAD_REQUEST);
+        let (_, _, list) = app.api("GET", "/api/v1/incidents", Some(&ci), None).await;
+        assert_eq!(list["items"].as_array().unwrap().len(), 0, "nothing created");
+    }
+}
+
+db_test! {
+    async fn an_idempotency_key_the_server_cannot_read_is_refused_not_ignored(db) {
+        let ci = token(&db.pool, "ci", "responder", "").await;
+        let app = TestApp::new(&db);
+        let req = |key: &'static [u8]| {
+            axum::http::Request::post("/api/v1/incidents")
+                .header(header::HOST, "localhost")
+                .header(header::AUTHORIZATION, format!("Bearer {ci}"))
+                .header(header::CONTENT_TYPE, "application/json")
+                .header("idempotency-key", axum::http::HeaderValue::from_bytes(key).unwrap())
+                .body(axum::body::Body::from(declaration().to_string()))
+                .unwrap()
+        };
+        assert_eq!(app.send(req(b"cl\xc3\xa9")).await.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let (status, _, _) = app.api_with("POST", "/api/v1/incidents", Some(&ci), Some(declaration()),
+            &[("idempotency-key", "a"), ("idempotency-key", "b")]).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "two keys");
+        let (_, _, list) = app.api("GET", "/api/v1/incidents", Some(&ci), None).await;
+        assert_eq!(list["items"].as_array().unwrap().len(), 0);
+    }
+}
+
+db_test! {
+    async fn a_refused_request_keeps_no_answer_so_the_fixed_one_goes_through_under_its_key(db) {
+        let ci = token(&db.pool, "ci", "responder", "").await;
+        let app = TestApp::new(&db);
+        let key = [("idempotency-key", "fix-and-retry")];
+        let mut bad = declaration();
+        bad["title"] = json!("");
+        let (status, _, _) = app.api_with("POST", "/api/v1/incidents", Some(&ci), Some(bad), &key).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        let (status, _, _) = app.api_with("POST", "/api/v1/incidents", Some(&ci), Some(declaration()), &key).await;
+        assert_eq!(status, StatusCode::CREATED);
+        // The same JSON spaced and ordered otherwise is the same request: replayed.
+        let req = axum::http::Request::post("/api/v1/incidents")
+            .header(header::HOST, "localhost")
+            .header(header::AUTHORIZATION, format!("Bearer {ci}"))
+            .header(header::CONTENT_TYPE, "application/json")
+            .header("idempotency-key", "fix-and-retry")
+            .body(axum::body::Body::from(
+                r#"{ "tags": ["eu"], "services": ["checkout", "payments"], "severity": "sev1",
+                     "description": "Since 09:10", "title": "Checkout fails with 502" }"#,
+            ))
+            .unwrap();
+        let res = app.send(req).await;
+        assert_eq!(res.status(), StatusCode::CREATED);
+        assert_eq!(res.headers()["idempotent-replayed"], "true");
+    }
+}
+
+db_test! {
+    async fn a_claim_left_unsettled_by_a_crashed_instance_is_taken_over(db) {
+        let ci = token(&db.pool, "ci", "responder", "").await;
+        let token_id: String = sqlx::query_scalar("SELECT id FROM api_tokens WHERE name = 'ci'")
+            .fetch_one(&db.pool).await.unwrap();
+        let long_ago = chrono::Utc::now().timestamp_millis() - 120_000;
+        sqlx::query("INSERT INTO idempotency_keys (token_id, idem_key, fingerprint, created_at) VALUES ($1, 'orphan', 'x', $2)")
+            .bind(&token_id).bind(long_ago).execute(&db.pool).await.unwrap();
+        let app = TestApp::new(&db);
+        let (status, _, body) = app.api_with("POST", "/api/v1/incidents", Some(&ci), Some(declaration()), &[("idempotency-key", "orphan")]).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+    }
+}
+
+db_test! {
+    async fn a_mistyped_query_parameter_or_method_is_a_problem(db) {
+        let ci = token(&db.pool, "ci", "viewer", "").await;
+        let app = TestApp::new(&db);
+        let (status, _, body) = app.api("GET", "/api/v1/incidents?stauts=open", Some(&ci), None).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(body["errors"][0]["field"], "stauts");
+        let (status, headers, body) = app.api("DELETE", "/api/v1/incidents", Some(&ci), None).await;
+        assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+        assert_eq!(headers[header::CONTENT_TYPE], "application/problem+json");
+        assert_eq!(body["status"], 405);
+    }
+}

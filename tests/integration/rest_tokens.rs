@@ -48,7 +48,7 @@ db_test! {
         assert_eq!(status, StatusCode::UNAUTHORIZED);
         assert!(body["detail"].as_str().unwrap().contains("not known"));
 
-        tokens::revoke(&db.pool, None, "grafana-prod").await.unwrap();
+        tokens::revoke(&db.pool, None, "grafana-prod", None).await.unwrap();
         let (status, _, body) = app.api("GET", "/api/v1/incidents", Some(&live), None).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED, "revocation takes effect on the next request");
         assert!(body["detail"].as_str().unwrap().contains("revoked"));
@@ -115,7 +115,7 @@ db_test! {
         let again = NewToken::parse("ci", "commander", "", "").unwrap();
         let err = tokens::create(&db.pool, None, &again).await.unwrap_err();
         assert!(err.field_message("name").is_some(), "{err:?}");
-        tokens::revoke(&db.pool, None, "ci").await.unwrap();
+        tokens::revoke(&db.pool, None, "ci", None).await.unwrap();
         let second = tokens::create(&db.pool, None, &again).await.unwrap();
         assert_ne!(second.token, first);
         assert_eq!(second.view.role, Role::Commander);

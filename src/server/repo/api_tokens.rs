@@ -239,13 +239,22 @@ pub async fn list(pool: &AnyPool) -> Result<Vec<TokenView>, AppError> {
     .collect()
 }
 
-/// Revokes the live token named `name`; false when there is none.
-pub async fn revoke(pool: &AnyPool, name: &str, now: i64) -> Result<bool, AppError> {
-    let done =
-        sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE name = $2 AND revoked_at IS NULL")
-            .bind(now)
-            .bind(name)
-            .execute(pool)
-            .await?;
-    Ok(done.rows_affected() > 0)
+/// Revokes the live token named `name` — only if its prefix is `prefix`, when given (a page
+/// loaded before a token was replaced must not revoke its successor); false when there is none.
+pub async fn revoke(
+    pool: &AnyPool,
+    name: &str,
+    prefix: Option<&str>,
+    now: i64,
+) -> Result<bool, AppError> {
+    let sql = if prefix.is_some() {
+        "UPDATE api_tokens SET revoked_at = $1 WHERE name = $2 AND revoked_at IS NULL AND prefix = $3"
+    } else {
+        "UPDATE api_tokens SET revoked_at = $1 WHERE name = $2 AND revoked_at IS NULL"
+    };
+    let mut query = sqlx::query(sql).bind(now).bind(name);
+    if let Some(prefix) = prefix {
+        query = query.bind(prefix);
+    }
+    Ok(query.execute(pool).await?.rows_affected() > 0)
 }

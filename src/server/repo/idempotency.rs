@@ -9,6 +9,9 @@ use crate::server::db::now_millis;
 /// How long a key is remembered.
 pub const KEEP_MS: i64 = 24 * 3600 * 1000;
 
+/// How long a claim may stay unsettled before it is taken for abandoned.
+pub const UNSETTLED_MS: i64 = 60 * 1000;
+
 /// A stored answer.
 #[derive(Debug, Clone, FromRow)]
 pub struct StoredAnswer {
@@ -24,7 +27,7 @@ pub struct StoredAnswer {
 
 /// Claims `key` for `token` and a request with `fingerprint`: `None` when this request is the
 /// first with the key (it must then [`store`] or [`release`] it), else what the first one left.
-/// Keys older than a day are forgotten first.
+/// Keys older than a day, and claims left unsettled for a minute, are forgotten first.
 pub async fn claim(
     pool: &AnyPool,
     token: &str,
@@ -32,12 +35,16 @@ pub async fn claim(
     fingerprint: &str,
 ) -> Result<Option<StoredAnswer>, AppError> {
     let now = now_millis();
+    // Forgotten: answers older than a day, and claims never settled within a minute (the
+    // instance answering crashed or was stopped half-way: nothing was kept, the retry goes on).
     sqlx::query(
-        "DELETE FROM idempotency_keys WHERE token_id = $1 AND idem_key = $2 AND created_at < $3",
+        "DELETE FROM idempotency_keys WHERE token_id = $1 AND idem_key = $2 \
+         AND (created_at < $3 OR (status IS NULL AND created_at < $4))",
     )
     .bind(token)
     .bind(key)
     .bind(now - KEEP_MS)
+    .bind(now - UNSETTLED_MS)
     .execute(pool)
     .await?;
     let inserted = sqlx::query(

@@ -372,7 +372,7 @@ impl SummaryRow {
             plan_name: plan.name,
             status: self.status.parse().map_err(|_| corrupt("status"))?,
             trigger: self.run_trigger.parse().map_err(|_| corrupt("trigger"))?,
-            triggered_by: self.triggered_by.map(super::users::author_label),
+            triggered_by: self.triggered_by.map(super::users::actor_label),
             created_at: from_millis(self.created_at),
             started_at: instant(self.started_at),
             finished_at: instant(self.finished_at),
@@ -468,7 +468,7 @@ pub async fn find(pool: &AnyPool, number: i64) -> Result<Option<RunView>, AppErr
                     .transpose()
                     .map_err(|_: String| corrupt("decision"))?,
                 decision_note: s.decision_note,
-                decided_by: s.decided_by.map(super::users::author_label),
+                decided_by: s.decided_by.map(super::users::actor_label),
                 weight: u32::try_from(s.weight).map_err(|_| corrupt("weight"))?,
                 mark: s
                     .mark

@@ -80,6 +80,15 @@ pub fn author_label(username: String) -> String {
     }
 }
 
+/// How an actor is named after "by" (a run's starter, a step's judge): a person by username, a
+/// token's service account as "token NAME".
+pub fn actor_label(username: String) -> String {
+    match username.strip_prefix("token:") {
+        Some(name) => format!("token {name}"),
+        None => username,
+    }
+}
+
 /// How many people have an account.
 pub async fn count(pool: &AnyPool) -> Result<i64, AppError> {
     Ok(

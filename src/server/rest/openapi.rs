@@ -116,13 +116,16 @@ impl Doc {
                     .as_object_mut()
                     .and_then(|s| s.remove("description"))
                     .unwrap_or(Value::Null);
-                parameters.push(json!({
+                let mut parameter = json!({
                     "name": name,
                     "in": "query",
                     "required": false,
                     "schema": schema,
-                    "description": description,
-                }));
+                });
+                if description.is_string() {
+                    parameter["description"] = description;
+                }
+                parameters.push(parameter);
             }
         }
         if op.method == "post" {
@@ -278,9 +281,56 @@ pub async fn json() -> Response {
     axum::Json(document()).into_response()
 }
 
-/// `GET /api/docs`: every operation with its parameters, body and answers, as one page.
-pub async fn page() -> Html<String> {
-    Html(render(document()))
+/// `GET /api/docs`: every operation with its parameters, body and answers, as one page. Its
+/// policy lets it load the site's stylesheet and nothing else.
+pub async fn page() -> Response {
+    (
+        [(
+            axum::http::header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; style-src 'self'; img-src 'self'; frame-ancestors 'none'; base-uri 'none'",
+        )],
+        Html(render(document())),
+    )
+        .into_response()
+}
+
+/// A schema in a few words: its type (or the schema it refers to, linked), and its format.
+fn type_words(schema: &Value) -> String {
+    if let Some(name) = schema["$ref"]
+        .as_str()
+        .and_then(|r| r.strip_prefix("#/components/schemas/"))
+    {
+        return format!("<a href=\"#schema-{0}\">{0}</a>", escape(name));
+    }
+    let kind = match &schema["type"] {
+        Value::String(t) => t.clone(),
+        Value::Array(ts) => ts
+            .iter()
+            .filter_map(Value::as_str)
+            .collect::<Vec<_>>()
+            .join(" or "),
+        _ => "any".to_owned(),
+    };
+    let mut words = escape(&kind);
+    if let Some(format) = schema["format"].as_str() {
+        words.push_str(&format!(" ({})", escape(format)));
+    }
+    words
+}
+
+/// Text with its `code` spans, escaped.
+fn prose(text: &str) -> String {
+    escape(text)
+        .split('`')
+        .enumerate()
+        .map(|(i, part)| {
+            if i % 2 == 1 {
+                format!("<code>{part}</code>")
+            } else {
+                part.to_owned()
+            }
+        })
+        .collect()
 }
 
 fn escape(text: &str) -> String {
@@ -299,40 +349,42 @@ fn render(doc: &Value) -> String {
                 "<li><a href=\"#{id}\"><code>{} {}</code></a> — {}</li>",
                 method.to_uppercase(),
                 escape(path),
-                escape(summary)
+                prose(summary)
             ));
             body.push_str(&format!(
                 "<section id=\"{id}\"><h2><code>{} {}</code></h2><p>{}</p><p class=\"muted\">{}</p>",
                 method.to_uppercase(),
                 escape(path),
-                escape(summary),
-                escape(op["description"].as_str().unwrap_or_default())
+                prose(summary),
+                prose(op["description"].as_str().unwrap_or_default())
             ));
             if let Some(params) = op["parameters"].as_array().filter(|p| !p.is_empty()) {
-                body.push_str("<table><thead><tr><th>parameter</th><th>in</th><th>type</th><th>meaning</th></tr></thead><tbody>");
+                body.push_str("<div class=\"table-wrap\"><table><thead><tr><th>parameter</th><th>in</th><th>type</th><th>meaning</th></tr></thead><tbody>");
                 for p in params {
                     body.push_str(&format!(
-                        "<tr><td><code>{}</code></td><td>{}</td><td><code>{}</code></td><td>{}</td></tr>",
+                        "<tr><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td></tr>",
                         escape(p["name"].as_str().unwrap_or_default()),
                         escape(p["in"].as_str().unwrap_or_default()),
-                        escape(&p["schema"].to_string()),
-                        escape(p["description"].as_str().unwrap_or_default()),
+                        type_words(&p["schema"]),
+                        prose(p["description"].as_str().unwrap_or_default()),
                     ));
                 }
-                body.push_str("</tbody></table>");
+                body.push_str("</tbody></table></div>");
             }
             if let Some(schema) = op.pointer("/requestBody/content/application~1json/schema") {
-                body.push_str(&format!(
-                    "<h3>Body</h3><pre>{}</pre>",
-                    escape(&pretty(schema))
-                ));
+                body.push_str(&format!("<h3>Body</h3><p>JSON: {}</p>", type_words(schema)));
             }
             body.push_str("<h3>Answers</h3><ul>");
             for (status, answer) in op["responses"].as_object().unwrap_or(&empty) {
+                let schema = answer
+                    .pointer("/content/application~1json/schema")
+                    .or_else(|| answer.pointer("/content/application~1problem+json/schema"))
+                    .map(|s| format!(" — {}", type_words(s)))
+                    .unwrap_or_default();
                 body.push_str(&format!(
-                    "<li><strong>{}</strong> {}</li>",
+                    "<li><strong>{}</strong> {}{schema}</li>",
                     escape(status),
-                    escape(answer["description"].as_str().unwrap_or_default())
+                    prose(answer["description"].as_str().unwrap_or_default())
                 ));
             }
             body.push_str("</ul></section>");
@@ -349,6 +401,7 @@ fn render(doc: &Value) -> String {
     format!(
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <meta name=\"color-scheme\" content=\"light dark\">\
          <title>Nightwatch REST API</title><link rel=\"stylesheet\" href=\"/pkg/nightwatch.css\"></head>\
          <body><main class=\"api-docs\"><h1>Nightwatch REST API</h1>\
          <p>Version {version}. Send <code>Authorization: Bearer nw_…</code> with a token from \

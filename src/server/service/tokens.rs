@@ -78,13 +78,20 @@ pub async fn list(pool: &AnyPool) -> Result<Vec<crate::model::api_token::TokenVi
     repo::list(pool).await
 }
 
-/// Revokes the live token named `name` (admins, or the command line): its next request is refused.
-pub async fn revoke(pool: &AnyPool, by: Option<&Actor>, name: &str) -> Result<(), AppError> {
+/// Revokes the live token named `name` (admins, or the command line): its next request is
+/// refused. With `prefix`, only the token the caller saw (not one that replaced it since).
+pub async fn revoke(
+    pool: &AnyPool,
+    by: Option<&Actor>,
+    name: &str,
+    prefix: Option<&str>,
+) -> Result<(), AppError> {
     if by.is_some_and(|c| !c.allows(Role::Admin) || c.token.is_some()) {
         return Err(AppError::Forbidden);
     }
     let name = name.trim().to_ascii_lowercase();
-    if !repo::revoke(pool, &name, to_millis(Utc::now())).await? {
+    let prefix = prefix.map(str::trim).filter(|p| !p.is_empty());
+    if !repo::revoke(pool, &name, prefix, to_millis(Utc::now())).await? {
         return Err(AppError::NotFound);
     }
     tracing::info!(%name, by = by.map_or("the command line", |c| c.username.as_str()), "API token revoked");

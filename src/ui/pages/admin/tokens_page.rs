@@ -24,6 +24,14 @@ pub fn TokensPage() -> impl IntoView {
     // A plain form post (JavaScript off) carries its new token through the session, once.
     let handed_over = Resource::new(|| (), |_| take_new_api_token());
     let CurrentUser(me) = expect_context::<CurrentUser>();
+    // A secret may be on this page: no browser or proxy keeps a copy (Back must not show it).
+    #[cfg(feature = "ssr")]
+    if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
+        res.insert_header(
+            http::header::CACHE_CONTROL,
+            http::HeaderValue::from_static("no-store"),
+        );
+    }
     let revoked = Signal::derive(move || {
         matches!(revoke.value().get(), Some(Ok(())))
             || (revoke.value().with(Option::is_none) && succeeded::<RevokeApiToken>())
@@ -99,6 +107,14 @@ fn NewToken(
     from_post: Option<CreatedToken>,
 ) -> impl IntoView {
     let created = create.value();
+    // The banner is far above the form on a phone: bring the secret into view, selected.
+    let input = NodeRef::<leptos::html::Input>::new();
+    Effect::new(move |_| {
+        if let (Some(Ok(_)), Some(el)) = (created.get(), input.get()) {
+            let _ = el.focus();
+            el.select();
+        }
+    });
     let shown = move || match created.get() {
         Some(Ok(c)) => Some(c),
         _ => from_post.clone(),
@@ -115,7 +131,7 @@ fn NewToken(
                     </p>
                     <div class="field">
                         <label for="new-token-value">{label}</label>
-                        <input id="new-token-value" class="secret" type="text" readonly value=c.token spellcheck="false" autocomplete="off" />
+                        <input id="new-token-value" node_ref=input class="secret" type="text" readonly value=c.token spellcheck="false" autocomplete="off" />
                     </div>
                     <p class="muted small">"Send it as " <code>"Authorization: Bearer nw_…"</code> "."</p>
                 </section>
@@ -139,11 +155,11 @@ fn TokensTable(tokens: Vec<TokenView>, revoke: ServerAction<RevokeApiToken>) -> 
                 <thead>
                     <tr>
                         <th scope="col">"Name"</th>
+                        <th scope="col">"State"</th>
                         <th scope="col">"Role"</th>
-                        <th scope="col">"Created"</th>
                         <th scope="col">"Last used"</th>
                         <th scope="col">"Expires"</th>
-                        <th scope="col">"State"</th>
+                        <th scope="col">"Created"</th>
                     </tr>
                 </thead>
                 <tbody>
@@ -163,25 +179,27 @@ fn TokensTable(tokens: Vec<TokenView>, revoke: ServerAction<RevokeApiToken>) -> 
                             let by = t.created_by.clone().map_or("the command line".to_owned(), |u| format!("by {u}"));
                             let revoke_label = format!("Revoke {}", t.name);
                             let name = t.name.clone();
+                            let prefix = t.prefix.clone();
                             view! {
                                 <tr>
                                     <th scope="row">
                                         <span class="username">{t.name.clone()}</span>
                                         <span class="muted small">" " <code>{t.prefix.clone()} "…"</code></span>
                                     </th>
-                                    <td>{t.role.label()} " " {scope}</td>
-                                    <td>{when(Some(t.created_at))} <span class="muted small">" " {by}</span></td>
-                                    <td>{when(t.last_used_at)}</td>
-                                    <td>{when(t.expires_at)}</td>
                                     <td>
                                         <span class=if live { "badge status-on" } else { "badge status-off" }>{state}</span>
                                         {live.then(|| view! {
                                             <ActionForm action=revoke attr:class="row-form">
                                                 <input type="hidden" name="name" value=name />
+                                                <input type="hidden" name="prefix" value=prefix />
                                                 <button type="submit" class="btn small danger" aria-label=revoke_label>"Revoke"</button>
                                             </ActionForm>
                                         })}
                                     </td>
+                                    <td>{t.role.label()} " " {scope}</td>
+                                    <td>{when(t.last_used_at)}</td>
+                                    <td>{when(t.expires_at)}</td>
+                                    <td>{when(Some(t.created_at))} <span class="muted small">" " {by}</span></td>
                                 </tr>
                             }
                         })
@@ -219,7 +237,7 @@ fn CreateTokenForm(create: ServerAction<CreateApiToken>) -> impl IntoView {
                 />
                 <div class="field">
                     <label for="token-scope">"May be used for"</label>
-                    <p class="help" id="token-scope-help">"“Send alerts only” suits a monitoring system: it can reach nothing else."</p>
+                    <p class="help" id="token-scope-help">"“Send alerts only” is for a monitoring system: such a token reaches nothing but the alert intake, which comes with the alerts work (until then it opens nothing)."</p>
                     <select id="token-scope" name="scope" aria-describedby="token-scope-help">
                         {TokenScope::ALL
                             .iter()
