@@ -131,6 +131,10 @@ db_test! {
             Some(json!({"role": "commander", "username": null}))).await;
         assert_eq!(status, StatusCode::OK);
         assert!(body["commander"].is_null());
+        let (status, _, body) = app.api("POST", "/api/v1/incidents/INC-1/roles", Some(&bot),
+            Some(json!({"role": "commander", "username": null}))).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(body["errors"][0]["message"].as_str().unwrap().starts_with("Nobody holds this role"), "{body}");
     }
 }
 

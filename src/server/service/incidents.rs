@@ -273,7 +273,11 @@ pub async fn assign_role(
         if state.holder(role).map(str::to_owned) == new_id {
             return Err(AppError::field(
                 "username",
-                "That person already holds this role.",
+                if new_id.is_some() {
+                    "That person already holds this role."
+                } else {
+                    "Nobody holds this role: there is nothing to clear."
+                },
             ));
         }
         state.set_holder(role, new_id);
