@@ -38,9 +38,7 @@ pub async fn set_action_item_state(id: String, state: String) -> Result<(), AppE
     use crate::server::{auth, service::action_items};
     auth::require_role(Role::Responder).await?;
     let id = uuid::Uuid::parse_str(id.trim()).map_err(|_| AppError::NotFound)?;
-    let to: ActionState = state
-        .parse()
-        .map_err(|m: String| AppError::field("state", m))?;
+    let to: ActionState = AppError::parse_field("state", &state)?;
     let app = auth::app_state()?;
     action_items::set_state(&app.pool, id, to).await
 }

@@ -105,10 +105,8 @@ pub async fn transition_incident(
     use crate::model::incident::IncidentStatus;
     use crate::server::{auth, service::incidents};
     let actor = auth::require_role(Role::Commander).await?;
-    let from: IncidentStatus = from
-        .parse()
-        .map_err(|m: String| AppError::field("from", m))?;
-    let to: IncidentStatus = to.parse().map_err(|m: String| AppError::field("to", m))?;
+    let from: IncidentStatus = AppError::parse_field("from", &from)?;
+    let to: IncidentStatus = AppError::parse_field("to", &to)?;
     let state = auth::app_state()?;
     incidents::transition(&state.pool, &actor, parse_number(&number)?, from, to, &note).await
 }
@@ -125,12 +123,8 @@ pub async fn change_severity(
     use crate::model::incident::Severity;
     use crate::server::{auth, service::incidents};
     let actor = auth::require_role(Role::Commander).await?;
-    let from: Severity = from
-        .parse()
-        .map_err(|m: String| AppError::field("from", m))?;
-    let severity: Severity = severity
-        .parse()
-        .map_err(|m: String| AppError::field("severity", m))?;
+    let from: Severity = AppError::parse_field("from", &from)?;
+    let severity: Severity = AppError::parse_field("severity", &severity)?;
     let state = auth::app_state()?;
     incidents::change_severity(
         &state.pool,
@@ -156,9 +150,7 @@ pub async fn assign_role(
     use crate::model::incident::IncidentRole;
     use crate::server::{auth, service::incidents};
     let actor = auth::require_role(Role::Commander).await?;
-    let role: IncidentRole = role
-        .parse()
-        .map_err(|m: String| AppError::field("role", m))?;
+    let role: IncidentRole = AppError::parse_field("role", &role)?;
     let state = auth::app_state()?;
     incidents::assign_role(
         &state.pool,

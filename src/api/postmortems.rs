@@ -68,7 +68,7 @@ pub async fn change_postmortem_state(
     use crate::model::postmortem::PostmortemState;
     use crate::server::{auth, service::postmortems};
     let actor = auth::require_role(Role::Commander).await?;
-    let to: PostmortemState = to.parse().map_err(|m: String| AppError::field("to", m))?;
+    let to: PostmortemState = AppError::parse_field("to", &to)?;
     let state = auth::app_state()?;
     postmortems::change_state(&state.pool, &actor, parse_number(&number)?, to, version).await
 }

@@ -72,9 +72,7 @@ pub async fn decide_step(
     use crate::model::run::Decision;
     use crate::server::{auth, service::runs};
     let actor = auth::require_role(Role::Responder).await?;
-    let decision: Decision = decision
-        .parse()
-        .map_err(|m: String| AppError::field("decision", m))?;
+    let decision: Decision = AppError::parse_field("decision", &decision)?;
     let state = auth::app_state()?;
     runs::answer(&state, &actor, number, index, decision, &note).await
 }

@@ -46,12 +46,8 @@ pub async fn change_user_role(
     use crate::model::{Role, UserId};
     use crate::server::{auth, service::accounts};
     let admin = auth::require_role(Role::Admin).await?;
-    let id: UserId = user_id
-        .parse()
-        .map_err(|m: String| AppError::field("user_id", m))?;
-    let role: Role = role
-        .parse()
-        .map_err(|m: String| AppError::field("role", m))?;
+    let id: UserId = AppError::parse_field("user_id", &user_id)?;
+    let role: Role = AppError::parse_field("role", &role)?;
     if id == admin.id && role != Role::Admin && confirm_self.is_none() {
         return Err(AppError::field(
             "role",
@@ -70,9 +66,7 @@ pub async fn reset_user_password(user_id: String, password: String) -> Result<()
     use crate::model::{Password, Role, UserId};
     use crate::server::{auth, service::accounts};
     let admin = auth::require_role(Role::Admin).await?;
-    let id: UserId = user_id
-        .parse()
-        .map_err(|m: String| AppError::field("user_id", m))?;
+    let id: UserId = AppError::parse_field("user_id", &user_id)?;
     let password = Password::parse(&password).map_err(|m| AppError::field("password", m))?;
     let state = auth::app_state()?;
     accounts::reset_password(&state.pool, id, &password).await?;
@@ -86,9 +80,7 @@ pub async fn set_user_disabled(user_id: String, disabled: bool) -> Result<(), Ap
     use crate::model::{Role, UserId};
     use crate::server::{auth, service::accounts};
     let admin = auth::require_role(Role::Admin).await?;
-    let id: UserId = user_id
-        .parse()
-        .map_err(|m: String| AppError::field("user_id", m))?;
+    let id: UserId = AppError::parse_field("user_id", &user_id)?;
     if id == admin.id && disabled {
         return Err(AppError::Conflict(
             "You cannot disable your own account: ask another admin.".into(),

@@ -54,6 +54,14 @@ impl AppError {
         }])
     }
 
+    /// `text` parsed into `T`, or a validation error on `field` with the parser's own message.
+    pub fn parse_field<T: std::str::FromStr<Err = String>>(
+        field: &str,
+        text: &str,
+    ) -> Result<T, Self> {
+        text.parse().map_err(|m| Self::field(field, m))
+    }
+
     /// The HTTP status code this error is answered with.
     pub fn status_code(&self) -> u16 {
         match self {

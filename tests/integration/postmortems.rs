@@ -106,7 +106,7 @@ db_test! {
         let before = incident_repo::find_detail(&db.pool, n).await.unwrap().unwrap();
 
         let closed = |r: Result<(), AppError>| matches!(&r, Err(AppError::Conflict(m)) if m.contains("reviewed and closed"));
-        assert!(closed(incidents::add_note(&db.pool, &cmdr, n, "late note", "", None).await));
+        assert!(closed(incidents::add_note(&db.pool, &cmdr, n, "late note", "", None).await.map(|_| ())));
         assert!(closed(incidents::change_severity(&db.pool, &cmdr, n, before.summary.severity, Severity::Sev1, "late").await));
         assert!(closed(incidents::assign_role(&db.pool, &cmdr, n, IncidentRole::Scribe, "", "cmdr").await));
         assert!(closed(incidents::set_impact_start(&db.pool, &cmdr, n, "2001-01-01T00:00").await));

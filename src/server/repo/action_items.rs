@@ -146,9 +146,7 @@ pub async fn list(pool: &AnyPool, filter: &ActionFilter) -> Result<Vec<ActionIte
         "" => {}
         "open" => conditions.push("a.state <> 'done'".to_owned()),
         other => {
-            let state: ActionState = other
-                .parse()
-                .map_err(|m: String| AppError::field("state", m))?;
+            let state: ActionState = AppError::parse_field("state", other)?;
             conditions.push(format!("a.state = {}", arg(state.as_str().to_owned())));
         }
     }
@@ -159,10 +157,8 @@ pub async fn list(pool: &AnyPool, filter: &ActionFilter) -> Result<Vec<ActionIte
         ));
     }
     if !filter.priority.is_empty() {
-        let p: crate::model::action_item::Priority = filter
-            .priority
-            .parse()
-            .map_err(|m: String| AppError::field("priority", m))?;
+        let p: crate::model::action_item::Priority =
+            AppError::parse_field("priority", &filter.priority)?;
         conditions.push(format!("a.priority = {}", arg(p.as_str().to_owned())));
     }
     if let Some(number) = filter.incident {

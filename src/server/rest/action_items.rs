@@ -111,10 +111,7 @@ async fn list(
     let as_of = Utc::now();
     let incident = match query.incident.trim() {
         "" => None,
-        n => Some(
-            n.parse()
-                .map_err(|m: String| AppError::field("incident", m))?,
-        ),
+        n => Some(AppError::parse_field("incident", n)?),
     };
     let run = match query.run.trim() {
         "" => None,
@@ -202,10 +199,7 @@ async fn create(
         &body.kind,
     )?;
     new.check_due(Utc::now().date_naive(), body.past_due)?;
-    let source: ItemSource = body
-        .source
-        .parse()
-        .map_err(|m: String| AppError::field("source", m))?;
+    let source: ItemSource = AppError::parse_field("source", &body.source)?;
     let id = action_items::create(&state.pool, &actor, source, &new).await?;
     Ok(created(&url(id), find(&state, id).await?))
 }
@@ -227,10 +221,7 @@ async fn update(
 ) -> Result<Json<ActionItemView>, Problem> {
     caller(&actor, Role::Responder)?;
     let id = id(&raw)?;
-    let to: ActionState = body
-        .state
-        .parse()
-        .map_err(|m: String| AppError::field("state", m))?;
+    let to: ActionState = AppError::parse_field("state", &body.state)?;
     action_items::set_state(&state.pool, id, to).await?;
     Ok(Json(find(&state, id).await?))
 }

@@ -380,20 +380,33 @@ async fn read(
     Path(raw): Path<String>,
 ) -> Result<Json<IncidentJson>, Problem> {
     caller(&actor, Role::Viewer)?;
-    let incident = detail(&state, number(&raw)?).await?;
-    Ok(Json(IncidentJson::from(&incident)))
+    as_it_stands(&state, number(&raw)?).await
 }
 
-/// Refuses a change sent with a `based_on_version` the incident has moved past.
-fn check_version(incident: &IncidentDetail, based_on: Option<i64>) -> Result<(), Problem> {
+/// The incident a change starts from, refused when the caller sent a `based_on_version` it has
+/// moved past.
+async fn seen_at(
+    state: &AppState,
+    number: IncidentNumber,
+    based_on: Option<i64>,
+) -> Result<IncidentDetail, Problem> {
+    let incident = detail(state, number).await?;
     match based_on {
         Some(v) if v != incident.version => Err(AppError::Conflict(format!(
             "{} changed since version {v} (it is at version {} now): read it again, then decide.",
             incident.summary.number, incident.version
         ))
         .into()),
-        _ => Ok(()),
+        _ => Ok(incident),
     }
+}
+
+/// The answer to a change: the incident as it now stands.
+async fn as_it_stands(
+    state: &AppState,
+    number: IncidentNumber,
+) -> Result<Json<IncidentJson>, Problem> {
+    Ok(Json(IncidentJson::from(&detail(state, number).await?)))
 }
 
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
@@ -416,12 +429,8 @@ async fn transition(
 ) -> Result<Json<IncidentJson>, Problem> {
     let actor = caller(&actor, Role::Commander)?;
     let number = number(&raw)?;
-    let to: IncidentStatus = body
-        .to
-        .parse()
-        .map_err(|m: String| AppError::field("to", m))?;
-    let seen = detail(&state, number).await?;
-    check_version(&seen, body.based_on_version)?;
+    let to: IncidentStatus = AppError::parse_field("to", &body.to)?;
+    let seen = seen_at(&state, number, body.based_on_version).await?;
     incidents::transition(
         &state.pool,
         &actor,
@@ -431,7 +440,7 @@ async fn transition(
         &body.note,
     )
     .await?;
-    Ok(Json(IncidentJson::from(&detail(&state, number).await?)))
+    as_it_stands(&state, number).await
 }
 
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
@@ -472,7 +481,7 @@ async fn add_note(
             )
         }
     };
-    incidents::add_note(
+    let written = incidents::add_note(
         &state.pool,
         &actor,
         number,
@@ -482,12 +491,13 @@ async fn add_note(
     )
     .await?;
     let incident = detail(&state, number).await?;
-    let author = crate::server::repo::users::author_label(actor.username.clone());
-    let written = entries(&incident.timeline)
-        .into_iter()
-        .filter(|e| matches!(e.event, EventData::NoteAdded { .. }) && e.author == author)
-        .max_by_key(|e| e.seq);
-    Ok(created(&format!("{}/timeline", url(number)), written))
+    let position = incident
+        .timeline
+        .iter()
+        .position(|e| e.id == written)
+        .ok_or(AppError::Internal)?;
+    let entry = entries(&incident.timeline).swap_remove(position);
+    Ok(created(&format!("{}/timeline", url(number)), entry))
 }
 
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
@@ -510,12 +520,8 @@ async fn change_severity(
 ) -> Result<Json<IncidentJson>, Problem> {
     let actor = caller(&actor, Role::Commander)?;
     let number = number(&raw)?;
-    let to: Severity = body
-        .severity
-        .parse()
-        .map_err(|m: String| AppError::field("severity", m))?;
-    let seen = detail(&state, number).await?;
-    check_version(&seen, body.based_on_version)?;
+    let to: Severity = AppError::parse_field("severity", &body.severity)?;
+    let seen = seen_at(&state, number, body.based_on_version).await?;
     incidents::change_severity(
         &state.pool,
         &actor,
@@ -525,7 +531,7 @@ async fn change_severity(
         &body.note,
     )
     .await?;
-    Ok(Json(IncidentJson::from(&detail(&state, number).await?)))
+    as_it_stands(&state, number).await
 }
 
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
@@ -550,12 +556,8 @@ async fn assign_role(
 ) -> Result<Json<IncidentJson>, Problem> {
     let actor = caller(&actor, Role::Commander)?;
     let number = number(&raw)?;
-    let role: IncidentRole = body
-        .role
-        .parse()
-        .map_err(|m: String| AppError::field("role", m))?;
-    let seen = detail(&state, number).await?;
-    check_version(&seen, body.based_on_version)?;
+    let role: IncidentRole = AppError::parse_field("role", &body.role)?;
+    let seen = seen_at(&state, number, body.based_on_version).await?;
     let holder = match role {
         IncidentRole::Commander => seen.summary.commander.clone(),
         IncidentRole::Scribe => seen.scribe.clone(),
@@ -570,7 +572,7 @@ async fn assign_role(
         body.username.as_deref().unwrap_or(""),
     )
     .await?;
-    Ok(Json(IncidentJson::from(&detail(&state, number).await?)))
+    as_it_stands(&state, number).await
 }
 
 #[derive(Serialize, schemars::JsonSchema)]

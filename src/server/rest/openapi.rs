@@ -158,11 +158,7 @@ impl Doc {
                 "security": [],
                 "responses": responses,
             });
-            let mut paths = self.paths.borrow_mut();
-            let item = paths
-                .entry(format!("/api/v1{}", op.path))
-                .or_insert_with(|| Value::Object(Map::new()));
-            item[op.method] = operation;
+            self.insert(op.path, op.method, operation);
             return;
         }
         responses.insert(
@@ -205,12 +201,16 @@ impl Doc {
                 "content": {"application/json": {"schema": body}},
             });
         }
-        let path = format!("/api/v1{}", op.path);
+        self.insert(op.path, op.method, operation);
+    }
+
+    /// Files `operation` under its path (below `/api/v1`) and method.
+    fn insert(&self, path: &str, method: &str, operation: Value) {
         let mut paths = self.paths.borrow_mut();
         let item = paths
-            .entry(path)
+            .entry(format!("/api/v1{path}"))
             .or_insert_with(|| Value::Object(Map::new()));
-        item[op.method] = operation;
+        item[method] = operation;
     }
 }
 

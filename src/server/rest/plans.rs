@@ -269,10 +269,7 @@ async fn decide_step(
         .trim()
         .parse()
         .map_err(|_| Problem::from(AppError::NotFound))?;
-    let decision: Decision = body
-        .decision
-        .parse()
-        .map_err(|m: String| AppError::field("decision", m))?;
+    let decision: Decision = AppError::parse_field("decision", &body.decision)?;
     runs::answer(&state, &actor, number, index, decision, &body.note).await?;
     Ok(Json(runs::read(&state.pool, &actor, number).await?))
 }

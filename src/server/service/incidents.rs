@@ -84,14 +84,14 @@ async fn change<F>(
     fact: bool,
     at: (Option<DateTime<Utc>>, Option<EventId>),
     apply: F,
-) -> Result<(), AppError>
+) -> Result<EventId, AppError>
 where
     F: FnOnce(&mut IncidentState, DateTime<Utc>, bool) -> Result<EventData, AppError>,
 {
     let mut tx = pool.begin().await?;
-    change_in(&mut tx, actor, number, fact, at, apply).await?;
+    let event = change_in(&mut tx, actor, number, fact, at, apply).await?;
     tx.commit().await?;
-    Ok(())
+    Ok(event)
 }
 
 /// [`change`] in the caller's transaction.
@@ -102,7 +102,7 @@ async fn change_in<F>(
     fact: bool,
     (occurred_at, corrects): (Option<DateTime<Utc>>, Option<EventId>),
     apply: F,
-) -> Result<(), AppError>
+) -> Result<EventId, AppError>
 where
     F: FnOnce(&mut IncidentState, DateTime<Utc>, bool) -> Result<EventData, AppError>,
 {
@@ -118,7 +118,7 @@ where
     state.timestamps.acknowledge(now);
     repo::save_state(conn, &state).await?;
     let occurred = to_millis(occurred_at.unwrap_or(now));
-    repo::append_event(
+    let id = repo::append_event(
         conn,
         state.id,
         &event,
@@ -129,7 +129,7 @@ where
     )
     .await?;
     tracing::info!(%number, by = %actor.username, kind = event.kind(), "incident changed");
-    Ok(())
+    Ok(id)
 }
 
 /// The refusal of any change to a reviewed incident: its record is what the published
@@ -199,7 +199,8 @@ pub async fn transition_in(
             })
         },
     )
-    .await
+    .await?;
+    Ok(())
 }
 
 /// Changes the severity from `from` (what the caller saw) to `to`, with a note.
@@ -230,7 +231,8 @@ pub async fn change_severity(
             note,
         })
     })
-    .await
+    .await?;
+    Ok(())
 }
 
 /// Gives `role` to the user named `username` (blank clears it), if it is still held by `holder`
@@ -287,7 +289,8 @@ pub async fn assign_role(
             previous,
         })
     })
-    .await
+    .await?;
+    Ok(())
 }
 
 /// Records when customer impact began (blank clears it): at or before detection.
@@ -304,7 +307,8 @@ pub async fn set_impact_start(
         state.timestamps.impact_started_at = at;
         Ok(EventData::ImpactStartSet { at })
     })
-    .await
+    .await?;
+    Ok(())
 }
 
 /// Records that the impact is mitigated (while mitigating, once: a second mark is refused).
@@ -324,7 +328,8 @@ pub async fn mark_mitigated(
         state.timestamps.mitigate(now);
         Ok(EventData::Mitigated { note })
     })
-    .await
+    .await?;
+    Ok(())
 }
 
 /// Adds a note to the timeline; `occurred_at` (UTC, blank for now) may be earlier than now.
@@ -338,7 +343,7 @@ pub async fn add_note(
     body: &str,
     occurred_at: &str,
     corrects: Option<&str>,
-) -> Result<(), AppError> {
+) -> Result<EventId, AppError> {
     let mut v = Validator::default();
     let body = v.check(
         "body",
