@@ -40,11 +40,12 @@ setup:
 	@[ -x $(TOOLS)/node_modules/.bin/wasm-opt ] \
 		|| npm install --no-audit --no-fund --prefix $(TOOLS) binaryen@$(BINARYEN_VERSION)
 
-## Chromium from Debian and Playwright (without its own browser download).
+## Chromium from Debian and Playwright (without its own browser download), and Debian's
+## Prometheus Alertmanager, which the alert intake is tested against.
 setup-e2e:
-	@command -v chromium >/dev/null || { \
-		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
-		else echo "install Debian's chromium (apt-get install chromium) to run the browser tests" >&2; exit 1; fi; }
+	@command -v chromium >/dev/null && [ -x /usr/bin/prometheus-alertmanager ] || { \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium prometheus-alertmanager; \
+		else echo "install Debian's chromium and prometheus-alertmanager (apt-get install chromium prometheus-alertmanager) to run the browser and Alertmanager tests" >&2; exit 1; fi; }
 	@cd end2end && { [ -d node_modules/@playwright/test ] || PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund; }
 
 ## The release server and WASM client (what `cargo leptos build --release` does, without the

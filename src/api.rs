@@ -2,12 +2,14 @@
 //! a service. Endpoints are fixed (`/api/<name>`) so URLs stay stable across builds.
 
 pub mod action_items;
+pub mod alerting;
 pub mod auth;
 pub mod incidents;
 pub mod metrics;
 pub mod plans;
 pub mod postmortems;
 pub mod reminders;
+pub mod risks;
 pub mod runs;
 pub mod tokens;
 pub mod users;
@@ -33,6 +35,24 @@ mod ssr {
             .and_then(|p| p.headers.get(http::header::ACCEPT).cloned())
             .and_then(|v| v.to_str().ok().map(|s| s.contains("text/html")))
             .unwrap_or(false)
+    }
+
+    /// The end of a silence lasting `hours` (a form field: `2`, `0.5`), from now.
+    pub fn hours_from_now(hours: &str) -> Result<chrono::DateTime<chrono::Utc>, AppError> {
+        let hours: f64 = hours
+            .trim()
+            .parse()
+            .ok()
+            .filter(|h: &f64| h.is_finite() && *h > 0.0)
+            .ok_or_else(|| AppError::field("hours", "Give how many hours, like 2 or 0.5."))?;
+        if hours > 366.0 * 24.0 {
+            return Err(AppError::field(
+                "hours",
+                "A silence lasts at most 366 days.",
+            ));
+        }
+        let minutes = ((hours * 60.0).round() as i64).max(1);
+        Ok(chrono::Utc::now() + chrono::Duration::minutes(minutes))
     }
 
     /// Sends a plain form post on to `path` after the call; the hydrated client navigates itself.

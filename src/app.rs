@@ -8,6 +8,7 @@ use leptos_router::{SsrMode, path};
 use crate::ui::components::shell::AppShell;
 use crate::ui::pages::account::account_page::AccountPage;
 use crate::ui::pages::actions::actions_page::ActionsPage;
+use crate::ui::pages::admin::alerting_page::AlertingPage;
 use crate::ui::pages::admin::tokens_page::TokensPage;
 use crate::ui::pages::admin::users_page::UsersPage;
 use crate::ui::pages::auth::login_page::LoginPage;
@@ -22,6 +23,9 @@ use crate::ui::pages::plans::plan_page::PlanPage;
 use crate::ui::pages::plans::plans_page::PlansPage;
 use crate::ui::pages::postmortems::postmortem_page::PostmortemPage;
 use crate::ui::pages::postmortems::report_page::PostmortemReportPage;
+use crate::ui::pages::risks::risk_page::RiskPage;
+use crate::ui::pages::risks::risks_page::RisksPage;
+use crate::ui::pages::risks::silences_page::SilencesPage;
 use crate::ui::pages::runs::run_page::RunPage;
 use crate::ui::pages::runs::runs_page::RunsPage;
 
@@ -87,8 +91,12 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/runs/:number") view=RunPage ssr=SsrMode::Async />
                     <Route path=path!("/actions") view=ActionsPage ssr=SsrMode::Async />
                     <Route path=path!("/board") view=BoardPage ssr=SsrMode::Async />
+                    <Route path=path!("/risks") view=RisksPage ssr=SsrMode::Async />
+                    <Route path=path!("/risks/:number") view=RiskPage ssr=SsrMode::Async />
+                    <Route path=path!("/silences") view=SilencesPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/users") view=UsersPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/tokens") view=TokensPage ssr=SsrMode::Async />
+                    <Route path=path!("/admin/alerting") view=AlertingPage ssr=SsrMode::Async />
                     <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async />
                 </ParentRoute>
             </Routes>

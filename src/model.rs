@@ -45,6 +45,8 @@ macro_rules! code_enum {
 }
 
 pub mod action_item;
+pub mod alert;
+pub mod alert_rule;
 pub mod api_token;
 pub mod board;
 pub mod catalog;
@@ -53,6 +55,7 @@ pub mod form_feedback;
 pub mod incident;
 pub mod incident_input;
 pub mod incident_views;
+pub mod matcher;
 pub mod metrics;
 pub mod plan;
 pub mod plan_edit;

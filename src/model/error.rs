@@ -40,6 +40,10 @@ pub enum AppError {
         /// Seconds until the next attempt is accepted.
         retry_after_secs: u64,
     },
+    /// 503: the database cannot be reached (or is overloaded) right now; nothing was changed and
+    /// the same request may be sent again (answered with `Retry-After`).
+    #[error("the database is unavailable right now; nothing was changed, try again shortly")]
+    Unavailable,
     /// 500: something failed on the server; the details are in the server log.
     #[error("something went wrong on the server; the details are in its log")]
     Internal,
@@ -73,6 +77,7 @@ impl AppError {
             Self::Validation(_) => 422,
             Self::TooManyRequests { .. } => 429,
             Self::Internal => 500,
+            Self::Unavailable => 503,
         }
     }
 
@@ -149,11 +154,43 @@ impl From<sqlx::Error> for AppError {
     fn from(error: sqlx::Error) -> Self {
         match error {
             sqlx::Error::RowNotFound => Self::NotFound,
+            other if is_unavailable(&other) => {
+                tracing::warn!(error = %other, "database unavailable");
+                Self::Unavailable
+            }
             other => {
                 tracing::error!(error = %other, "database error");
                 Self::Internal
             }
         }
+    }
+}
+
+/// Whether `error` says the database cannot be reached or is too busy, rather than that the
+/// request was wrong: the pool is closed or timed out, the connection broke, PostgreSQL is
+/// shutting down, refusing connections or out of them (SQLSTATE classes 08, 53, 57P),
+/// SQLite's file is locked, unreadable, full or read-only.
+#[cfg(feature = "ssr")]
+fn is_unavailable(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => {
+            let code = db.code().unwrap_or_default();
+            if code.len() == 5 {
+                // A PostgreSQL SQLSTATE (always five characters).
+                code.starts_with("08") || code.starts_with("53") || code.starts_with("57P")
+            } else {
+                // SQLite: BUSY 5, LOCKED 6, READONLY 8, IOERR 10, FULL 13, CANTOPEN 14 (and
+                // their extended codes, whose low byte is the primary code).
+                code.parse::<i64>()
+                    .is_ok_and(|n| matches!(n & 0xff, 5 | 6 | 8 | 10 | 13 | 14))
+            }
+        }
+        _ => false,
     }
 }
 
@@ -168,6 +205,7 @@ mod tests {
         assert_eq!(AppError::field("x", "y").status_code(), 422);
         assert_eq!(AppError::Conflict("c".into()).status_code(), 409);
         assert_eq!(AppError::Internal.status_code(), 500);
+        assert_eq!(AppError::Unavailable.status_code(), 503);
     }
 
     #[test]

@@ -45,6 +45,7 @@ pub fn error_params(form: &str, error: &AppError) -> Vec<(String, String)> {
                 AppError::TooManyRequests { retry_after_secs } => {
                     ("too_many_requests", retry_after_secs.to_string())
                 }
+                AppError::Unavailable => ("unavailable", String::new()),
                 AppError::Internal | AppError::Validation(_) => ("internal", String::new()),
             };
             params.push((KIND.to_owned(), kind.to_owned()));
@@ -65,6 +66,7 @@ fn error_of_kind(kind: &str, detail: &str) -> AppError {
             retry_after_secs: detail.parse().unwrap_or(1),
         },
         "internal" => AppError::Internal,
+        "unavailable" => AppError::Unavailable,
         _ => AppError::Conflict(detail.to_owned()),
     }
 }

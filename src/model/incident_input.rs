@@ -43,7 +43,7 @@ pub enum TextError {
 /// Whether `c` may not appear in free text: C0/C1 controls other than tab and line breaks, and
 /// the bidirectional overrides and isolates (U+202A–U+202E, U+2066–U+2069) that make text read
 /// otherwise than it is stored.
-fn is_disguising(c: char) -> bool {
+pub fn is_disguising(c: char) -> bool {
     (c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
         || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }

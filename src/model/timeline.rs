@@ -123,6 +123,22 @@ pub enum EventData {
         /// How it ended.
         status: crate::model::run::RunStatus,
     },
+    /// A risk event (an alert) was linked to this incident, by a rule or a person.
+    AlertLinked {
+        /// The event's number.
+        event: i64,
+        /// Its summary.
+        summary: String,
+        /// The monitor that sent it.
+        source: String,
+    },
+    /// A linked risk event stopped firing.
+    AlertResolved {
+        /// The event's number.
+        event: i64,
+        /// Its summary.
+        summary: String,
+    },
 }
 
 impl EventData {
@@ -141,6 +157,8 @@ impl EventData {
             EventData::RunStarted { .. } => "run_started",
             EventData::RunStepEnded { .. } => "run_step_ended",
             EventData::RunEnded { .. } => "run_ended",
+            EventData::AlertLinked { .. } => "alert_linked",
+            EventData::AlertResolved { .. } => "alert_resolved",
         }
     }
 
@@ -205,6 +223,14 @@ impl EventData {
             EventData::RunEnded { run, plan, status } => {
                 format!("Run #{run} of “{plan}” {}", status.label().to_lowercase())
             }
+            EventData::AlertLinked {
+                event,
+                summary,
+                source,
+            } => format!("Alert linked: RISK-{event} “{summary}” from {source}"),
+            EventData::AlertResolved { event, summary } => {
+                format!("Alert resolved: RISK-{event} “{summary}”")
+            }
         }
     }
 
@@ -223,7 +249,19 @@ impl EventData {
             | EventData::ActionItemCreated { .. }
             | EventData::RunStarted { .. }
             | EventData::RunStepEnded { .. }
-            | EventData::RunEnded { .. } => None,
+            | EventData::RunEnded { .. }
+            | EventData::AlertLinked { .. }
+            | EventData::AlertResolved { .. } => None,
+        }
+    }
+
+    /// The risk event this entry is about, if any (the timeline links to it).
+    pub fn risk_event(&self) -> Option<i64> {
+        match self {
+            EventData::AlertLinked { event, .. } | EventData::AlertResolved { event, .. } => {
+                Some(*event)
+            }
+            _ => None,
         }
     }
 

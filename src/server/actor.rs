@@ -42,6 +42,17 @@ impl Actor {
         }
     }
 
+    /// The account alert rules act as (`system:alert-rules`, made by the migration that added
+    /// them): the author of the incidents they declare and the runs they start.
+    pub fn alert_rules() -> Self {
+        Self {
+            id: UserId(uuid::Uuid::from_u128(0xa1e7)),
+            username: "system:alert-rules".to_owned(),
+            role: Role::Commander,
+            token: None,
+        }
+    }
+
     /// Whether the actor's role is at least `required`.
     pub fn allows(&self, required: Role) -> bool {
         self.role.allows(required)

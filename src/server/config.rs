@@ -31,6 +31,13 @@ pub struct Config {
     pub step_networks: crate::server::netpolicy::NetPolicy,
     /// Requests one API token may make per minute (per instance); more are answered 429.
     pub api_rate_per_minute: u32,
+    /// `NIGHTWATCH_ALERT_RATE_PER_MINUTE`: alert deliveries (requests to `/api/v1/alerts…`) one
+    /// token may make per minute, counted apart from its other requests: an Alertmanager in a
+    /// storm must not lock its token out of the rest of the API, nor the API out of alerts.
+    pub alert_rate_per_minute: u32,
+    /// `NIGHTWATCH_ALERT_RETENTION_DAYS`: how long every received alert is kept (risk events
+    /// themselves are kept).
+    pub alert_retention_days: u32,
 }
 
 impl Config {
@@ -65,6 +72,14 @@ impl Config {
                 0 => return Err("NIGHTWATCH_API_RATE_PER_MINUTE must be at least 1".into()),
                 n => n,
             },
+            alert_rate_per_minute: match parse_env("NIGHTWATCH_ALERT_RATE_PER_MINUTE", 6000u32)? {
+                0 => return Err("NIGHTWATCH_ALERT_RATE_PER_MINUTE must be at least 1".into()),
+                n => n,
+            },
+            alert_retention_days: match parse_env("NIGHTWATCH_ALERT_RETENTION_DAYS", 30u32)? {
+                0 => return Err("NIGHTWATCH_ALERT_RETENTION_DAYS must be at least 1".into()),
+                n => n,
+            },
         })
     }
 
@@ -81,6 +96,8 @@ impl Config {
             metrics_token: None,
             step_networks: crate::server::netpolicy::NetPolicy::default(),
             api_rate_per_minute: 600,
+            alert_rate_per_minute: 6000,
+            alert_retention_days: 30,
         }
     }
 }

@@ -25,8 +25,14 @@ impl IntoResponse for AppError {
 /// The headers an error's status calls for, added to an answer already built (a server
 /// function's error response carries its body already).
 pub fn add_headers(error: &AppError, headers: &mut axum::http::HeaderMap) {
-    if let AppError::TooManyRequests { retry_after_secs } = error {
-        headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
+    match error {
+        AppError::TooManyRequests { retry_after_secs } => {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
+        }
+        AppError::Unavailable => {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+        }
+        _ => {}
     }
 }
 

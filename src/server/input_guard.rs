@@ -55,7 +55,9 @@ pub async fn refuse_nul(req: Request, next: Next) -> Response {
     let (parts, body) = req.into_parts();
     let bytes: Bytes = match axum::body::to_bytes(body, BODY_LIMIT).await {
         Ok(bytes) => bytes,
-        Err(_) if api => return crate::server::rest::Problem::too_large().into_response(),
+        Err(_) if api => {
+            return crate::server::rest::Problem::too_large_for(BODY_LIMIT).into_response();
+        }
         Err(_) => {
             return (
                 StatusCode::PAYLOAD_TOO_LARGE,

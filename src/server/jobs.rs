@@ -34,7 +34,40 @@ pub fn spawn_all(state: &AppState) {
         }
     });
     reminders::spawn(state.pool.clone(), state.config.reminder_time);
+    spawn_alert_housekeeping(state);
     // Runs a crash left behind are marked interrupted once their heartbeat is stale.
     state.executor.spawn_housekeeping();
     scheduler::Scheduler::new(state.pool.clone(), state.executor.clone()).spawn();
+}
+
+/// Every 15 seconds, works out again what silences and inhibition rules mute (a silence starts
+/// and ends by the clock) and applies alert rules that came due; every hour, deletes received alerts past their retention.
+fn spawn_alert_housekeeping(state: &AppState) {
+    let state = state.clone();
+    let pool = state.pool.clone();
+    let retention = chrono::Duration::days(i64::from(state.config.alert_retention_days));
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(15));
+        let mut last_prune: Option<tokio::time::Instant> = None;
+        loop {
+            tick.tick().await;
+            let now = chrono::Utc::now();
+            if let Err(e) = crate::server::service::alerts::refresh_mutes(&pool, now).await {
+                tracing::warn!(error = e.summary(), "re-working silences failed");
+            }
+            // Rules waiting for an event to fire long enough come due by the clock.
+            if let Err(e) = crate::server::service::alert_rules::evaluate(&state, None, now).await {
+                tracing::warn!(error = e.summary(), "applying alert rules failed");
+            }
+            if last_prune.is_none_or(|at| at.elapsed() >= Duration::from_secs(3600)) {
+                last_prune = Some(tokio::time::Instant::now());
+                let before = crate::server::db::to_millis(now - retention);
+                match crate::server::repo::risk_events::prune_received(&pool, before).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(deleted = n, "received alerts past retention deleted"),
+                    Err(e) => tracing::warn!(error = e.summary(), "pruning received alerts failed"),
+                }
+            }
+        }
+    });
 }

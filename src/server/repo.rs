@@ -1,6 +1,7 @@
 //! SQL, one file per table group. Functions take an executor and return model types or records.
 
 pub mod action_items;
+pub mod alert_rules;
 pub mod api_tokens;
 pub mod catalog;
 pub mod idempotency;
@@ -9,9 +10,11 @@ pub mod metrics;
 pub mod plans;
 pub mod postmortems;
 pub mod reminders;
+pub mod risk_events;
 pub mod runs;
 pub mod schedules;
 pub mod secrets;
+pub mod silences;
 pub mod users;
 
 /// The error for a stored value of `table` that does not parse (`what` names it): logged, and

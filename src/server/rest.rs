@@ -7,11 +7,13 @@
 //! of the server functions: they parse, check the role and call the same service functions.
 
 pub mod action_items;
+pub mod alerts;
 pub mod board;
 pub mod incidents;
 pub mod openapi;
 pub mod plans;
 mod problem;
+pub mod risks;
 
 use std::time::Instant;
 
@@ -37,6 +39,10 @@ use crate::server::repo::idempotency;
 
 /// Largest request body the API reads.
 pub const BODY_LIMIT: usize = 1 << 20;
+
+/// Largest alert delivery read: an Alertmanager group of a few thousand alerts (it is also the
+/// largest body any part of the server reads).
+pub const ALERT_BODY_LIMIT: usize = crate::server::input_guard::BODY_LIMIT;
 
 /// One route of the API: its method, its path under `/api/v1` and its handler. Every route is
 /// declared through [`route`], so the list the router is built from is the list the contract
@@ -69,6 +75,8 @@ fn table() -> Vec<Route> {
     all.extend(action_items::routes());
     all.extend(plans::routes());
     all.extend(board::routes());
+    all.extend(alerts::routes());
+    all.extend(risks::routes());
     all.push(Route {
         public: true,
         ..route(Method::GET, "/openapi.json", openapi::json)
@@ -126,7 +134,7 @@ pub fn caller(actor: &Actor, role: Role) -> Result<Actor, Problem> {
 /// Resolves the bearer token into the request's `Actor` (an extension), or answers 401 with
 /// `WWW-Authenticate: Bearer`; then takes one request from the token's rate allowance (429 with
 /// `Retry-After` when spent). A token scoped to `alerts:write` reaches only the alert intake.
-async fn authenticate(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+async fn authenticate(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let mut authorizations = req.headers().get_all(header::AUTHORIZATION).iter();
     let header_value = match (authorizations.next(), authorizations.next()) {
         (Some(one), None) => one.to_str().ok().map(str::trim),
@@ -144,6 +152,22 @@ async fn authenticate(State(state): State<AppState>, mut req: Request, next: Nex
             .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
             .map(|(_, token)| token.trim().to_owned())
     });
+    let intake = is_alert_intake(req.uri().path());
+    // PagerDuty's Events API carries its key in the body (`routing_key`), not in a header.
+    let (bearer, req) = match bearer {
+        None if intake && req.uri().path().ends_with("/alerts/events-v2") => {
+            let (parts, body) = req.into_parts();
+            let Ok(bytes) = axum::body::to_bytes(body, ALERT_BODY_LIMIT).await else {
+                return Problem::too_large_for(ALERT_BODY_LIMIT).into_response();
+            };
+            let key = serde_json::from_slice::<serde_json::Value>(&bytes)
+                .ok()
+                .and_then(|v| v.get("routing_key")?.as_str().map(|k| k.trim().to_owned()));
+            (key, Request::from_parts(parts, Body::from(bytes)))
+        }
+        other => (other, req),
+    };
+    let mut req = req;
     let Some(bearer) = bearer else {
         return Problem::unauthorized(
             "Send an API token: Authorization: Bearer nw_… (an admin creates one under Admin → API tokens).",
@@ -169,14 +193,19 @@ async fn authenticate(State(state): State<AppState>, mut req: Request, next: Nex
         .token
         .as_ref()
         .expect("a token's actor names its token");
-    if let Err(wait) = state.api_limiter.take(&token.id, Instant::now()) {
+    let limiter = if intake {
+        &state.alert_limiter
+    } else {
+        &state.api_limiter
+    };
+    if let Err(wait) = limiter.take(&token.id, Instant::now()) {
         tracing::warn!(token = %token.name, "API token over its rate limit");
         return Problem::from(AppError::TooManyRequests {
             retry_after_secs: (wait.as_secs_f64().ceil() as u64).max(1),
         })
         .into_response();
     }
-    if token.scope == TokenScope::AlertsWrite && !is_alert_intake(req.uri().path()) {
+    if token.scope == TokenScope::AlertsWrite && !intake {
         return Problem::forbidden("This token may only send alerts (scope alerts:write).")
             .into_response();
     }
@@ -222,9 +251,14 @@ async fn idempotent(State(state): State<AppState>, req: Request, next: Next) -> 
     else {
         return next.run(req).await;
     };
+    let limit = if is_alert_intake(req.uri().path()) {
+        ALERT_BODY_LIMIT
+    } else {
+        BODY_LIMIT
+    };
     let (parts, body) = req.into_parts();
-    let Ok(bytes) = axum::body::to_bytes(body, BODY_LIMIT).await else {
-        return Problem::too_large().into_response();
+    let Ok(bytes) = axum::body::to_bytes(body, limit).await else {
+        return Problem::too_large_for(limit).into_response();
     };
     // The same JSON with other spacing or key order is the same request.
     let canonical = serde_json::from_slice::<serde_json::Value>(&bytes)
@@ -326,11 +360,11 @@ fn replay(first: idempotency::StoredAnswer) -> Response {
     res
 }
 
-/// A JSON request body; what cannot be read is a problem naming the field (by its path in the
-/// document) and what is wrong with it, never a bare 400 or a 500.
-pub struct ApiJson<T>(pub T);
+/// A JSON request body of at most `LIMIT` bytes; what cannot be read is a problem naming the
+/// field (by its path in the document) and what is wrong with it, never a bare 400 or a 500.
+pub struct ApiJson<T, const LIMIT: usize = BODY_LIMIT>(pub T);
 
-impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+impl<T: DeserializeOwned, S: Send + Sync, const LIMIT: usize> FromRequest<S> for ApiJson<T, LIMIT> {
     type Rejection = Problem;
 
     async fn from_request(req: Request, _state: &S) -> Result<Self, Problem> {
@@ -348,9 +382,9 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
                 "Send the body as JSON with Content-Type: application/json.",
             ));
         }
-        let bytes = axum::body::to_bytes(req.into_body(), BODY_LIMIT)
+        let bytes = axum::body::to_bytes(req.into_body(), LIMIT)
             .await
-            .map_err(|_| Problem::too_large())?;
+            .map_err(|_| Problem::too_large_for(LIMIT))?;
         let mut de = serde_json::Deserializer::from_slice(&bytes);
         match serde_path_to_error::deserialize::<_, T>(&mut de) {
             Ok(value) => match de.end() {
@@ -389,7 +423,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
 
 /// The field a "missing field `x`" or "unknown field `x`" message names, else the whole body
 /// (`.`).
-fn missing_field(message: &str) -> String {
+pub(crate) fn missing_field(message: &str) -> String {
     message
         .strip_prefix("missing field `")
         .or_else(|| message.strip_prefix("unknown field `"))

@@ -2,6 +2,8 @@
 
 pub mod accounts;
 pub mod action_items;
+pub mod alert_rules;
+pub mod alerts;
 pub mod incidents;
 pub mod metrics;
 pub mod plans;

@@ -22,6 +22,8 @@ pub struct AppState {
     pub throttle: Arc<LoginThrottle>,
     /// Requests per API token.
     pub api_limiter: Arc<ApiRateLimiter>,
+    /// Alert deliveries per API token (a budget of their own).
+    pub alert_limiter: Arc<ApiRateLimiter>,
     /// Run-time configuration.
     pub config: Arc<Config>,
     /// Executes plan runs in the background.
@@ -38,6 +40,7 @@ impl AppState {
             leptos_options,
             throttle: Arc::new(LoginThrottle::default()),
             api_limiter: Arc::new(ApiRateLimiter::new(config.api_rate_per_minute)),
+            alert_limiter: Arc::new(ApiRateLimiter::new(config.alert_rate_per_minute)),
             executor: Executor::new(pool.clone(), ExecutorSettings::from_config(&config)),
             config: Arc::new(config),
             feedback_key: Arc::default(),

@@ -9,6 +9,7 @@ pub mod home;
 pub mod incidents;
 pub mod plans;
 pub mod postmortems;
+pub mod risks;
 pub mod runs;
 
 /// The `:number` of the current route (`/plans/7`), if it is a number.

@@ -28,6 +28,9 @@ macro_rules! db_test {
 
 mod accounts;
 mod action_items;
+mod alert_rules;
+mod alertmanager;
+mod alerts;
 mod cli;
 mod concurrency;
 mod http;

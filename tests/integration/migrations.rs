@@ -13,13 +13,20 @@ async fn migrations_apply_on_an_empty_database(backend: Backend) {
             .await
             .unwrap();
         assert_eq!(applied as usize, db::MIGRATOR.iter().count());
-        for table in [
-            "users",
-            "sessions",
-            "incidents",
-            "incident_events",
-            "postmortems",
-        ] {
+        let people: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE kind = 'person'")
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+        assert_eq!(
+            people, 0,
+            "no person: the first admin is made by the operator"
+        );
+        let system: String = sqlx::query_scalar("SELECT username FROM users WHERE kind = 'system'")
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+        assert_eq!(system, "system:alert-rules");
+        for table in ["sessions", "incidents", "incident_events", "postmortems"] {
             let rows: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}"))
                 .fetch_one(&db.pool)
                 .await

@@ -177,7 +177,8 @@ impl TestApp {
         Self::on_pool(pool, Config::for_database(db.url.clone()))
     }
 
-    fn on_pool(pool: AnyPool, config: Config) -> Self {
+    /// The app over a pool of the caller's (one it may close, say).
+    pub fn on_pool(pool: AnyPool, config: Config) -> Self {
         let options = LeptosOptions::builder().output_name("nightwatch").build();
         let state = AppState::new(pool, options, config);
         Self {

@@ -717,3 +717,18 @@ pub async fn id_and_status(
     })
     .transpose()
 }
+
+/// Incidents still being handled (open or mitigating), newest first, at most 200: number
+/// (`INC-7`) and title, for a picker.
+pub async fn active_titles(pool: &AnyPool) -> Result<Vec<(String, String)>, AppError> {
+    let rows: Vec<(i64, String)> = sqlx::query_as(
+        "SELECT number, title FROM incidents WHERE status IN ('open', 'mitigating') \
+         ORDER BY number DESC LIMIT 200",
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(n, title)| (IncidentNumber(n).to_string(), title))
+        .collect())
+}

@@ -143,7 +143,11 @@ impl Doc {
             Some(schema) => json!({"application/json": {"schema": schema}}),
             None => json!({"text/markdown": {"schema": {"type": "string"}}}),
         };
-        let mut ok = json!({"description": "Done.", "content": content});
+        let mut ok = if status == 204 {
+            json!({"description": "Done."})
+        } else {
+            json!({"description": "Done.", "content": content})
+        };
         if status == 201 {
             ok["headers"] = json!({"Location": {
                 "description": "The address of what was created.",
@@ -185,7 +189,8 @@ impl Doc {
             "default".into(),
             problem_response(
                 "Any other refusal: 400 unreadable, 404 not found, 409 conflict, 413 too large, \
-                 415 not JSON, 422 a field (see `errors`), 500 the server failed.",
+                 415 not JSON, 422 a field (see `errors`), 500 the server failed, 503 the database is \
+                 unavailable (nothing was changed: retry).",
             ),
         );
         let mut operation = json!({
@@ -217,8 +222,10 @@ impl Doc {
 fn path_parameter(name: &str) -> &'static str {
     match name {
         "number" => {
-            "The number, with or without its prefix: INC-42 or 42, PLAN-3 or 3, RUN-12 or 12."
+            "The number, with or without its prefix: INC-42 or 42, PLAN-3 or 3, RUN-12 or 12, RISK-7 or 7."
         }
+        "silence" => "The silence's id.",
+        "rule" => "The rule's id (an alert rule or an inhibition rule).",
         "id" => "The action item's id (a UUID).",
         "index" => "The step's position in the run, from 0.",
         _ => "",
@@ -241,6 +248,8 @@ pub fn document() -> &'static Value {
         super::action_items::describe(&doc);
         super::plans::describe(&doc);
         super::board::describe(&doc);
+        super::alerts::describe(&doc);
+        super::risks::describe(&doc);
         doc.op(Op {
             public: true,
             ..Op::new(

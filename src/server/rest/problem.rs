@@ -78,9 +78,14 @@ impl Problem {
 
     /// 413: the body is larger than the API reads.
     pub fn too_large() -> Self {
+        Self::too_large_for(super::BODY_LIMIT)
+    }
+
+    /// 413: the body is larger than `limit` bytes.
+    pub fn too_large_for(limit: usize) -> Self {
         Self::new(
             StatusCode::PAYLOAD_TOO_LARGE,
-            format!("The body is larger than {} KiB.", super::BODY_LIMIT >> 10),
+            format!("The body is larger than {} KiB.", limit >> 10),
         )
     }
 }

@@ -12,6 +12,21 @@ pub fn field_error<T>(result: &Option<Result<T, AppError>>, field: &str) -> Opti
     }
 }
 
+/// The message for `field`, or for any of its items (`matchers[2]`), from an action's last result.
+pub fn list_field_error<T>(result: &Option<Result<T, AppError>>, field: &str) -> Option<String> {
+    field_error(result, field).or_else(|| match result {
+        Some(Err(AppError::Validation(fields))) => fields
+            .iter()
+            .find(|f| {
+                f.field
+                    .strip_prefix(field)
+                    .is_some_and(|rest| rest.starts_with('['))
+            })
+            .map(|f| f.message.clone()),
+        _ => None,
+    })
+}
+
 /// A signal of the message for `field` from an action's result signal.
 pub fn field_signal<T, S>(result: S, field: &'static str) -> Signal<Option<String>>
 where

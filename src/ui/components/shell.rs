@@ -110,6 +110,7 @@ fn NavLinks(
 ) -> impl IntoView {
     view! {
         <A href="/incidents">"Incidents"</A>
+        <A href="/risks">"Risks"</A>
         <A href="/plans">"Plans"</A>
         <A href="/runs">"Runs"</A>
         <A href="/actions">

@@ -1,5 +1,6 @@
 //! Administration pages (admin role), and what they share.
 
+pub mod alerting_page;
 pub mod tokens_page;
 pub mod users_page;
 

@@ -96,6 +96,7 @@ pub fn AdminNav(current: &'static str) -> impl IntoView {
         <nav class="subnav" aria-label="Administration">
             {link("/admin/users", "users", "Users")}
             {link("/admin/tokens", "tokens", "API tokens")}
+            {link("/admin/alerting", "alerting", "Alerting")}
         </nav>
     }
 }

@@ -93,6 +93,9 @@ fn TimelineRow(row: Row, can_correct: bool, base: String) -> impl IntoView {
                     </span>
                 </p>
                 {event.data.text().map(|t| view! { <p class="event-text">{t.to_owned()}</p> })}
+                {event.data.risk_event().map(|n| view! {
+                    <a class="small" href=format!("/risks/{n}")>{format!("Open RISK-{n}")}</a>
+                })}
                 {event.data.run().map(|run| view! {
                     <a class="small" href=format!("/runs/{run}")>{format!("Open run #{run}")}</a>
                 })}
