@@ -17,6 +17,9 @@ export RUST_LOG=${RUST_LOG:-info}
 printf 'e2e admin password\n' | "$bin" user create --username e2e-admin --role admin --password-stdin
 printf 'e2e viewer password\n' | "$bin" user create --username e2e-viewer --role viewer --password-stdin
 printf 'e2e commander password\n' | "$bin" user create --username e2e-commander --role commander --password-stdin
+# A monitoring system's token: the risk board's tests send alerts with it.
+E2E_ALERT_TOKEN=$("$bin" token create --name e2e-alerts --role viewer --scope alerts:write | tail -n 1)
+export E2E_ALERT_TOKEN
 
 "$bin" serve --addr "127.0.0.1:$port" >"$state/server.log" 2>&1 &
 server=$!
