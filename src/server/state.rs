@@ -24,6 +24,11 @@ pub struct AppState {
     pub api_limiter: Arc<ApiRateLimiter>,
     /// Alert deliveries per API token (a budget of their own).
     pub alert_limiter: Arc<ApiRateLimiter>,
+    /// On SQLite, alert deliveries take turns here before their transaction: SQLite has one
+    /// writer, and a writer waiting in memory is woken the moment the lock is free, where one
+    /// waiting in SQLite's busy handler polls with growing sleeps (seconds of tail latency
+    /// under a storm). PostgreSQL needs no turns (`None`).
+    pub intake_turns: Option<Arc<tokio::sync::Mutex<()>>>,
     /// Run-time configuration.
     pub config: Arc<Config>,
     /// Executes plan runs in the background.
@@ -41,6 +46,8 @@ impl AppState {
             throttle: Arc::new(LoginThrottle::default()),
             api_limiter: Arc::new(ApiRateLimiter::new(config.api_rate_per_minute)),
             alert_limiter: Arc::new(ApiRateLimiter::new(config.alert_rate_per_minute)),
+            intake_turns: crate::server::db::is_sqlite(&config.database_url)
+                .then(|| Arc::new(tokio::sync::Mutex::new(()))),
             executor: Executor::new(pool.clone(), ExecutorSettings::from_config(&config)),
             config: Arc::new(config),
             feedback_key: Arc::default(),

@@ -139,7 +139,12 @@ async fn take(
     actor: &Actor,
     alerts: Vec<IncomingAlert>,
 ) -> Result<Intake, Problem> {
+    let turn = match &state.intake_turns {
+        Some(turns) => Some(turns.lock().await),
+        None => None,
+    };
     let intake = alerts::ingest(&state.pool, actor, alerts).await?;
+    drop(turn);
     let firing = intake.firing();
     if !firing.is_empty()
         && let Err(e) = alert_rules::evaluate(state, Some(&firing), chrono::Utc::now()).await

@@ -238,7 +238,7 @@ fn CreateTokenForm(create: ServerAction<CreateApiToken>) -> impl IntoView {
                 />
                 <div class="field">
                     <label for="token-scope">"May be used for"</label>
-                    <p class="help" id="token-scope-help">"“Send alerts only” is for a monitoring system: such a token reaches nothing but the alert intake, which comes with the alerts work (until then it opens nothing)."</p>
+                    <p class="help" id="token-scope-help">"“Send alerts only” is for a monitoring system (Alertmanager, Grafana, Zabbix…): such a token reaches nothing but the alert intake under /api/v1/alerts."</p>
                     <select id="token-scope" name="scope" aria-describedby="token-scope-help">
                         {TokenScope::ALL
                             .iter()
