@@ -11,10 +11,9 @@
 
 mod support;
 
-use support::{env_num, request};
+use support::{Stats, env_num, load, sign_in};
 
 use std::net::SocketAddr;
-use std::time::{Duration, Instant};
 
 use leptos::config::LeptosOptions;
 use nightwatch::model::{NewUser, Password, Role, Username};
@@ -58,56 +57,6 @@ fn payload(ids: &[usize]) -> String {
     serde_json::json!({"version": "4", "status": "firing", "receiver": "nightwatch",
         "groupKey": "{}:{}", "truncatedAlerts": 0, "alerts": alerts})
     .to_string()
-}
-
-struct Stats {
-    count: usize,
-    wall: Duration,
-    p50: Duration,
-    p95: Duration,
-    p99: Duration,
-}
-
-async fn load(addr: SocketAddr, requests: Vec<String>, concurrency: usize) -> Stats {
-    let total = requests.len();
-    let queue = std::sync::Arc::new(tokio::sync::Mutex::new(requests.into_iter()));
-    let start = Instant::now();
-    let workers: Vec<_> = (0..concurrency)
-        .map(|_| {
-            let queue = queue.clone();
-            tokio::spawn(async move {
-                let mut times = Vec::new();
-                loop {
-                    let next = queue.lock().await.next();
-                    let Some(raw) = next else { break };
-                    let t = Instant::now();
-                    let (status, body) = request(addr, &raw).await;
-                    assert!(
-                        (200..300).contains(&status),
-                        "status {status}: {}",
-                        &body[..body.len().min(400)]
-                    );
-                    times.push(t.elapsed());
-                }
-                times
-            })
-        })
-        .collect();
-    let mut times = Vec::new();
-    for w in workers {
-        times.extend(w.await.expect("worker"));
-    }
-    let wall = start.elapsed();
-    times.sort();
-    let pick = |q: f64| times[((times.len() as f64 - 1.0) * q).round() as usize];
-    assert_eq!(times.len(), total);
-    Stats {
-        count: times.len(),
-        wall,
-        p50: pick(0.5),
-        p95: pick(0.95),
-        p99: pick(0.99),
-    }
 }
 
 /// A fresh database (SQLite in a temporary folder unless `BENCH_DATABASE_URL` names one, which
@@ -234,23 +183,7 @@ async fn main() {
         password: Password::parse("bench password").unwrap(),
     };
     accounts::create_user(&pool, &new).await.expect("user");
-    let body = "username=bench&password=bench+password";
-    let (status, login) = request(
-        addr,
-        &format!(
-            "POST /api/login HTTP/1.1\r\nHost: localhost\r\nAccept: application/json\r\n\
-             Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        ),
-    )
-    .await;
-    assert_eq!(status, 200, "{login}");
-    let cookie = login
-        .lines()
-        .find_map(|l| l.strip_prefix("set-cookie: "))
-        .and_then(|c| c.split(';').next())
-        .expect("session cookie")
-        .to_owned();
+    let cookie = sign_in(addr, "bench", "bench password").await;
     let reader = tokens::create(
         &pool,
         None,

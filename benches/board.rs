@@ -12,7 +12,7 @@
 
 mod support;
 
-use support::{env_num, request};
+use support::{env_num, request, sign_in};
 
 use std::net::SocketAddr;
 use std::time::Instant;
@@ -194,29 +194,7 @@ async fn main() {
             break a.parse().unwrap();
         }
     };
-    let body = format!(
-        "username=benchviewer&password={}",
-        PASSWORD.replace(' ', "+")
-    );
-    let (status, text) = request(
-        addr,
-        &format!(
-            "POST /api/login HTTP/1.1\r\nHost: localhost\r\nAccept: application/json\r\n\
-             Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        ),
-    )
-    .await;
-    assert_eq!(status, 200, "{text}");
-    let cookie = text
-        .lines()
-        .find_map(|l| {
-            l.strip_prefix("set-cookie: ")
-                .or_else(|| l.strip_prefix("Set-Cookie: "))
-        })
-        .and_then(|c| c.split(';').next())
-        .expect("a session cookie")
-        .to_owned();
+    let cookie = sign_in(addr, "benchviewer", PASSWORD).await;
     let rss_idle = peak_kib(pid).unwrap_or(0);
 
     let today = chrono::Utc::now().date_naive();

@@ -9,10 +9,10 @@
 
 mod support;
 
-use support::{env_num, request};
+use support::{Stats, env_num, load, request};
 
 use std::net::SocketAddr;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use leptos::config::LeptosOptions;
 use nightwatch::model::{NewUser, Password, Role, Username};
@@ -43,59 +43,14 @@ fn api(method: &str, path: &str, body: &str, token: &str, extra: &str) -> String
     )
 }
 
-struct Stats {
-    count: usize,
-    wall: Duration,
-    p50: Duration,
-    p95: Duration,
-    p99: Duration,
-}
-
 /// Runs `total` requests made by `make(i)` from `concurrency` clients.
-async fn load(
+async fn load_made(
     addr: SocketAddr,
     total: usize,
     concurrency: usize,
     make: impl Fn(usize) -> String,
 ) -> Stats {
-    let requests: Vec<String> = (0..total).map(make).collect();
-    let queue = std::sync::Arc::new(tokio::sync::Mutex::new(requests.into_iter().enumerate()));
-    let start = Instant::now();
-    let workers: Vec<_> = (0..concurrency)
-        .map(|_| {
-            let queue = queue.clone();
-            tokio::spawn(async move {
-                let mut times = Vec::new();
-                loop {
-                    let next = queue.lock().await.next();
-                    let Some((_, raw)) = next else { break };
-                    let t = Instant::now();
-                    let (status, body) = request(addr, &raw).await;
-                    assert!(
-                        (200..300).contains(&status),
-                        "status {status}: {}",
-                        &body[..body.len().min(400)]
-                    );
-                    times.push(t.elapsed());
-                }
-                times
-            })
-        })
-        .collect();
-    let mut times = Vec::new();
-    for w in workers {
-        times.extend(w.await.expect("worker"));
-    }
-    let wall = start.elapsed();
-    times.sort();
-    let pick = |q: f64| times[((times.len() as f64 - 1.0) * q).round() as usize];
-    Stats {
-        count: times.len(),
-        wall,
-        p50: pick(0.5),
-        p95: pick(0.95),
-        p99: pick(0.99),
-    }
+    load(addr, (0..total).map(make).collect(), concurrency).await
 }
 
 fn row(name: &str, s: &Stats) {
@@ -200,7 +155,7 @@ async fn main() {
             format!("/incidents?after={next}"),
         ),
     ] {
-        let s = load(addr, requests, concurrency, |_| get(&path, &cookie)).await;
+        let s = load_made(addr, requests, concurrency, |_| get(&path, &cookie)).await;
         row(name, &s);
     }
     for (name, body) in [
@@ -213,13 +168,13 @@ async fn main() {
             "status=&severity=&service=payments&tag=&q=&sort=&after=",
         ),
     ] {
-        let s = load(addr, requests, concurrency, |_| {
+        let s = load_made(addr, requests, concurrency, |_| {
             post("/api/list_incidents", body, &cookie)
         })
         .await;
         row(name, &s);
     }
-    let s = load(addr, requests, concurrency, |i| {
+    let s = load_made(addr, requests, concurrency, |i| {
         post(
             "/api/declare_incident",
             &format!("title=Bench+incident+{i}&description=&severity=sev3&services=bench&tags=load&detected_at="),
@@ -257,7 +212,7 @@ async fn main() {
             format!("/api/v1/incidents/INC-{}", n / 2),
         ),
     ] {
-        let s = load(addr, requests, concurrency, |_| {
+        let s = load_made(addr, requests, concurrency, |_| {
             api("GET", &path, "", &token, "")
         })
         .await;
@@ -266,12 +221,12 @@ async fn main() {
     let declaration = |i: usize| {
         format!(r#"{{"title":"API bench incident {i}","severity":"sev3","services":["bench"]}}"#)
     };
-    let s = load(addr, requests, concurrency, |i| {
+    let s = load_made(addr, requests, concurrency, |i| {
         api("POST", "/api/v1/incidents", &declaration(i), &token, "")
     })
     .await;
     row("POST /api/v1/incidents", &s);
-    let s = load(addr, requests, concurrency, |i| {
+    let s = load_made(addr, requests, concurrency, |i| {
         api(
             "POST",
             "/api/v1/incidents",
