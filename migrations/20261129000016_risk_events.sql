@@ -43,6 +43,7 @@ CREATE TABLE risk_events (
 CREATE UNIQUE INDEX risk_events_open_key ON risk_events (source, fingerprint) WHERE resolved_at IS NULL;
 CREATE INDEX risk_events_status_idx ON risk_events (status, last_seen);
 CREATE INDEX risk_events_alertname_idx ON risk_events (alertname) WHERE resolved_at IS NULL;
+CREATE INDEX risk_events_service_idx ON risk_events (service, status);
 CREATE INDEX risk_events_incident_idx ON risk_events (incident_id);
 -- The board polls the newest change.
 CREATE INDEX risk_events_updated_idx ON risk_events (updated_at);

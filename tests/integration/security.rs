@@ -456,3 +456,31 @@ db_test! {
         app.sign_in("alice", PASSWORD).await;
     }
 }
+
+db_test! {
+    async fn hostile_alert_text_never_reaches_the_risk_pages_as_markup(db) {
+        user(&db.pool, "ada", Role::Admin, PASSWORD).await;
+        let sender = crate::support::token(&db.pool, "monitor", "admin", "").await;
+        let app = TestApp::new(&db);
+        let alert = serde_json::json!({"source": "zabbix", "summary": "disk",
+            "labels": {"alertname": HOSTILE, "service": "payments", "instance": HOSTILE},
+            "annotations": {"description": HOSTILE}});
+        let (status, _, body) = app.api("POST", "/api/v1/alerts", Some(&sender), Some(alert)).await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+        let matcher = serde_json::json!({"matchers": [{"name": "instance", "value": HOSTILE}],
+            "ends_at": (Utc::now() + chrono::Duration::hours(1)).to_rfc3339(), "comment": "x"});
+        app.api("POST", "/api/v1/alert-rules", Some(&sender), Some(serde_json::json!({
+            "name": "Rule", "declare_incident": true, "matchers": matcher["matchers"]}))).await;
+        app.api("POST", "/api/v1/inhibit-rules", Some(&sender), Some(serde_json::json!({
+            "name": "Inhibit", "source_matchers": matcher["matchers"], "target_matchers": [{"name": "a", "value": "b"}]}))).await;
+        let cookie = app.sign_in("ada", PASSWORD).await;
+        let preview = format!("/silences?matchers={}", url::form_urlencoded::byte_serialize(HOSTILE.as_bytes()).collect::<String>());
+        for page in ["/risks".to_owned(), "/risks/1".into(), "/silences".into(), preview, "/admin/alerting".into()] {
+            let res = app.get(&page, Some(&cookie)).await;
+            assert_eq!(res.status(), StatusCode::OK, "{page}");
+            let nonce = nonce(&res);
+            let html = text(res).await;
+            assert_only_our_scripts(&page, &html, &nonce);
+        }
+    }
+}

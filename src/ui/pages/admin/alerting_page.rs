@@ -224,7 +224,7 @@ fn RuleForm(
                 <div class="field" class:invalid=move || result.with(|r| list_field_error(r, "matchers").is_some())>
                     <label for=matchers_id.clone()>"Matchers"</label>
                     <p class="help">"One per line, every line must match: service=\"payments\", alertname=~\"High.*\"."</p>
-                    <textarea id=matchers_id name="matchers" rows="3" spellcheck="false">{matchers}</textarea>
+                    <textarea id=matchers_id name="matchers" rows="3" spellcheck="false">{format::raw_text(&matchers)}</textarea>
                     <p class="field-error" role="alert">{move || result.with(|r| list_field_error(r, "matchers"))}</p>
                 </div>
                 <fieldset class="checks">
@@ -297,7 +297,7 @@ fn InhibitForm(add: ServerAction<CreateInhibitRule>) -> impl IntoView {
             <div class="field" class:invalid=move || result.with(|r| list_field_error(r, name).is_some())>
                 <label for=id>{label}</label>
                 <p class="help">{help}</p>
-                <textarea id=id name=name rows="3" spellcheck="false">{typed}</textarea>
+                <textarea id=id name=name rows="3" spellcheck="false">{format::raw_text(&typed)}</textarea>
                 <p class="field-error" role="alert">{move || result.with(|r| list_field_error(r, name))}</p>
             </div>
         }

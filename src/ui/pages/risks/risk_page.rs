@@ -277,7 +277,7 @@ fn ActPanel(detail: RiskDetail, actions: Actions) -> impl IntoView {
                 <div class="field" class:invalid=move || silence_result.with(|r| list_field_error(r, "matchers").is_some())>
                     <label for="silence-matchers">"Matchers"</label>
                     <p class="help" id="silence-matchers-help">"One per line: name=\"value\", name!=\"value\", name=~\"regex\" or name!~\"regex\". Every line must match. Remove lines to silence more."</p>
-                    <textarea id="silence-matchers" name="matchers" rows="5" aria-describedby="silence-matchers-help" spellcheck="false">{typed_matchers}</textarea>
+                    <textarea id="silence-matchers" name="matchers" rows="5" aria-describedby="silence-matchers-help" spellcheck="false">{format::raw_text(&typed_matchers)}</textarea>
                     <p class="field-error" role="alert">{move || silence_result.with(|r| list_field_error(r, "matchers"))}</p>
                 </div>
                 <TextField label="For how many hours" name="hours" id="silence-hours" value=Some(typed_hours) error=field_signal(silence_result, "hours") />

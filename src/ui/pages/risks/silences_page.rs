@@ -70,7 +70,7 @@ pub fn SilencesPage() -> impl IntoView {
                 <div class="field">
                     <label for="preview-matchers">"Matchers"</label>
                     <p class="help" id="preview-help">"One per line: name=\"value\", name!=\"value\", name=~\"regex\", name!~\"regex\" (a regex matches the whole value; a missing label matches as empty)."</p>
-                    <textarea id="preview-matchers" name="matchers" rows="4" spellcheck="false" aria-describedby="preview-help">{asked()}</textarea>
+                    <textarea id="preview-matchers" name="matchers" rows="4" spellcheck="false" aria-describedby="preview-help">{format::raw_text(&asked())}</textarea>
                 </div>
                 <button type="submit" class="btn">"Preview"</button>
             </form>
@@ -140,7 +140,7 @@ fn NewSilenceForm(
             <ActionForm action=create>
                 <div class="field" class:invalid=move || result.with(|r| list_field_error(r, "matchers").is_some())>
                     <label for="silence-matchers">"Matchers"</label>
-                    <textarea id="silence-matchers" name="matchers" rows="4" spellcheck="false">{matchers}</textarea>
+                    <textarea id="silence-matchers" name="matchers" rows="4" spellcheck="false">{format::raw_text(&matchers)}</textarea>
                     <p class="field-error" role="alert">{move || result.with(|r| list_field_error(r, "matchers"))}</p>
                 </div>
                 <TextField label="For how many hours" name="hours" id="new-silence-hours" value=Some(hours) error=field_signal(result, "hours") />
