@@ -212,6 +212,13 @@ pub fn incident_title(event: &RiskEvent) -> String {
     } else {
         format!("{name}: {}", event.summary)
     };
+    // One line (a label may hold line breaks), and long enough to be a title.
+    let title: String = title.split_whitespace().collect::<Vec<_>>().join(" ");
+    let title = if title.chars().count() < 3 {
+        format!("Alert {title}")
+    } else {
+        title
+    };
     title.chars().take(200).collect()
 }
 
@@ -295,6 +302,16 @@ mod tests {
         let mut e = event(&[("alertname", "p99")]);
         e.summary = "p99 over 2 s".into();
         assert_eq!(incident_title(&e), "p99 over 2 s");
+    }
+
+    #[test]
+    fn a_title_is_one_line_and_never_too_short() {
+        let mut e = event(&[("alertname", "DB")]);
+        e.summary = "DB".into();
+        assert_eq!(incident_title(&e), "Alert DB");
+        let mut e = event(&[("alertname", "X\n# heading")]);
+        e.summary = "X\n# heading".into();
+        assert_eq!(incident_title(&e), "X # heading");
     }
 
     #[test]

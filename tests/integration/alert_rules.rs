@@ -254,3 +254,24 @@ db_test! {
         assert!(nightwatch::server::service::alert_rules::link_event(&db.pool, &viewer, 2, number).await.is_err());
     }
 }
+
+db_test! {
+    async fn declaring_from_one_event_at_once_makes_one_incident(db) {
+        let bob = user(&db.pool, "bob", Role::Responder, PASSWORD).await;
+        let sender = token(&db.pool, "am", "viewer", "alerts:write").await;
+        let app = TestApp::new(&db);
+        send(&app, &sender, json!([alert("HighLatency", "payments", "web-1", "firing")])).await;
+        let new = nightwatch::model::incident_input::NewIncident::parse("Payments slow", "", "sev2", "payments", "", "", Utc::now()).unwrap();
+        let second = nightwatch::server::db::connect(&db.url, 5).await.unwrap();
+        let tries = (0..6).map(|i| {
+            let pool = if i % 2 == 0 { db.pool.clone() } else { second.clone() };
+            let (bob, new) = (bob.clone(), new.clone());
+            async move { nightwatch::server::service::alert_rules::declare_from_event(&pool, &bob, 1, &new).await }
+        });
+        let results = futures::future::join_all(tries).await;
+        assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1, "{results:?}");
+        assert!(results.iter().all(|r| matches!(r, Ok(_) | Err(nightwatch::model::AppError::Conflict(_)))), "{results:?}");
+        assert_eq!(incidents_count(&db.pool).await, 1);
+        second.close().await;
+    }
+}

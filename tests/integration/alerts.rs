@@ -319,3 +319,39 @@ db_test! {
         assert_eq!(body["status"], 503);
     }
 }
+
+db_test! {
+    async fn alerts_firing_and_resolving_at_once_on_two_instances_are_all_taken(db) {
+        let am = token(&db.pool, "am", "viewer", "alerts:write").await;
+        let a = TestApp::new(&db);
+        let b = TestApp::another_instance(&db).await;
+        let senders = (0..8u64).map(|s| {
+            let app = if s % 2 == 0 { &a } else { &b };
+            let am = am.clone();
+            async move {
+                let mut seed = s + 1;
+                let mut failed = Vec::new();
+                for _ in 0..15 {
+                    let alerts: Vec<(String, &str)> = (0..5)
+                        .map(|_| {
+                            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                            let flip = if (seed >> 33) % 2 == 0 { "firing" } else { "resolved" };
+                            (format!("flip-{}", (seed >> 40) % 10), flip)
+                        })
+                        .collect();
+                    let list: Vec<(&str, &str, &str)> = alerts.iter().map(|(i, st)| ("Flip", i.as_str(), *st)).collect();
+                    let (status, _, answer) = app.api("POST", "/api/v1/alerts/alertmanager", Some(&am), Some(alertmanager("firing", &list))).await;
+                    if status != StatusCode::ACCEPTED {
+                        failed.push((status, answer));
+                    }
+                }
+                failed
+            }
+        });
+        let failed: Vec<_> = futures::future::join_all(senders).await.into_iter().flatten().collect();
+        assert!(failed.is_empty(), "{failed:?}");
+        let open: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM risk_events WHERE resolved_at IS NULL")
+            .fetch_one(&db.pool).await.unwrap();
+        assert!(open <= 10, "at most one open event per identity: {open}");
+    }
+}

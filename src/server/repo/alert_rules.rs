@@ -239,6 +239,24 @@ pub async fn claim_cooldown(
     Ok(claimed.is_some())
 }
 
+/// Claims event `event` while it is linked to no incident (its row stays locked until the
+/// caller's transaction ends); false when it is linked already.
+pub async fn claim_unlinked(
+    conn: &mut AnyConnection,
+    event: i64,
+    now: i64,
+) -> Result<bool, AppError> {
+    Ok(sqlx::query(
+        "UPDATE risk_events SET updated_at = $1 WHERE number = $2 AND incident_id IS NULL",
+    )
+    .bind(now)
+    .bind(event)
+    .execute(conn)
+    .await?
+    .rows_affected()
+        > 0)
+}
+
 /// Links event `event` to incident `incident`.
 pub async fn link(
     conn: &mut AnyConnection,

@@ -129,6 +129,17 @@ pub async fn fire(
     })
 }
 
+/// Takes the event-number counter's row lock as the transaction's first write. Every delivery
+/// takes it first, so deliveries on PostgreSQL run one at a time instead of locking events and
+/// the counter in different orders (which deadlocks), and on SQLite the transaction writes
+/// before it reads.
+pub async fn take_turn(conn: &mut AnyConnection) -> Result<(), AppError> {
+    sqlx::query("UPDATE counters SET value = value WHERE name = 'risk_event_number'")
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 /// Resolves the open event of an identity, if there is one.
 pub async fn resolve(
     conn: &mut AnyConnection,

@@ -255,6 +255,10 @@ async fn run_by_rule(
     now: DateTime<Utc>,
 ) -> Result<bool, AppError> {
     let stored = runnable_plan(&state.pool, plan, "plan").await?;
+    if !stored.plan.enabled {
+        tracing::info!(plan, event = number, rule = %rule.name, "the rule's plan is disabled: not run");
+        return Ok(false);
+    }
     let ms = to_millis(now);
     let cutoff = to_millis(now - chrono::Duration::minutes(i64::from(rule.cooldown_minutes)));
     let mut tx = state.pool.begin().await?;
@@ -325,6 +329,13 @@ pub async fn declare_from_event(
     }
     let ms = to_millis(Utc::now());
     let mut tx = pool.begin().await?;
+    // The claim first: of two declarations from one event at once, the second finds it linked.
+    if !repo::claim_unlinked(&mut tx, number, ms).await? {
+        return Err(AppError::Conflict(format!(
+            "{} was just linked to an incident: reload to see which.",
+            event.name()
+        )));
+    }
     let incident = incidents::declare_in(&mut tx, actor, new).await?;
     let id = incident_repo::lock_for_change(&mut tx, incident, false, ms)
         .await?

@@ -54,6 +54,14 @@ struct CompiledRule {
     source_alertname: Option<String>,
 }
 
+impl CompiledRule {
+    /// Whether both alerts match both sides of the rule: as in Alertmanager, such alerts do not
+    /// inhibit each other (else two of them would mute each other for ever).
+    fn matches_both(&self, source: &Labels, target: &Labels) -> bool {
+        self.source.matches(target) && self.target.matches(source)
+    }
+}
+
 /// What mutes what right now: active silences, inhibition rules and the unresolved events that
 /// can inhibit others.
 struct Mutes {
@@ -139,6 +147,7 @@ impl Mutes {
                             && source != labels
                             && r.source.matches(source)
                             && agree_on(&r.equal, source, labels)
+                            && !r.matches_both(source, labels)
                     })
                     .map(|(n, _)| *n)
             });
@@ -165,6 +174,7 @@ impl Mutes {
                         r.target.matches(labels)
                             && r.source.matches(source_labels)
                             && agree_on(&r.equal, source_labels, labels)
+                            && !r.matches_both(source_labels, labels)
                     })
             })
     }
@@ -202,6 +212,7 @@ pub async fn ingest(
     let mut inhibition_changed = false;
     let mut outcomes = Vec::with_capacity(alerts.len());
     let mut tx = pool.begin().await?;
+    repo::take_turn(&mut tx).await?;
     for alert in &alerts {
         let outcome = match alert.action {
             AlertAction::Fire => {

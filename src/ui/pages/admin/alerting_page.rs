@@ -309,7 +309,7 @@ fn InhibitForm(add: ServerAction<CreateInhibitRule>) -> impl IntoView {
                 <TextField label="Name" name="name" id="inhibit-name" required=true value={typed::<CreateInhibitRule>("name")} error=field_signal(result, "name") />
                 {area("inhibit-source", "source_matchers", "Source matchers", "The alert that mutes, like alertname=\"NodeDown\".")}
                 {area("inhibit-target", "target_matchers", "Target matchers", "The alerts it mutes, like alertname=\"HighLatency\".")}
-                <TextField label="Labels they must agree on" name="equal" id="inhibit-equal" help="Comma-separated, like instance." value={typed::<CreateInhibitRule>("equal")} error=field_signal(result, "equal") />
+                <TextField label="Labels they must agree on" name="equal" id="inhibit-equal" help="Comma-separated, like instance." value={typed::<CreateInhibitRule>("equal")} error=Signal::derive(move || result.with(|r| list_field_error(r, "equal"))) />
                 <FormMessage error=Signal::derive(move || result.with(form_error)) />
                 <button type="submit" class="btn primary">"Add the rule"</button>
             </ActionForm>
