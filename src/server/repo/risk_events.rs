@@ -70,6 +70,12 @@ pub async fn fire(
     now: i64,
 ) -> Result<Outcome, AppError> {
     let service = crate::model::alert::service_of(&alert.labels);
+    // Written by the update, or by the insert when nothing open has this identity.
+    let (labels, annotations, name) = (
+        json(&alert.labels),
+        json(&alert.annotations),
+        alertname(alert),
+    );
     let updated: Option<i64> = sqlx::query_scalar(
         "UPDATE risk_events SET last_seen = $1, seen_count = seen_count + 1, summary = $2, \
          severity = $3, labels = $4, annotations = $5, service = $6, alertname = $7, url = $8, \
@@ -79,10 +85,10 @@ pub async fn fire(
     .bind(now)
     .bind(&alert.summary)
     .bind(alert.severity.as_str())
-    .bind(json(&alert.labels))
-    .bind(json(&alert.annotations))
+    .bind(&labels)
+    .bind(&annotations)
     .bind(service.as_deref())
-    .bind(alertname(alert))
+    .bind(&name)
     .bind(alert.url.as_deref())
     .bind(mute.silenced_by.as_deref())
     .bind(mute.inhibited_by)
@@ -111,10 +117,10 @@ pub async fn fire(
     .bind(&alert.fingerprint)
     .bind(alert.severity.as_str())
     .bind(&alert.summary)
-    .bind(json(&alert.labels))
-    .bind(json(&alert.annotations))
+    .bind(&labels)
+    .bind(&annotations)
     .bind(service.as_deref())
-    .bind(alertname(alert))
+    .bind(&name)
     .bind(alert.url.as_deref())
     .bind(now)
     .bind(alert.starts_at.map(crate::server::db::to_millis))
