@@ -23,6 +23,7 @@ use crate::ui::pages::plans::plan_page::PlanPage;
 use crate::ui::pages::plans::plans_page::PlansPage;
 use crate::ui::pages::postmortems::postmortem_page::PostmortemPage;
 use crate::ui::pages::postmortems::report_page::PostmortemReportPage;
+use crate::ui::pages::risks::inspections_page::InspectionsPage;
 use crate::ui::pages::risks::risk_page::RiskPage;
 use crate::ui::pages::risks::risks_page::RisksPage;
 use crate::ui::pages::risks::silences_page::SilencesPage;
@@ -94,6 +95,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/risks") view=RisksPage ssr=SsrMode::Async />
                     <Route path=path!("/risks/:number") view=RiskPage ssr=SsrMode::Async />
                     <Route path=path!("/silences") view=SilencesPage ssr=SsrMode::Async />
+                    <Route path=path!("/inspections") view=InspectionsPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/users") view=UsersPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/tokens") view=TokensPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/alerting") view=AlertingPage ssr=SsrMode::Async />

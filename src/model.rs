@@ -55,6 +55,7 @@ pub mod form_feedback;
 pub mod incident;
 pub mod incident_input;
 pub mod incident_views;
+pub mod inspection;
 pub mod matcher;
 pub mod metrics;
 pub mod plan;

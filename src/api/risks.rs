@@ -53,7 +53,7 @@ pub async fn get_risk_board(
     .check()?;
     let stamp = risk_events::stamp(&state.pool).await?;
     let events = alerts::list(&state.pool, &filter).await?;
-    let (open, acknowledged, silenced) = risk_events::counts(&state.pool).await?;
+    let (open, acknowledged, silenced) = risk_events::counts(&state.pool, &filter).await?;
     Ok(RiskBoard {
         capped: events.len() as i64 >= risk_events::LIST_CAP,
         events,
@@ -200,4 +200,14 @@ pub async fn run_plan_for_risk(number: String, plan: String) -> Result<i64, AppE
     let run = alert_rules::run_for_event(&state, &actor, number, plan).await?;
     super::ssr::redirect_plain_form(&format!("/runs/{run}"));
     Ok(run)
+}
+
+/// Every inspection with its latest runs, pass rate and open risk event (viewer+).
+#[server(endpoint = "inspections")]
+pub async fn get_inspections() -> Result<Vec<crate::model::inspection::Inspection>, AppError> {
+    use crate::model::Role;
+    use crate::server::{auth, service::inspections};
+    let actor = auth::require_role(Role::Viewer).await?;
+    let state = auth::app_state()?;
+    inspections::list(&state.pool, &actor).await
 }

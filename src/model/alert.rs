@@ -127,6 +127,12 @@ pub fn fingerprint(labels: &Labels) -> String {
     format!("{hash:016x}")
 }
 
+/// Whether `text` holds a control character (an identity with one could not be shown or logged
+/// as sent).
+fn has_control(text: &str) -> bool {
+    text.chars().any(char::is_control)
+}
+
 /// `text` without control characters, cut to `max` characters (what a monitor sends is kept, not
 /// refused, but it cannot break a page or a log line).
 pub fn clean(text: &str, max: usize) -> String {
@@ -246,8 +252,11 @@ pub struct AlertmanagerAlert {
 }
 
 impl AlertmanagerPayload {
-    /// The payload's alerts, read. A Grafana payload is told by its `orgId`.
-    pub fn alerts(self) -> Result<Vec<IncomingAlert>, AppError> {
+    /// The payload's alerts, read, with what is wrong with those that could not be (named by
+    /// their place, `alerts[3].status`). A group is not refused for one bad alert: the sender
+    /// would not retry a 4xx, and its good alerts would be lost; it is refused when none is
+    /// usable. A Grafana payload is told by its `orgId`.
+    pub fn alerts(self) -> Result<(Vec<IncomingAlert>, Vec<FieldError>), AppError> {
         let source = if self.org_id.is_some() {
             "grafana"
         } else {
@@ -298,7 +307,7 @@ impl AlertmanagerPayload {
             let fingerprint = alert
                 .fingerprint
                 .map(|f| f.trim().to_owned())
-                .filter(|f| !f.is_empty() && f.len() <= IDENTITY_MAX)
+                .filter(|f| !f.is_empty() && f.len() <= IDENTITY_MAX && !has_control(f))
                 .unwrap_or_else(|| fingerprint(&labels));
             out.push(IncomingAlert {
                 source: source.to_owned(),
@@ -312,10 +321,10 @@ impl AlertmanagerPayload {
                 annotations,
             });
         }
-        if errors.is_empty() {
-            Ok(out)
-        } else {
+        if out.is_empty() && !errors.is_empty() {
             Err(AppError::Validation(errors))
+        } else {
+            Ok((out, errors))
         }
     }
 }
@@ -329,6 +338,10 @@ code_enum!(
         Resolved => "resolved", "Resolved",
     }
 );
+
+/// Sources the generic form may not claim: each names alerts that arrive by their own route (and
+/// an inspection's event must only ever be raised and resolved by its runs).
+pub const RESERVED_SOURCES: [&str; 4] = ["alertmanager", "grafana", "events_v2", "inspection"];
 
 /// Nightwatch's own alert form, for any monitor or script: one of these, or a list.
 #[derive(Debug, Clone, Deserialize)]
@@ -388,6 +401,13 @@ impl GenericAlert {
                 "source",
                 "Name the monitor with 1 to 64 letters, digits and . - _.".into(),
             );
+        } else if RESERVED_SOURCES.contains(&source.as_str()) {
+            push(
+                "source",
+                format!(
+                    "“{source}” is Nightwatch's own name for alerts it receives another way: name your monitor differently."
+                ),
+            );
         }
         if self.labels.len() > LABELS_MAX {
             push("labels", format!("Send at most {LABELS_MAX} labels."));
@@ -414,10 +434,12 @@ impl GenericAlert {
             }
         }
         let fingerprint = match self.fingerprint.as_deref().map(str::trim) {
-            Some(f) if f.is_empty() || f.len() > IDENTITY_MAX => {
+            Some(f) if f.is_empty() || f.len() > IDENTITY_MAX || has_control(f) => {
                 push(
                     "fingerprint",
-                    format!("A fingerprint has 1 to {IDENTITY_MAX} characters."),
+                    format!(
+                        "A fingerprint has 1 to {IDENTITY_MAX} characters, none of them control characters."
+                    ),
                 );
                 String::new()
             }
@@ -570,11 +592,11 @@ impl EventsV2 {
             .map(str::trim)
             .filter(|k| !k.is_empty());
         if let Some(key) = dedup
-            && key.len() > 255
+            && (key.len() > 255 || has_control(key))
         {
             return Err(AppError::field(
                 "dedup_key",
-                "A dedup_key has at most 255 characters.",
+                "A dedup_key has at most 255 characters, none of them control characters.",
             ));
         }
         let action = match self.event_action {
@@ -958,7 +980,7 @@ mod tests {
     #[test]
     fn an_alertmanager_payload_reads_into_alerts() {
         let payload: AlertmanagerPayload = serde_json::from_str(ALERTMANAGER).unwrap();
-        let alerts = payload.alerts().unwrap();
+        let (alerts, _) = payload.alerts().unwrap();
         assert_eq!(alerts.len(), 2);
         let a = &alerts[0];
         assert_eq!(a.source, "alertmanager");
@@ -980,7 +1002,7 @@ mod tests {
           "startsAt":"2026-11-29T01:02:03Z","endsAt":"0001-01-01T00:00:00Z","generatorURL":"https://grafana/alerting/1/edit",
           "fingerprint":"8d2a","silenceURL":"https://grafana/silence","dashboardURL":"https://grafana/d/abc","panelURL":"","values":{"B":95.5},"valueString":"[ var='B' value=95.5 ]"}]}"#;
         let payload: AlertmanagerPayload = serde_json::from_str(json).unwrap();
-        let alerts = payload.alerts().unwrap();
+        let (alerts, _) = payload.alerts().unwrap();
         assert_eq!(alerts[0].source, "grafana");
         assert_eq!(
             alerts[0].annotations["dashboard_url"],
@@ -995,6 +1017,11 @@ mod tests {
         let payload: AlertmanagerPayload = serde_json::from_str(json).unwrap();
         let err = payload.alerts().unwrap_err();
         assert!(err.field_message("alerts[0].status").is_some());
+        let json = r#"{"alerts":[{"status":"firing","labels":{"a":"b"}},{"status":"exploded","labels":{"a":"c"}}]}"#;
+        let payload: AlertmanagerPayload = serde_json::from_str(json).unwrap();
+        let (good, bad) = payload.alerts().unwrap();
+        assert_eq!(good.len(), 1, "the good alert of a group is kept");
+        assert_eq!(bad[0].field, "alerts[1].status");
     }
 
     #[test]
@@ -1026,6 +1053,18 @@ mod tests {
         assert!(fields.contains(&"[2].labels.9x"));
         assert!(fields.contains(&"[2].severity"));
         assert!(fields.contains(&"[2].url"));
+    }
+
+    #[test]
+    fn the_generic_form_may_not_claim_a_source_that_arrives_another_way() {
+        for source in ["inspection", "Alertmanager", " grafana ", "events_v2"] {
+            let alert: GenericAlert = serde_json::from_value(
+                serde_json::json!({"source": source, "labels": {"alertname": "X"}}),
+            )
+            .unwrap();
+            let errors = alert.read("").unwrap_err();
+            assert_eq!(errors[0].field, "source", "{source}");
+        }
     }
 
     #[test]
@@ -1067,6 +1106,15 @@ mod tests {
         );
         let event: EventsV2 = serde_json::from_str(r#"{"event_action":"trigger"}"#).unwrap();
         assert!(event.read().unwrap_err().field_message("payload").is_some());
+        let event: EventsV2 =
+            serde_json::from_str(r#"{"event_action":"resolve","dedup_key":"a\u0007b"}"#).unwrap();
+        assert!(
+            event
+                .read()
+                .unwrap_err()
+                .field_message("dedup_key")
+                .is_some()
+        );
     }
 
     #[test]

@@ -84,6 +84,9 @@ pub struct RuleInput {
     pub position: Option<i64>,
 }
 
+/// The largest position a rule may be given (new rules go 10 after the last).
+pub const POSITION_MAX: i64 = 1_000_000;
+
 fn one() -> u32 {
     1
 }
@@ -127,6 +130,12 @@ impl RuleInput {
                 "declare_incident",
                 "Choose what the rule does: declare an incident, run a plan, or both.".into(),
             );
+        }
+        if self
+            .position
+            .is_some_and(|p| !(0..=POSITION_MAX).contains(&p))
+        {
+            push("position", format!("Give 0 to {POSITION_MAX}."));
         }
         if !(1..=AFTER_OCCURRENCES_MAX).contains(&self.after_occurrences) {
             push(

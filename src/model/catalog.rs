@@ -37,8 +37,17 @@ code_enum!(
         SelfRecovery => "self_recovery", "Self-recovery",
         /// A disaster-recovery plan (容灾预案), in three fixed phases.
         DisasterRecovery => "disaster_recovery", "Disaster recovery",
+        /// An inspection (自动巡检): checks run on a schedule; a failure raises a risk event.
+        Inspection => "inspection", "Inspection",
     }
 );
+
+impl Scene {
+    /// Whether plans of this scene may run on a schedule (drills and inspections).
+    pub fn schedulable(self) -> bool {
+        matches!(self, Self::Drill | Self::Inspection)
+    }
+}
 
 code_enum!(
     /// The built-in atomic actions. Codes are stored in plans and runs: never rename one.

@@ -168,8 +168,10 @@ impl From<sqlx::Error> for AppError {
 
 /// Whether `error` says the database cannot be reached or is too busy, rather than that the
 /// request was wrong: the pool is closed or timed out, the connection broke, PostgreSQL is
-/// shutting down, refusing connections or out of them (SQLSTATE classes 08, 53, 57P),
-/// SQLite's file is locked, unreadable, full or read-only.
+/// shutting down, refusing connections or out of them (SQLSTATE classes 08, 53, 57P), not
+/// accepting connections to this database (55000), a standby after a failover (read-only,
+/// 25006), a transaction that lost a deadlock or serialization race (40P01, 40001: the same
+/// request succeeds when sent again); SQLite's file is locked, unreadable, full or read-only.
 #[cfg(feature = "ssr")]
 fn is_unavailable(error: &sqlx::Error) -> bool {
     match error {
@@ -182,7 +184,10 @@ fn is_unavailable(error: &sqlx::Error) -> bool {
             let code = db.code().unwrap_or_default();
             if code.len() == 5 {
                 // A PostgreSQL SQLSTATE (always five characters).
-                code.starts_with("08") || code.starts_with("53") || code.starts_with("57P")
+                code.starts_with("08")
+                    || code.starts_with("53")
+                    || code.starts_with("57P")
+                    || matches!(code.as_ref(), "55000" | "25006" | "40P01" | "40001")
             } else {
                 // SQLite: BUSY 5, LOCKED 6, READONLY 8, IOERR 10, FULL 13, CANTOPEN 14 (and
                 // their extended codes, whose low byte is the primary code).

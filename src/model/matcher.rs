@@ -71,7 +71,8 @@ impl Matcher {
                 self.name
             ));
         }
-        if self.value.chars().any(char::is_control) {
+        // A new line is allowed: a label value may hold one (written `\n` between quotes).
+        if self.value.chars().any(|c| c.is_control() && c != '\n') {
             return Err(format!(
                 "The value of {} holds a control character.",
                 self.name
@@ -88,20 +89,30 @@ impl fmt::Display for Matcher {
             "{}{}\"{}\"",
             self.name,
             self.operator(),
-            self.value.replace('\\', "\\\\").replace('"', "\\\"")
+            self.value
+                .replace('\\', "\\\\")
+                .replace('"', "\\\"")
+                .replace('\n', "\\n")
         )
     }
 }
 
-/// A label name as Prometheus allows it: a letter or `_`, then letters, digits and `_`.
+/// Whether `c` may be part of a label name: Prometheus's letters, digits and `_`, and the `.`,
+/// `-` and `/` of OpenTelemetry and Kubernetes names (`service.name`, `app.kubernetes.io/name`),
+/// which Prometheus 3 and Alertmanager 0.28 pass on.
+fn label_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-' | '/')
+}
+
+/// A label name: a letter or `_`, then letters, digits and `_ . - /`, at most 128 characters.
 pub fn check_label_name(name: &str) -> Result<(), String> {
     let mut chars = name.chars();
     let first_ok = chars
         .next()
         .is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
-    if !first_ok || !chars.all(|c| c.is_ascii_alphanumeric() || c == '_') || name.len() > 128 {
+    if !first_ok || !chars.all(label_char) || name.len() > 128 {
         return Err(format!(
-            "{name:?} is not a label name: use letters, digits and _ (not first a digit)."
+            "{name:?} is not a label name: use letters, digits and _ . - / (first a letter or _)."
         ));
     }
     Ok(())
@@ -135,9 +146,7 @@ pub fn parse_matchers(text: &str) -> Result<Vec<Matcher>, String> {
 
 /// One matcher at the start of `text`, and what follows it.
 fn parse_one(text: &str) -> Result<(Matcher, &str), String> {
-    let name_end = text
-        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-        .unwrap_or(text.len());
+    let name_end = text.find(|c: char| !label_char(c)).unwrap_or(text.len());
     let name = &text[..name_end];
     let after_name = text[name_end..].trim_start();
     let (is_equal, is_regex, after_op) = if let Some(r) = after_name.strip_prefix("=~") {
@@ -450,6 +459,22 @@ mod tests {
 
     fn set(text: &str) -> MatcherSet {
         MatcherSet::compile(&parse_matchers(text).unwrap(), "matchers").unwrap()
+    }
+
+    #[test]
+    fn matchers_prefilled_from_labels_read_back_and_match_them_whatever_they_hold() {
+        let event = labels(&[
+            ("alertname", "Disk \"full\""),
+            ("service.name", "checkout"),
+            ("app.kubernetes.io/name", "web"),
+            ("note", "line one\nline two"),
+            ("path", "C:\\new"),
+        ]);
+        let text = format_matchers(&matchers_for(&event));
+        let read = parse_matchers(&text).unwrap();
+        assert_eq!(read.len(), 5, "{text}");
+        assert!(set(&text).matches(&event), "{text}");
+        assert!(check_label_name("9lives").is_err() && check_label_name("a b").is_err());
     }
 
     #[test]

@@ -179,7 +179,7 @@ pub struct PlanDraft {
     pub enabled: bool,
     /// The steps, in run order.
     pub steps: Vec<Step>,
-    /// When it runs by itself (drills only).
+    /// When it runs by itself (drills and inspections only).
     #[serde(default)]
     pub schedule: Option<PlanSchedule>,
 }
@@ -215,8 +215,11 @@ impl PlanDraft {
             v.check::<()>("steps", Err(format!("At most {MAX_STEPS} steps.")));
         }
         if let Some(schedule) = &self.schedule {
-            if self.scene != Scene::Drill {
-                v.check::<()>(CRON_FIELD, Err("Only drills run on a schedule.".into()));
+            if !self.scene.schedulable() {
+                v.check::<()>(
+                    CRON_FIELD,
+                    Err("Only drills and inspections run on a schedule.".into()),
+                );
             } else if let Err(errors) = schedule.parse() {
                 for error in errors {
                     v.check::<()>(&error.field, Err(error.message));

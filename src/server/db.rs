@@ -11,8 +11,43 @@ use sqlx::any::AnyPoolOptions;
 use sqlx::migrate::MigrateDatabase;
 use sqlx::{AnyPool, Executor};
 
-/// The migrations under `migrations/`, embedded at compile time.
+/// The migrations under `migrations/`, embedded at compile time: the text PostgreSQL runs, and
+/// SQLite's too except for the versions in [`SQLITE_TEXTS`].
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!();
+
+/// Migrations SQLite runs in a text of its own (under `migrations_sqlite/`, same version and
+/// name): SQLite cannot alter a constraint. A database only ever sees one of the two texts, so
+/// the checksums sqlx keeps stay consistent.
+const SQLITE_TEXTS: &[(i64, &str)] = &[(
+    20261130000017,
+    include_str!("../../migrations_sqlite/20261130000017_inspections.sql"),
+)];
+
+/// The migrations for a backend: [`MIGRATOR`]'s, with SQLite's own texts swapped in.
+pub fn migrator(sqlite: bool) -> sqlx::migrate::Migrator {
+    let migrations = MIGRATOR
+        .iter()
+        .map(|m| {
+            match SQLITE_TEXTS
+                .iter()
+                .find(|(version, _)| sqlite && *version == m.version)
+            {
+                Some((_, sql)) => sqlx::migrate::Migration::new(
+                    m.version,
+                    m.description.clone(),
+                    m.migration_type,
+                    std::borrow::Cow::Borrowed(*sql),
+                    m.no_tx,
+                ),
+                None => m.clone(),
+            }
+        })
+        .collect();
+    sqlx::migrate::Migrator {
+        migrations: std::borrow::Cow::Owned(migrations),
+        ..sqlx::migrate::Migrator::DEFAULT
+    }
+}
 
 /// Opens a pool on `url`. For SQLite the file (and its folder) is created if missing, and every
 /// connection runs in WAL mode with foreign keys on, a busy timeout and an 8 MiB page cache.
@@ -47,7 +82,12 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<AnyPool, sqlx::E
 
 /// Applies every pending migration. Safe to run from several instances at once.
 pub async fn migrate(pool: &AnyPool) -> Result<(), sqlx::migrate::MigrateError> {
-    MIGRATOR.run(pool).await
+    let sqlite = pool
+        .acquire()
+        .await?
+        .backend_name()
+        .eq_ignore_ascii_case("sqlite");
+    migrator(sqlite).run(pool).await
 }
 
 /// Lets SQLite refresh its table statistics where they are missing or out of date (its query

@@ -540,8 +540,9 @@ async fn add_postmortems(
     Ok(())
 }
 
-/// Two plans to read: a drill (fault by webhook, wait, watch the recovery) and a
-/// disaster-recovery plan in its three phases, with a parameter asked at run time.
+/// Three plans to read: a drill (fault by webhook, wait, watch the recovery), a
+/// disaster-recovery plan in its three phases, with a parameter asked at run time, and an
+/// inspection on a (paused) schedule.
 async fn add_plans(pool: &AnyPool, people: &[UserRecord]) -> Result<(), AppError> {
     use crate::model::catalog::{ActionCode, Scene};
     use crate::model::plan::{ParamValue, Phase, PlanDraft, Step, StepMark};
@@ -660,5 +661,33 @@ async fn add_plans(pool: &AnyPool, people: &[UserRecord]) -> Result<(), AppError
         ],
     };
     plans::create(pool, author, dr).await?;
+    let inspection = PlanDraft {
+        name: "Checkout health every 15 minutes".into(),
+        description: "Checks that checkout answers and its readiness endpoint says ready; a failure raises a risk event.".into(),
+        scene: Scene::Inspection,
+        service: "checkout".into(),
+        scenario: String::new(),
+        rto_secs: None,
+        rpo_secs: None,
+        schedule: Some(PlanSchedule {
+            cron: "*/15 * * * *".into(),
+            zone: "UTC".into(),
+            concurrency: Concurrency::Forbid,
+        }),
+        enabled: true,
+        steps: vec![
+            step("health", ActionCode::HttpRequest, "Checkout answers", None, &[
+                ("url", set("https://checkout.example.internal/health")),
+                ("max_latency", set("500ms")),
+            ]),
+            step("ready", ActionCode::HttpRequest, "Checkout is ready", None, &[
+                ("url", set("https://checkout.example.internal/ready")),
+                ("body_contains", set("ready")),
+            ]),
+        ],
+    };
+    // Paused: its example host does not exist here, and a demo should not page anyone.
+    let number = plans::create(pool, author, inspection).await?;
+    plans::set_paused(pool, author, number, true).await?;
     Ok(())
 }

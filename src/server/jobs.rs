@@ -49,11 +49,14 @@ fn spawn_alert_housekeeping(state: &AppState) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(15));
         let mut last_prune: Option<tokio::time::Instant> = None;
+        // From the epoch at start-up: whatever started while no instance ran is looked at once.
+        let mut since = chrono::DateTime::<chrono::Utc>::UNIX_EPOCH;
         loop {
             tick.tick().await;
             let now = chrono::Utc::now();
-            if let Err(e) = crate::server::service::alerts::refresh_mutes(&pool, now).await {
-                tracing::warn!(error = e.summary(), "re-working silences failed");
+            match crate::server::service::alerts::refresh_mutes_by_clock(&pool, since, now).await {
+                Ok(_) => since = now,
+                Err(e) => tracing::warn!(error = e.summary(), "re-working silences failed"),
             }
             // Rules waiting for an event to fire long enough come due by the clock.
             if let Err(e) = crate::server::service::alert_rules::evaluate(&state, None, now).await {

@@ -6,6 +6,7 @@ pub mod api_tokens;
 pub mod catalog;
 pub mod idempotency;
 pub mod incidents;
+pub mod inspections;
 pub mod metrics;
 pub mod plans;
 pub mod postmortems;

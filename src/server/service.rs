@@ -5,6 +5,7 @@ pub mod action_items;
 pub mod alert_rules;
 pub mod alerts;
 pub mod incidents;
+pub mod inspections;
 pub mod metrics;
 pub mod plans;
 pub mod postmortems;

@@ -89,6 +89,34 @@ db_test! {
 }
 
 db_test! {
+    async fn one_identity_sent_several_times_in_one_delivery_is_applied_in_turn(db) {
+        let am = token(&db.pool, "cron", "viewer", "alerts:write").await;
+        let reader = token(&db.pool, "reader", "viewer", "").await;
+        let app = TestApp::new(&db);
+        let alert = |status: &str, summary: &str| json!({"source": "cron-check", "fingerprint": "backup", "status": status, "summary": summary});
+        let resolve = json!({"source": "cron-check", "fingerprint": "backup", "status": "resolved"});
+        // Fire, fire again, resolve, fire: one event seen twice and resolved, then a new one.
+        let delivery = json!([alert("firing", "first"), alert("firing", "second"), resolve,
+            alert("firing", "third"), {"source": "cron-check", "fingerprint": "other", "summary": "beside"}]);
+        let (status, _, answer) = app.api("POST", "/api/v1/alerts", Some(&am), Some(delivery)).await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{answer}");
+        assert_eq!(answer["opened"], json!([1, 2, 3]), "{answer}");
+        assert_eq!(answer["updated"], 1);
+        assert_eq!(answer["resolved"], json!([1]));
+        let resolved = events(&app, &reader, "?status=resolved").await;
+        assert_eq!(resolved.len(), 1);
+        assert_eq!((resolved[0]["count"].as_i64(), resolved[0]["summary"].as_str()), (Some(3), Some("second")));
+        let open = events(&app, &reader, "").await;
+        let summaries: std::collections::BTreeSet<&str> = open.iter().map(|e| e["summary"].as_str().unwrap()).collect();
+        assert_eq!(summaries, ["beside", "third"].into_iter().collect());
+        let kept: Vec<(String, Option<i64>)> = sqlx::query_as("SELECT action, event_number FROM alerts_received ORDER BY id")
+            .fetch_all(&db.pool).await.unwrap();
+        assert_eq!(kept.len(), 5, "every alert kept, each with the event it touched: {kept:?}");
+        assert!(kept.iter().all(|(_, e)| e.is_some()), "{kept:?}");
+    }
+}
+
+db_test! {
     async fn the_same_alerts_sent_by_two_instances_at_once_make_one_event_each(db) {
         let am = token(&db.pool, "am", "viewer", "alerts:write").await;
         let a = TestApp::new(&db);
@@ -141,6 +169,34 @@ db_test! {
         let (status, _, ended) = app.api("DELETE", &location, Some(&am), None).await;
         assert_eq!(status, StatusCode::OK, "{ended}");
         assert_eq!(ended["state"], "expired");
+        assert!(events(&app, &am, "?status=silenced").await.is_empty());
+        assert_eq!(events(&app, &am, "").await.len(), 2);
+    }
+}
+
+db_test! {
+    async fn silences_start_and_end_by_the_clock(db) {
+        use nightwatch::server::service::alerts as service;
+        let am = token(&db.pool, "am", "responder", "").await;
+        let app = TestApp::new(&db);
+        app.api("POST", "/api/v1/alerts/alertmanager", Some(&am), Some(alertmanager("firing", &[
+            ("HighLatency", "web-1", "firing"), ("HighLatency", "web-2", "firing")]))).await;
+        let now = chrono::Utc::now();
+        let starts = now + chrono::Duration::minutes(10);
+        let silence = json!({"matchers": [{"name": "instance", "value": "web-1", "is_regex": false, "is_equal": true}],
+            "starts_at": starts.to_rfc3339(), "ends_at": (now + chrono::Duration::hours(2)).to_rfc3339(), "comment": "Window"});
+        let (status, _, created) = app.api("POST", "/api/v1/silences", Some(&am), Some(silence)).await;
+        assert_eq!(status, StatusCode::CREATED, "{created}");
+        assert_eq!(created["state"], "pending");
+        assert_eq!(service::refresh_mutes_by_clock(&db.pool, now, now + chrono::Duration::minutes(5)).await.unwrap(), 0);
+        assert!(events(&app, &am, "?status=silenced").await.is_empty(), "not started yet");
+        let later = starts + chrono::Duration::seconds(1);
+        assert_eq!(service::refresh_mutes_by_clock(&db.pool, starts - chrono::Duration::seconds(14), later).await.unwrap(), 1);
+        let silenced = events(&app, &am, "?status=silenced").await;
+        assert_eq!(silenced.len(), 1, "it started by itself");
+        // Ending by the clock: only muted events are read, and that one is let go.
+        let end = now + chrono::Duration::hours(3);
+        assert_eq!(service::refresh_mutes_by_clock(&db.pool, end - chrono::Duration::seconds(15), end).await.unwrap(), 1);
         assert!(events(&app, &am, "?status=silenced").await.is_empty());
         assert_eq!(events(&app, &am, "").await.len(), 2);
     }
@@ -354,4 +410,66 @@ db_test! {
             .fetch_one(&db.pool).await.unwrap();
         assert!(open <= 10, "at most one open event per identity: {open}");
     }
+}
+
+/// PostgreSQL refusing connections to the database (`ALLOW_CONNECTIONS false`, SQLSTATE 55000,
+/// as during maintenance) and cutting the open ones: intake answers 503, never 500, so
+/// Alertmanager retries; once it accepts connections again, the same delivery is taken.
+#[tokio::test]
+async fn intake_answers_503_while_postgres_refuses_connections() {
+    crate::support::with_db(crate::support::Backend::Postgres, |db| async move {
+        use sqlx::Connection;
+        let am = token(&db.pool, "am", "viewer", "alerts:write").await;
+        let app = TestApp::new(&db);
+        let name = url::Url::parse(&db.url)
+            .unwrap()
+            .path()
+            .trim_start_matches('/')
+            .to_owned();
+        let admin_url = std::env::var("NIGHTWATCH_TEST_POSTGRES_URL").unwrap();
+        let mut admin = sqlx::AnyConnection::connect(&admin_url).await.unwrap();
+        let refuse = |allow: bool| format!("ALTER DATABASE {name} ALLOW_CONNECTIONS {allow}");
+        sqlx::query(&refuse(false))
+            .execute(&mut admin)
+            .await
+            .unwrap();
+        sqlx::query(&format!(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"
+        ))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+        let delivery = alertmanager("firing", &[("X", "a", "firing")]);
+        for attempt in 0..2 {
+            let (status, headers, body) = app
+                .api(
+                    "POST",
+                    "/api/v1/alerts/alertmanager",
+                    Some(&am),
+                    Some(delivery.clone()),
+                )
+                .await;
+            assert_eq!(
+                status,
+                StatusCode::SERVICE_UNAVAILABLE,
+                "attempt {attempt}: {body}"
+            );
+            assert_eq!(headers["retry-after"], "5");
+        }
+        sqlx::query(&refuse(true))
+            .execute(&mut admin)
+            .await
+            .unwrap();
+        admin.close().await.ok();
+        let (status, _, body) = app
+            .api(
+                "POST",
+                "/api/v1/alerts/alertmanager",
+                Some(&am),
+                Some(delivery),
+            )
+            .await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    })
+    .await;
 }

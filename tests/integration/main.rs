@@ -40,6 +40,7 @@ mod http_incidents;
 mod http_plans;
 mod http_postmortems;
 mod incidents;
+mod inspections;
 mod metrics;
 mod migrations;
 mod plans;

@@ -156,3 +156,123 @@ async fn the_board_migration_marks_existing_repeats_on_sqlite() {
 async fn the_board_migration_marks_existing_repeats_on_postgres() {
     the_board_migration_marks_existing_repeats(Backend::Postgres).await;
 }
+
+/// The inspections migration widens the plans' scene check (SQLite rebuilds the table): plans,
+/// their versions and runs made before it stay, still linked, and only known scenes go in.
+async fn the_inspections_migration_keeps_plans_and_their_runs(backend: Backend) {
+    use nightwatch::model::Role;
+    use nightwatch::model::catalog::{ActionCode, Scene};
+    use nightwatch::model::plan::{ParamValue, PlanDraft, Step};
+    use nightwatch::model::run::Trigger;
+    use nightwatch::server::service::{plans, runs};
+
+    let sqlite = matches!(backend, Backend::Sqlite);
+    with_empty_db(backend, |db| async move {
+        let before = sqlx::migrate::Migrator {
+            migrations: std::borrow::Cow::Owned(
+                db::migrator(sqlite)
+                    .iter()
+                    .filter(|m| m.version < 20261130000017)
+                    .cloned()
+                    .collect(),
+            ),
+            ..sqlx::migrate::Migrator::DEFAULT
+        };
+        before.run(&db.pool).await.unwrap();
+        let rita =
+            crate::support::user(&db.pool, "rita", Role::Commander, crate::support::PASSWORD).await;
+        let mut wait = Step::new("w".into(), ActionCode::Wait, None);
+        wait.params
+            .insert("duration".into(), ParamValue::Set("1s".into()));
+        let mut draft = PlanDraft {
+            name: "Failover".into(),
+            description: String::new(),
+            scene: Scene::Emergency,
+            service: "db".into(),
+            scenario: String::new(),
+            rto_secs: None,
+            rpo_secs: None,
+            enabled: true,
+            steps: vec![wait],
+            schedule: None,
+        };
+        let plan = plans::create(&db.pool, &rita, draft.clone()).await.unwrap();
+        let run = runs::create(
+            &db.pool,
+            Some(&rita),
+            plan,
+            Trigger::Manual,
+            &Default::default(),
+            None,
+        )
+        .await
+        .unwrap()
+        .number;
+        let inspecting = PlanDraft {
+            scene: Scene::Inspection,
+            ..draft.clone()
+        };
+        assert!(
+            plans::create(&db.pool, &rita, inspecting.clone())
+                .await
+                .is_err(),
+            "refused before"
+        );
+
+        db::migrate(&db.pool).await.unwrap();
+        db::migrate(&db.pool)
+            .await
+            .expect("a second run is a no-op");
+        assert_eq!(
+            plans::view(&db.pool, plan, None).await.unwrap().plan.scene,
+            Scene::Emergency
+        );
+        assert_eq!(
+            runs::read(&db.pool, &rita, run)
+                .await
+                .unwrap()
+                .summary
+                .plan_number,
+            plan
+        );
+        let joined: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM runs r JOIN plans p ON p.id = r.plan_id")
+                .fetch_one(&db.pool)
+                .await
+                .unwrap();
+        assert_eq!(joined, 1);
+        if sqlite {
+            let broken: Vec<(String,)> =
+                sqlx::query_as("SELECT \"table\" FROM pragma_foreign_key_check")
+                    .fetch_all(&db.pool)
+                    .await
+                    .unwrap();
+            assert!(broken.is_empty(), "{broken:?}");
+            let on: i64 = sqlx::query_scalar("PRAGMA foreign_keys")
+                .fetch_one(&db.pool)
+                .await
+                .unwrap();
+            assert_eq!(on, 1, "foreign keys are back on");
+        }
+        let inspection = plans::create(&db.pool, &rita, inspecting).await.unwrap();
+        assert_eq!(inspection, plan + 1);
+        let bogus = sqlx::query("UPDATE plans SET scene = 'bogus' WHERE number = $1")
+            .bind(plan)
+            .execute(&db.pool)
+            .await;
+        assert!(bogus.is_err(), "the check still holds");
+        draft.name = "After".into();
+        plans::create(&db.pool, &rita, draft).await.unwrap();
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_inspections_migration_keeps_plans_and_their_runs_on_sqlite() {
+    the_inspections_migration_keeps_plans_and_their_runs(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn the_inspections_migration_keeps_plans_and_their_runs_on_postgres() {
+    the_inspections_migration_keeps_plans_and_their_runs(Backend::Postgres).await;
+}

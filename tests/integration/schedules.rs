@@ -18,7 +18,6 @@ use nightwatch::server::actor::Actor;
 use nightwatch::server::db::{self, to_millis};
 use nightwatch::server::jobs::executor::{Executor, ExecutorSettings};
 use nightwatch::server::jobs::scheduler::Scheduler;
-use nightwatch::server::jobs::steps::HttpLimits;
 use nightwatch::server::repo::action_items::{self as item_repo, ActionFilter};
 use nightwatch::server::repo::runs as run_repo;
 use nightwatch::server::repo::schedules as repo;
@@ -28,15 +27,7 @@ use sqlx::AnyPool;
 use crate::support::{PASSWORD, user};
 
 fn settings() -> ExecutorSettings {
-    ExecutorSettings {
-        workers: 4,
-        limits: HttpLimits::default(),
-        allow_self_target: false,
-        networks: Default::default(),
-        poll_every: Duration::from_millis(50),
-        heartbeat_every: Duration::from_millis(100),
-        stale_after: chrono::Duration::seconds(60),
-    }
+    crate::support::executor_settings(4)
 }
 
 fn wait_step() -> Step {

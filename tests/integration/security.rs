@@ -459,7 +459,7 @@ db_test! {
 
 db_test! {
     async fn hostile_alert_text_never_reaches_the_risk_pages_as_markup(db) {
-        user(&db.pool, "ada", Role::Admin, PASSWORD).await;
+        let admin = user(&db.pool, "ada", Role::Admin, PASSWORD).await;
         let sender = crate::support::token(&db.pool, "monitor", "admin", "").await;
         let app = TestApp::new(&db);
         let alert = serde_json::json!({"source": "zabbix", "summary": "disk",
@@ -473,9 +473,27 @@ db_test! {
             "name": "Rule", "declare_incident": true, "matchers": matcher["matchers"]}))).await;
         app.api("POST", "/api/v1/inhibit-rules", Some(&sender), Some(serde_json::json!({
             "name": "Inhibit", "source_matchers": matcher["matchers"], "target_matchers": [{"name": "a", "value": "b"}]}))).await;
+        // An inspection with a hostile name and service, failing at a hostile step.
+        let mut step = Step::new("s".into(), ActionCode::Wait, None);
+        step.name = HOSTILE.into();
+        step.params.insert("duration".into(), ParamValue::Set("1s".into()));
+        let plan = plans::create(&db.pool, &admin, PlanDraft {
+            name: HOSTILE.chars().take(100).collect(), description: String::new(), scene: Scene::Inspection,
+            service: HOSTILE.chars().take(60).collect(), scenario: String::new(), rto_secs: None, rpo_secs: None,
+            enabled: true, steps: vec![step], schedule: None,
+        }).await.unwrap();
+        let failed = nightwatch::model::alert::IncomingAlert {
+            source: "inspection".into(), fingerprint: format!("plan-{plan}"),
+            action: nightwatch::model::alert::AlertAction::Fire,
+            labels: [("alertname", "InspectionFailed"), ("failed_step", HOSTILE)].iter().map(|(k, v)| ((*k).into(), (*v).into())).collect(),
+            annotations: Default::default(), summary: HOSTILE.into(),
+            severity: nightwatch::model::incident::Severity::Sev3, starts_at: None, url: Some("/runs/1".into()),
+        };
+        nightwatch::server::service::alerts::ingest(&db.pool, &admin, vec![failed]).await.unwrap();
         let cookie = app.sign_in("ada", PASSWORD).await;
         let preview = format!("/silences?matchers={}", url::form_urlencoded::byte_serialize(HOSTILE.as_bytes()).collect::<String>());
-        for page in ["/risks".to_owned(), "/risks/1".into(), "/silences".into(), preview, "/admin/alerting".into()] {
+        for page in ["/risks".to_owned(), "/risks/1".into(), "/risks/2".into(), "/silences".into(), preview,
+            "/admin/alerting".into(), "/inspections".into()] {
             let res = app.get(&page, Some(&cookie)).await;
             assert_eq!(res.status(), StatusCode::OK, "{page}");
             let nonce = nonce(&res);

@@ -375,3 +375,17 @@ pub async fn fail_every(db: &TestDb, event: &str) {
         .unwrap();
     }
 }
+
+/// An executor's settings for tests: `workers` workers, quick polls and heartbeats, the default
+/// network policy, no self-target.
+pub fn executor_settings(workers: usize) -> nightwatch::server::jobs::executor::ExecutorSettings {
+    nightwatch::server::jobs::executor::ExecutorSettings {
+        workers,
+        limits: nightwatch::server::jobs::steps::HttpLimits::default(),
+        allow_self_target: false,
+        networks: Default::default(),
+        poll_every: std::time::Duration::from_millis(50),
+        heartbeat_every: std::time::Duration::from_millis(100),
+        stale_after: chrono::Duration::seconds(60),
+    }
+}

@@ -17,7 +17,7 @@ use sqlx::AnyPool;
 use tokio::sync::{Notify, Semaphore};
 
 use crate::model::AppError;
-use crate::model::catalog::{ActionCode, parse_duration};
+use crate::model::catalog::{ActionCode, Scene, parse_duration};
 use crate::model::plan::{OnFailure, Step};
 use crate::model::run::{
     Awaiting, Decision, OUTPUT_MAX, RunStatus, StepStatus, mask_secrets, truncate_output,
@@ -27,6 +27,7 @@ use crate::server::config::Config;
 use crate::server::jobs::steps::{self, HttpCheck, HttpLimits, Outcome, Poll};
 use crate::server::netpolicy::{NetPolicy, Reach};
 use crate::server::repo::runs::{self as repo, StepUpdate};
+use crate::server::service::inspections;
 use crate::server::service::runs::{self as service, Prepared, STALE_AFTER};
 
 /// How the executor behaves.
@@ -395,6 +396,12 @@ impl Inner {
         }
         held(service::finish(pool, number, ended, Utc::now()).await?)?;
         tracing::info!(run = number, status = ended.as_str(), "run ended");
+        if run.scene == Scene::Inspection
+            && let Err(e) = inspections::record(pool, number, &run.service).await
+        {
+            // The run itself is kept; the next run of the inspection says again how it went.
+            tracing::warn!(run = number, error = %e, "an inspection's result did not reach the risk board");
+        }
         if let Some(incident) = run.incident {
             let data = EventData::RunEnded {
                 run: number,

@@ -85,7 +85,7 @@ pub async fn save(
                         sqlx::query_scalar("SELECT MAX(position) FROM alert_rules")
                             .fetch_one(&mut *conn)
                             .await?;
-                    last.unwrap_or(0) + 10
+                    last.unwrap_or(0).saturating_add(10)
                 }
             }
         }
@@ -300,16 +300,6 @@ pub async fn runs_of(pool: &AnyPool, event: i64) -> Result<Vec<i64>, AppError> {
         "SELECT run_number FROM risk_event_runs WHERE event_number = $1 ORDER BY created_at, run_number",
     )
     .bind(event)
-    .fetch_all(pool)
-    .await?)
-}
-
-/// Unresolved, unmuted events' numbers (rules are evaluated for them by the clock).
-pub async fn candidates(pool: &AnyPool) -> Result<Vec<i64>, AppError> {
-    Ok(sqlx::query_scalar(
-        "SELECT number FROM risk_events WHERE resolved_at IS NULL AND silenced_by IS NULL \
-         AND inhibited_by IS NULL ORDER BY number",
-    )
     .fetch_all(pool)
     .await?)
 }

@@ -5,7 +5,7 @@ use sqlx::{AnyConnection, AnyPool, FromRow};
 use uuid::Uuid;
 
 use crate::model::AppError;
-use crate::model::alert::{IncomingAlert, Labels, RiskEvent, RiskFilter, RiskStatus};
+use crate::model::alert::{AlertAction, IncomingAlert, Labels, RiskEvent, RiskFilter, RiskStatus};
 use crate::server::db::from_millis;
 
 /// Most events one list returns.
@@ -59,80 +59,290 @@ fn alertname(alert: &IncomingAlert) -> String {
         .unwrap_or_else(|| alert.summary.chars().take(200).collect())
 }
 
-/// Records a firing alert in the caller's transaction: the open event of its identity takes it
-/// (last seen, count, annotations, what mutes it), or a new event is opened. Two instances
-/// receiving one identity at once end with one event: the unique index on open identities makes
-/// the second insert update the first one's row.
-pub async fn fire(
-    conn: &mut AnyConnection,
-    alert: &IncomingAlert,
-    mute: &Mute,
-    now: i64,
-) -> Result<Outcome, AppError> {
-    let service = crate::model::alert::service_of(&alert.labels);
-    // Written by the update, or by the insert when nothing open has this identity.
-    let (labels, annotations, name) = (
-        json(&alert.labels),
-        json(&alert.annotations),
-        alertname(alert),
-    );
-    let updated: Option<i64> = sqlx::query_scalar(
-        "UPDATE risk_events SET last_seen = $1, seen_count = seen_count + 1, summary = $2, \
-         severity = $3, labels = $4, annotations = $5, service = $6, alertname = $7, url = $8, \
-         silenced_by = $9, inhibited_by = $10, updated_at = $1 \
-         WHERE source = $11 AND fingerprint = $12 AND resolved_at IS NULL RETURNING number",
-    )
-    .bind(now)
-    .bind(&alert.summary)
-    .bind(alert.severity.as_str())
-    .bind(&labels)
-    .bind(&annotations)
-    .bind(service.as_deref())
-    .bind(&name)
-    .bind(alert.url.as_deref())
-    .bind(mute.silenced_by.as_deref())
-    .bind(mute.inhibited_by)
-    .bind(&alert.source)
-    .bind(&alert.fingerprint)
-    .fetch_optional(&mut *conn)
-    .await?;
-    if let Some(number) = updated {
-        return Ok(Outcome::Updated(number));
+/// An alert ready to be written: its JSON and derived columns computed once, and what mutes it.
+pub struct Staged<'a> {
+    /// The alert.
+    pub alert: &'a IncomingAlert,
+    /// Its labels as stored (JSON).
+    pub labels: String,
+    /// Its annotations as stored (JSON).
+    pub annotations: String,
+    /// Its `alertname` label, or "".
+    pub name: String,
+    /// Its service, from its labels.
+    pub service: Option<String>,
+    /// What mutes it (firing alerts only).
+    pub mute: Mute,
+}
+
+impl<'a> Staged<'a> {
+    /// Stages `alert`, muted by `mute`.
+    pub fn new(alert: &'a IncomingAlert, mute: Mute) -> Self {
+        Self {
+            labels: json(&alert.labels),
+            annotations: json(&alert.annotations),
+            name: alertname(alert),
+            service: crate::model::alert::service_of(&alert.labels),
+            alert,
+            mute,
+        }
     }
-    let number = super::next_value(conn, "risk_event_number").await?;
-    let returned: i64 = sqlx::query_scalar(
-        "INSERT INTO risk_events (id, number, source, fingerprint, status, severity, summary, \
-         labels, annotations, service, alertname, url, seen_count, first_seen, last_seen, \
-         starts_at, silenced_by, inhibited_by, updated_at) \
-         VALUES ($1, $2, $3, $4, 'open', $5, $6, $7, $8, $9, $10, $11, 1, $12, $12, $13, $14, $15, $12) \
+
+    fn identity(&self) -> (&str, &str) {
+        (&self.alert.source, &self.alert.fingerprint)
+    }
+}
+
+/// Rows per statement: 100 alerts of 14 values each stay far below either database's limit on
+/// bound values.
+const BATCH_ROWS: usize = 100;
+
+/// `(…), (…)`: `rows` groups of `width` placeholders, in text order. SQLite gets anonymous `?`
+/// (bound by position: a numbered one costs a look-up of its name per parameter, quadratic in a
+/// statement of a thousand values), PostgreSQL `$n` numbered from `from`.
+fn placeholders(sqlite: bool, rows: usize, width: usize, from: usize) -> String {
+    let mut sql = String::with_capacity(rows * width * 5);
+    for row in 0..rows {
+        if row > 0 {
+            sql.push_str(", ");
+        }
+        sql.push('(');
+        for col in 0..width {
+            if col > 0 {
+                sql.push_str(", ");
+            }
+            if sqlite {
+                sql.push('?');
+            } else {
+                sql.push('$');
+                sql.push_str(&(from + row * width + col).to_string());
+            }
+        }
+        sql.push(')');
+    }
+    sql
+}
+
+/// Whether `conn` is SQLite's.
+fn is_sqlite(conn: &AnyConnection) -> bool {
+    conn.backend_name().eq_ignore_ascii_case("sqlite")
+}
+
+/// A returned row: the event's number and identity (and, for resolves, its incident).
+type Touched = (i64, String, String);
+
+/// Applies a delivery's alerts in the caller's transaction and says what each did, in order.
+/// Statements are per hundred alerts, not per alert: firing alerts update their open events in
+/// one `UPDATE … FROM (VALUES …)`, the rest are inserted in one multi-row upsert (two instances
+/// inserting one identity at once still end with one event: the unique index on open
+/// identities turns the second insert into an update), resolves are one `UPDATE … FROM`.
+/// An identity sent twice in one delivery is applied in turn, as if sent twice. Each outcome
+/// comes with the incident of a resolved event, if it has one.
+pub async fn apply(
+    conn: &mut AnyConnection,
+    staged: &[Staged<'_>],
+    acked_by: &str,
+    now: i64,
+) -> Result<Vec<(Outcome, Option<String>)>, AppError> {
+    let mut outcomes: Vec<(Outcome, Option<String>)> = vec![(Outcome::Nothing, None); staged.len()];
+    // Rounds of distinct identities: the first sending of each, then the second, and so on.
+    let mut round_of = vec![0usize; staged.len()];
+    let mut seen: std::collections::HashMap<(&str, &str), usize> =
+        std::collections::HashMap::with_capacity(staged.len());
+    for (i, s) in staged.iter().enumerate() {
+        let count = seen.entry(s.identity()).or_insert(0);
+        round_of[i] = *count;
+        *count += 1;
+    }
+    let rounds = seen.values().copied().max().unwrap_or(0);
+    for round in 0..rounds {
+        let members: Vec<usize> = (0..staged.len())
+            .filter(|i| round_of[*i] == round)
+            .collect();
+        for chunk in members.chunks(BATCH_ROWS) {
+            apply_distinct(conn, staged, chunk, acked_by, now, &mut outcomes).await?;
+        }
+    }
+    Ok(outcomes)
+}
+
+/// Applies alerts `members` of `staged` (distinct identities), writing their outcomes.
+async fn apply_distinct(
+    conn: &mut AnyConnection,
+    staged: &[Staged<'_>],
+    members: &[usize],
+    acked_by: &str,
+    now: i64,
+    outcomes: &mut [(Outcome, Option<String>)],
+) -> Result<(), AppError> {
+    let of = |action: AlertAction| -> Vec<usize> {
+        members
+            .iter()
+            .copied()
+            .filter(|i| staged[*i].alert.action == action)
+            .collect()
+    };
+    let (fires, resolves, acks) = (
+        of(AlertAction::Fire),
+        of(AlertAction::Resolve),
+        of(AlertAction::Acknowledge),
+    );
+    let index: std::collections::HashMap<(&str, &str), usize> = members
+        .iter()
+        .map(|i| (staged[*i].identity(), *i))
+        .collect();
+    let find = |source: &str, fingerprint: &str| index.get(&(source, fingerprint)).copied();
+
+    if !fires.is_empty() {
+        let updated = update_firing(conn, staged, &fires, now).await?;
+        let mut fresh: Vec<usize> = Vec::new();
+        let mut done = std::collections::HashSet::new();
+        for (number, source, fingerprint) in updated {
+            if let Some(i) = find(&source, &fingerprint) {
+                outcomes[i].0 = Outcome::Updated(number);
+                done.insert(i);
+            }
+        }
+        fresh.extend(fires.iter().copied().filter(|i| !done.contains(i)));
+        if !fresh.is_empty() {
+            for (i, outcome) in insert_firing(conn, staged, &fresh, now).await? {
+                outcomes[i].0 = outcome;
+            }
+        }
+    }
+    if !resolves.is_empty() {
+        // `now` is ours, an integer: written into the text, the values are all placeholders.
+        let sql = format!(
+            "UPDATE risk_events SET status = 'resolved', resolved_at = {now}, last_seen = {now}, \
+             seen_count = seen_count + 1, updated_at = {now} FROM (VALUES {}) AS v \
+             WHERE source = v.column1 AND fingerprint = v.column2 AND resolved_at IS NULL \
+             RETURNING number, source, fingerprint, incident_id",
+            placeholders(is_sqlite(conn), resolves.len(), 2, 1)
+        );
+        let mut query =
+            sqlx::query_as::<_, (i64, String, String, Option<String>)>(&sql).persistent(false);
+        for i in &resolves {
+            query = query
+                .bind(&staged[*i].alert.source)
+                .bind(&staged[*i].alert.fingerprint);
+        }
+        for (number, source, fingerprint, incident) in query.fetch_all(&mut *conn).await? {
+            if let Some(i) = find(&source, &fingerprint) {
+                outcomes[i] = (Outcome::Resolved(number), incident);
+            }
+        }
+    }
+    for i in acks {
+        let a = staged[i].alert;
+        outcomes[i].0 =
+            acknowledge_identity(conn, &a.source, &a.fingerprint, acked_by, now).await?;
+    }
+    Ok(())
+}
+
+/// Updates the open events of firing alerts `fires`; returns the events touched.
+async fn update_firing(
+    conn: &mut AnyConnection,
+    staged: &[Staged<'_>],
+    fires: &[usize],
+    now: i64,
+) -> Result<Vec<Touched>, AppError> {
+    let sql = format!(
+        "UPDATE risk_events SET last_seen = {now}, seen_count = seen_count + 1, updated_at = {now}, \
+         summary = v.column3, severity = v.column4, labels = v.column5, annotations = v.column6, \
+         service = v.column7, alertname = v.column8, url = v.column9, silenced_by = v.column10, \
+         inhibited_by = v.column11 FROM (VALUES {}) AS v \
+         WHERE source = v.column1 AND fingerprint = v.column2 AND resolved_at IS NULL \
+         RETURNING number, source, fingerprint",
+        placeholders(is_sqlite(conn), fires.len(), 11, 1)
+    );
+    let mut query = sqlx::query_as::<_, Touched>(&sql).persistent(false);
+    for i in fires {
+        let s = &staged[*i];
+        query = query
+            .bind(&s.alert.source)
+            .bind(&s.alert.fingerprint)
+            .bind(&s.alert.summary)
+            .bind(s.alert.severity.as_str())
+            .bind(&s.labels)
+            .bind(&s.annotations)
+            .bind(s.service.as_deref())
+            .bind(&s.name)
+            .bind(s.alert.url.as_deref())
+            .bind(s.mute.silenced_by.as_deref())
+            .bind(s.mute.inhibited_by);
+    }
+    Ok(query.fetch_all(&mut *conn).await?)
+}
+
+/// Opens events for firing alerts `fresh` (nothing open had their identity a moment ago), with
+/// numbers reserved from the counter in one statement. An identity another instance opened in
+/// between updates that event instead (the upsert); its reserved number stays unused.
+async fn insert_firing(
+    conn: &mut AnyConnection,
+    staged: &[Staged<'_>],
+    fresh: &[usize],
+    now: i64,
+) -> Result<Vec<(usize, Outcome)>, AppError> {
+    let last: i64 = sqlx::query_scalar(
+        "UPDATE counters SET value = value + $1 WHERE name = 'risk_event_number' RETURNING value",
+    )
+    .bind(fresh.len() as i64)
+    .fetch_one(&mut *conn)
+    .await?;
+    let first = last - fresh.len() as i64 + 1;
+    let sql = format!(
+        "INSERT INTO risk_events (id, number, source, fingerprint, severity, summary, labels, \
+         annotations, service, alertname, url, starts_at, silenced_by, inhibited_by, status, \
+         seen_count, first_seen, last_seen, updated_at) \
+         SELECT column1, column2, column3, column4, column5, column6, column7, column8, column9, \
+         column10, column11, column12, column13, column14, 'open', 1, {now}, {now}, {now} \
+         FROM (VALUES {}) AS v WHERE true \
          ON CONFLICT (source, fingerprint) WHERE resolved_at IS NULL DO UPDATE SET \
          last_seen = excluded.last_seen, seen_count = risk_events.seen_count + 1, \
          summary = excluded.summary, severity = excluded.severity, labels = excluded.labels, \
          annotations = excluded.annotations, url = excluded.url, updated_at = excluded.updated_at \
-         RETURNING number",
-    )
-    .bind(Uuid::now_v7().to_string())
-    .bind(number)
-    .bind(&alert.source)
-    .bind(&alert.fingerprint)
-    .bind(alert.severity.as_str())
-    .bind(&alert.summary)
-    .bind(&labels)
-    .bind(&annotations)
-    .bind(service.as_deref())
-    .bind(&name)
-    .bind(alert.url.as_deref())
-    .bind(now)
-    .bind(alert.starts_at.map(crate::server::db::to_millis))
-    .bind(mute.silenced_by.as_deref())
-    .bind(mute.inhibited_by)
-    .fetch_one(&mut *conn)
-    .await?;
-    Ok(if returned == number {
-        Outcome::Opened(number)
-    } else {
-        Outcome::Updated(returned)
-    })
+         RETURNING number, source, fingerprint",
+        placeholders(is_sqlite(conn), fresh.len(), 14, 1)
+    );
+    let mut query = sqlx::query_as::<_, Touched>(&sql).persistent(false);
+    for (k, i) in fresh.iter().enumerate() {
+        let s = &staged[*i];
+        query = query
+            .bind(Uuid::now_v7().to_string())
+            .bind(first + k as i64)
+            .bind(&s.alert.source)
+            .bind(&s.alert.fingerprint)
+            .bind(s.alert.severity.as_str())
+            .bind(&s.alert.summary)
+            .bind(&s.labels)
+            .bind(&s.annotations)
+            .bind(s.service.as_deref())
+            .bind(&s.name)
+            .bind(s.alert.url.as_deref())
+            .bind(s.alert.starts_at.map(crate::server::db::to_millis))
+            .bind(s.mute.silenced_by.as_deref())
+            .bind(s.mute.inhibited_by);
+    }
+    let reserved: std::collections::HashMap<(&str, &str), (usize, i64)> = fresh
+        .iter()
+        .enumerate()
+        .map(|(k, i)| (staged[*i].identity(), (*i, first + k as i64)))
+        .collect();
+    let mut out = Vec::with_capacity(fresh.len());
+    for (number, source, fingerprint) in query.fetch_all(&mut *conn).await? {
+        if let Some((i, mine)) = reserved.get(&(source.as_str(), fingerprint.as_str())) {
+            out.push((
+                *i,
+                if number == *mine {
+                    Outcome::Opened(number)
+                } else {
+                    Outcome::Updated(number)
+                },
+            ));
+        }
+    }
+    Ok(out)
 }
 
 /// Takes the event-number counter's row lock as the transaction's first write. Every delivery
@@ -144,26 +354,6 @@ pub async fn take_turn(conn: &mut AnyConnection) -> Result<(), AppError> {
         .execute(conn)
         .await?;
     Ok(())
-}
-
-/// Resolves the open event of an identity, if there is one.
-pub async fn resolve(
-    conn: &mut AnyConnection,
-    source: &str,
-    fingerprint: &str,
-    now: i64,
-) -> Result<Outcome, AppError> {
-    let number: Option<i64> = sqlx::query_scalar(
-        "UPDATE risk_events SET status = 'resolved', resolved_at = $1, last_seen = $1, \
-         seen_count = seen_count + 1, updated_at = $1 \
-         WHERE source = $2 AND fingerprint = $3 AND resolved_at IS NULL RETURNING number",
-    )
-    .bind(now)
-    .bind(source)
-    .bind(fingerprint)
-    .fetch_optional(conn)
-    .await?;
-    Ok(number.map_or(Outcome::Nothing, Outcome::Resolved))
 }
 
 /// Marks the open event of an identity acknowledged by `by` (its sender's acknowledgement).
@@ -217,55 +407,31 @@ pub async fn acknowledge(
     Ok(done > 0)
 }
 
-/// One received alert, as kept.
-pub struct Received<'a> {
-    /// The alert.
-    pub alert: &'a IncomingAlert,
-    /// The event it touched.
-    pub event: Option<i64>,
-}
-
-/// Keeps received alerts (one statement per hundred).
+/// Keeps received alerts with the events they touched (one statement per hundred).
 pub async fn record_received(
     conn: &mut AnyConnection,
-    received: &[Received<'_>],
+    received: &[Staged<'_>],
+    events: &[Option<i64>],
     token_id: Option<&str>,
     now: i64,
 ) -> Result<(), AppError> {
-    for chunk in received.chunks(100) {
-        let mut sql = String::from(
+    for (chunk, events) in received.chunks(BATCH_ROWS).zip(events.chunks(BATCH_ROWS)) {
+        let sql = format!(
             "INSERT INTO alerts_received (id, received_at, source, fingerprint, action, labels, \
-             annotations, event_number, token_id) VALUES ",
+             annotations, event_number, token_id) VALUES {}",
+            placeholders(is_sqlite(conn), chunk.len(), 9, 1)
         );
-        for i in 0..chunk.len() {
-            let b = i * 9;
-            if i > 0 {
-                sql.push(',');
-            }
-            sql.push_str(&format!(
-                "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
-                b + 1,
-                b + 2,
-                b + 3,
-                b + 4,
-                b + 5,
-                b + 6,
-                b + 7,
-                b + 8,
-                b + 9
-            ));
-        }
-        let mut query = sqlx::query(&sql);
-        for r in chunk {
+        let mut query = sqlx::query(&sql).persistent(false);
+        for (r, event) in chunk.iter().zip(events) {
             query = query
                 .bind(Uuid::now_v7().to_string())
                 .bind(now)
                 .bind(&r.alert.source)
                 .bind(&r.alert.fingerprint)
                 .bind(r.alert.action.as_str())
-                .bind(json(&r.alert.labels))
-                .bind(json(&r.alert.annotations))
-                .bind(r.event)
+                .bind(&r.labels)
+                .bind(&r.annotations)
+                .bind(*event)
                 .bind(token_id);
         }
         query.execute(&mut *conn).await?;
@@ -302,6 +468,16 @@ impl Unresolved {
     pub fn labels(&self) -> Labels {
         serde_json::from_str(&self.labels).unwrap_or_default()
     }
+}
+
+/// Every unresolved event muted now (by a silence or an inhibition).
+pub async fn muted(conn: &mut AnyConnection) -> Result<Vec<Unresolved>, AppError> {
+    Ok(sqlx::query_as(
+        "SELECT number, labels, silenced_by, inhibited_by FROM risk_events \
+         WHERE resolved_at IS NULL AND (silenced_by IS NOT NULL OR inhibited_by IS NOT NULL)",
+    )
+    .fetch_all(conn)
+    .await?)
 }
 
 /// Every unresolved event (optionally only those named `alertname`).
@@ -413,29 +589,24 @@ impl TryFrom<EventRow> for RiskEvent {
     }
 }
 
-/// Events matching `filter`, the most recently seen first, at most [`LIST_CAP`].
-pub async fn list(pool: &AnyPool, filter: &RiskFilter) -> Result<Vec<RiskEvent>, AppError> {
-    let mut conditions = Vec::new();
-    let mut binds: Vec<String> = Vec::new();
+/// Every unresolved event nothing mutes, in number order: what alert rules look at by the clock.
+pub async fn unmuted(pool: &AnyPool) -> Result<Vec<RiskEvent>, AppError> {
+    let rows: Vec<EventRow> = sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM {JOINS} WHERE e.resolved_at IS NULL AND e.silenced_by IS NULL \
+         AND e.inhibited_by IS NULL ORDER BY e.number"
+    ))
+    .fetch_all(pool)
+    .await?;
+    rows.into_iter().map(RiskEvent::try_from).collect()
+}
+
+/// The conditions of `filter` beside its tab (service, severity, source, words), over `e`, with
+/// their values appended to `binds` (numbered after those already there).
+fn narrowing(filter: &RiskFilter, conditions: &mut Vec<String>, binds: &mut Vec<String>) {
     let mut arg = |value: String| {
         binds.push(value);
         format!("${}", binds.len())
     };
-    conditions.push(
-        match filter.status {
-            RiskStatus::Open => {
-                "e.status = 'open' AND e.silenced_by IS NULL AND e.inhibited_by IS NULL"
-            }
-            RiskStatus::Acknowledged => {
-                "e.status = 'acknowledged' AND e.silenced_by IS NULL AND e.inhibited_by IS NULL"
-            }
-            RiskStatus::Silenced => {
-                "e.resolved_at IS NULL AND (e.silenced_by IS NOT NULL OR e.inhibited_by IS NOT NULL)"
-            }
-            RiskStatus::Resolved => "e.status = 'resolved'",
-        }
-        .to_owned(),
-    );
     if let Some(service) = &filter.service {
         conditions.push(format!("e.service = {}", arg(service.clone())));
     }
@@ -460,6 +631,28 @@ pub async fn list(pool: &AnyPool, filter: &RiskFilter) -> Result<Vec<RiskEvent>,
             "(LOWER(e.summary) LIKE {p} ESCAPE '\\' OR LOWER(e.labels) LIKE {p} ESCAPE '\\')"
         ));
     }
+}
+
+/// Events matching `filter`, the most recently seen first, at most [`LIST_CAP`].
+pub async fn list(pool: &AnyPool, filter: &RiskFilter) -> Result<Vec<RiskEvent>, AppError> {
+    let mut conditions = Vec::new();
+    let mut binds: Vec<String> = Vec::new();
+    conditions.push(
+        match filter.status {
+            RiskStatus::Open => {
+                "e.status = 'open' AND e.silenced_by IS NULL AND e.inhibited_by IS NULL"
+            }
+            RiskStatus::Acknowledged => {
+                "e.status = 'acknowledged' AND e.silenced_by IS NULL AND e.inhibited_by IS NULL"
+            }
+            RiskStatus::Silenced => {
+                "e.resolved_at IS NULL AND (e.silenced_by IS NOT NULL OR e.inhibited_by IS NOT NULL)"
+            }
+            RiskStatus::Resolved => "e.status = 'resolved'",
+        }
+        .to_owned(),
+    );
+    narrowing(filter, &mut conditions, &mut binds);
     let order = if filter.status == RiskStatus::Resolved {
         "e.resolved_at DESC"
     } else {
@@ -492,18 +685,25 @@ pub async fn find(conn: &mut AnyConnection, number: i64) -> Result<Option<RiskEv
         .transpose()
 }
 
-/// How many unresolved events each tab holds: open, acknowledged, silenced.
-pub async fn counts(pool: &AnyPool) -> Result<(i64, i64, i64), AppError> {
-    let row: (i64, i64, i64) = sqlx::query_as(
+/// How many unresolved events each tab holds under `filter`'s other conditions: open,
+/// acknowledged, silenced.
+pub async fn counts(pool: &AnyPool, filter: &RiskFilter) -> Result<(i64, i64, i64), AppError> {
+    let mut conditions = vec!["e.resolved_at IS NULL".to_owned()];
+    let mut binds = Vec::new();
+    narrowing(filter, &mut conditions, &mut binds);
+    let sql = format!(
         "SELECT \
-         COALESCE(SUM(CASE WHEN status = 'open' AND silenced_by IS NULL AND inhibited_by IS NULL THEN 1 ELSE 0 END), 0), \
-         COALESCE(SUM(CASE WHEN status = 'acknowledged' AND silenced_by IS NULL AND inhibited_by IS NULL THEN 1 ELSE 0 END), 0), \
-         COALESCE(SUM(CASE WHEN silenced_by IS NOT NULL OR inhibited_by IS NOT NULL THEN 1 ELSE 0 END), 0) \
-         FROM risk_events WHERE resolved_at IS NULL",
-    )
-    .fetch_one(pool)
-    .await?;
-    Ok(row)
+         COALESCE(SUM(CASE WHEN e.status = 'open' AND e.silenced_by IS NULL AND e.inhibited_by IS NULL THEN 1 ELSE 0 END), 0), \
+         COALESCE(SUM(CASE WHEN e.status = 'acknowledged' AND e.silenced_by IS NULL AND e.inhibited_by IS NULL THEN 1 ELSE 0 END), 0), \
+         COALESCE(SUM(CASE WHEN e.silenced_by IS NOT NULL OR e.inhibited_by IS NOT NULL THEN 1 ELSE 0 END), 0) \
+         FROM risk_events e WHERE {}",
+        conditions.join(" AND ")
+    );
+    let mut query = sqlx::query_as::<_, (i64, i64, i64)>(&sql);
+    for b in binds {
+        query = query.bind(b);
+    }
+    Ok(query.fetch_one(pool).await?)
 }
 
 /// The alerts received for event `number`, newest first (at most `limit`).

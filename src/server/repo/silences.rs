@@ -117,6 +117,23 @@ pub async fn active(
         .collect()
 }
 
+/// Whether a silence started by the clock in `(since, now]` (made earlier, to start later).
+pub async fn started_between(
+    conn: &mut AnyConnection,
+    since: chrono::DateTime<chrono::Utc>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<bool, AppError> {
+    let found: Option<i64> = sqlx::query_scalar(
+        "SELECT 1 FROM silences WHERE starts_at > $1 AND starts_at <= $2 AND ended_at IS NULL \
+         LIMIT 1",
+    )
+    .bind(to_millis(since))
+    .bind(to_millis(now))
+    .fetch_optional(conn)
+    .await?;
+    Ok(found.is_some())
+}
+
 /// Silence `id`.
 pub async fn find(
     pool: &AnyPool,

@@ -91,6 +91,10 @@ struct IntakeAnswer {
     resolved: Vec<i64>,
     /// Alerts that touched no event (a resolve of one already resolved).
     ignored: usize,
+    /// Alerts of an Alertmanager group that could not be read, by their place: the rest of
+    /// the group is stored all the same (a group is refused only when none of it is usable).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    rejected: Vec<FieldError>,
 }
 
 impl From<Intake> for IntakeAnswer {
@@ -101,6 +105,7 @@ impl From<Intake> for IntakeAnswer {
             updated: i.updated,
             resolved: i.resolved,
             ignored: i.ignored,
+            rejected: Vec::new(),
         }
     }
 }
@@ -228,9 +233,20 @@ async fn alertmanager(
             "Alertmanager left alerts out of a group (its max_alerts)"
         );
     }
-    let alerts = payload.alerts()?;
+    let (alerts, rejected) = payload.alerts()?;
+    if !rejected.is_empty() {
+        tracing::warn!(
+            rejected = rejected.len(),
+            first = %rejected[0].field,
+            "alerts of an Alertmanager group could not be read; the rest is stored"
+        );
+    }
     let intake = take(&state, &actor, alerts).await?;
-    Ok((StatusCode::ACCEPTED, Json(IntakeAnswer::from(intake))).into_response())
+    let answer = IntakeAnswer {
+        rejected,
+        ..IntakeAnswer::from(intake)
+    };
+    Ok((StatusCode::ACCEPTED, Json(answer)).into_response())
 }
 
 /// `POST /api/v1/alerts/events-v2`: a PagerDuty Events API v2 event.

@@ -133,17 +133,24 @@ pub async fn evaluate(
     if rules.is_empty() {
         return Ok(0);
     }
-    let numbers = match numbers {
-        Some(n) => n.to_vec(),
-        None => repo::candidates(&state.pool).await?,
+    // Named events are read one by one (a delivery's few); by the clock, all in one read.
+    let events = match numbers {
+        Some(numbers) => {
+            let mut events = Vec::with_capacity(numbers.len());
+            for number in numbers {
+                match crate::server::service::alerts::read(&state.pool, *number).await {
+                    Ok(e) => events.push(e),
+                    Err(AppError::NotFound) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            events
+        }
+        None => crate::server::repo::risk_events::unmuted(&state.pool).await?,
     };
     let mut taken = 0;
-    for number in numbers {
-        let event = match crate::server::service::alerts::read(&state.pool, number).await {
-            Ok(e) => e,
-            Err(AppError::NotFound) => continue,
-            Err(e) => return Err(e),
-        };
+    for event in events {
+        let number = event.id;
         if !matches!(event.status, RiskStatus::Open | RiskStatus::Acknowledged) {
             continue;
         }

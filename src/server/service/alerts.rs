@@ -15,7 +15,7 @@ use crate::model::matcher::{
 use crate::model::{AppError, Role};
 use crate::server::actor::Actor;
 use crate::server::db::to_millis;
-use crate::server::repo::risk_events::{self as repo, Mute, Outcome, Received};
+use crate::server::repo::risk_events::{self as repo, Mute, Outcome, Staged};
 use crate::server::repo::silences as silence_repo;
 
 /// What a delivery of alerts did.
@@ -209,34 +209,27 @@ pub async fn ingest(
         received: alerts.len(),
         ..Intake::default()
     };
-    let mut inhibition_changed = false;
-    let mut outcomes = Vec::with_capacity(alerts.len());
+    let staged: Vec<Staged<'_>> = alerts
+        .iter()
+        .map(|alert| {
+            let mute = match alert.action {
+                AlertAction::Fire => mutes.mute_for(None, &alert.labels),
+                _ => Mute::default(),
+            };
+            Staged::new(alert, mute)
+        })
+        .collect();
     let mut tx = pool.begin().await?;
     repo::take_turn(&mut tx).await?;
-    for alert in &alerts {
-        let outcome = match alert.action {
-            AlertAction::Fire => {
-                let mute = mutes.mute_for(None, &alert.labels);
-                repo::fire(&mut tx, alert, &mute, ms).await?
-            }
-            AlertAction::Resolve => {
-                repo::resolve(&mut tx, &alert.source, &alert.fingerprint, ms).await?
-            }
-            AlertAction::Acknowledge => {
-                repo::acknowledge_identity(
-                    &mut tx,
-                    &alert.source,
-                    &alert.fingerprint,
-                    &actor.id.to_string(),
-                    ms,
-                )
-                .await?
-            }
-        };
-        match outcome {
+    let outcomes = repo::apply(&mut tx, &staged, &actor.id.to_string(), ms).await?;
+    let mut inhibition_changed = false;
+    for (alert, (outcome, incident)) in alerts.iter().zip(&outcomes) {
+        match *outcome {
             Outcome::Opened(n) => intake.opened.push(n),
             Outcome::Resolved(n) => {
-                crate::server::service::alert_rules::note_resolved_in(&mut tx, n, ms).await?;
+                if incident.is_some() {
+                    crate::server::service::alert_rules::note_resolved_in(&mut tx, n, ms).await?;
+                }
                 intake.resolved.push(n);
             }
             Outcome::Updated(n) => {
@@ -251,13 +244,11 @@ pub async fn ingest(
         {
             inhibition_changed = true;
         }
-        outcomes.push(Received {
-            alert,
-            event: outcome.number(),
-        });
     }
+    intake.opened.sort_unstable();
+    let events: Vec<Option<i64>> = outcomes.iter().map(|(o, _)| o.number()).collect();
     let token = actor.token.as_ref().map(|t| t.id.as_str());
-    repo::record_received(&mut tx, &outcomes, token, ms).await?;
+    repo::record_received(&mut tx, &staged, &events, token, ms).await?;
     tx.commit().await?;
     if inhibition_changed {
         // A source that started or stopped firing (or a target that fired beside one) can
@@ -271,9 +262,39 @@ pub async fn ingest(
 /// Works out again what mutes every unresolved event, and writes the changes. Returns how many
 /// events changed.
 pub async fn refresh_mutes(pool: &AnyPool, now: DateTime<Utc>) -> Result<usize, AppError> {
+    refresh(pool, now, false).await
+}
+
+/// What the clock alone changes since `since`: a silence that started by itself can mute any
+/// event (all are worked out again); otherwise only muted events can change (a silence that
+/// ended, a source that stopped), so only they are read — not every open event, every time.
+/// Everything else that changes muting (a new or ended silence, a rule, a source firing or
+/// resolving) works it out again when it happens.
+pub async fn refresh_mutes_by_clock(
+    pool: &AnyPool,
+    since: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<usize, AppError> {
+    let started = {
+        let mut conn = pool.acquire().await?;
+        silence_repo::started_between(&mut conn, since, now).await?
+    };
+    refresh(pool, now, !started).await
+}
+
+/// Works out muting again for every unresolved event, or only for the muted ones.
+async fn refresh(pool: &AnyPool, now: DateTime<Utc>, muted_only: bool) -> Result<usize, AppError> {
     let mut conn = pool.acquire().await?;
+    let events = if muted_only {
+        let events = repo::muted(&mut conn).await?;
+        if events.is_empty() {
+            return Ok(0);
+        }
+        events
+    } else {
+        repo::unresolved(&mut conn, None).await?
+    };
     let mutes = Mutes::load(&mut conn, now).await?;
-    let events = repo::unresolved(&mut conn, None).await?;
     let mut changed = 0;
     for e in events {
         let labels = e.labels();

@@ -26,6 +26,12 @@ pub struct Prepared {
     pub number: i64,
     /// The plan's name at the version run.
     pub plan_name: String,
+    /// The plan's number.
+    pub plan_number: i64,
+    /// What the plan is for (an inspection's result becomes a risk event).
+    pub scene: crate::model::catalog::Scene,
+    /// The service the plan targets.
+    pub service: String,
     /// The steps of that version.
     pub steps: Vec<Step>,
     /// Values per step, in order.
@@ -159,6 +165,9 @@ pub async fn insert(
     );
     Ok(Prepared {
         number,
+        plan_number: plan.number,
+        scene: plan.plan.scene,
+        service: plan.plan.service,
         plan_name: plan.plan.name,
         steps: plan.plan.steps,
         params,

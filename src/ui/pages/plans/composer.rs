@@ -265,7 +265,7 @@ fn PlanFields() -> impl IntoView {
                             if let Ok(scene) = ev.target().value().parse::<Scene>() {
                                 composer.edit(|d| {
                                     d.scene = scene;
-                                    if scene != Scene::Drill {
+                                    if !scene.schedulable() {
                                         d.schedule = None;
                                     }
                                     plan_edit::set_phased(&mut d.steps, scene == Scene::DisasterRecovery);

@@ -1,4 +1,4 @@
-//! The composer's schedule fields (drills only): a cron expression, its IANA time zone and the
+//! The composer's schedule fields (drills and inspections): a cron expression, its IANA time zone and the
 //! policy for a run still active, checked as you type by the same parser the server uses, with
 //! the next five run times in the plan's zone and in yours.
 
@@ -21,7 +21,16 @@ pub fn ScheduleFields() -> impl IntoView {
     let draft = composer.draft;
     let viewer = viewer_zone();
     let schedule = move || draft.with(|d| d.schedule.clone());
-    let is_drill = move || draft.with(|d| d.scene == Scene::Drill);
+    let schedulable = move || draft.with(|d| d.scene.schedulable());
+    let noun = move || {
+        draft.with(|d| {
+            if d.scene == Scene::Inspection {
+                "inspection"
+            } else {
+                "drill"
+            }
+        })
+    };
     let edit = move |change: &dyn Fn(&mut PlanSchedule)| {
         composer.edit(|d| {
             if let Some(s) = d.schedule.as_mut() {
@@ -39,7 +48,7 @@ pub fn ScheduleFields() -> impl IntoView {
     let zone = Signal::derive(move || parsed.get().map_or(Tz::UTC, |(_, zone)| zone));
     let zones = chrono_tz::TZ_VARIANTS;
     view! {
-        {move || is_drill().then(|| view! {
+        {move || schedulable().then(|| view! {
             <section class="card schedule-fields" aria-labelledby="schedule-heading" id="schedule">
                 <h2 id="schedule-heading">"Schedule"</h2>
                 <label class="check">
@@ -55,7 +64,7 @@ pub fn ScheduleFields() -> impl IntoView {
                                 });
                             });
                         } />
-                    " Run this drill on a schedule"
+                    " Run this " {noun} " on a schedule"
                 </label>
                 {move || schedule().is_some().then(|| view! {
                     <div class="field-grid">

@@ -64,7 +64,10 @@ pub fn RisksPage() -> impl IntoView {
         },
     );
     let shown_stamp = RwSignal::new(String::new());
+    // Effects run in the browser only: true once the page is hydrated and polling.
+    let live = RwSignal::new(false);
     Effect::new(move |_| {
+        live.set(true);
         let poll = set_interval_with_handle(
             move || {
                 leptos::task::spawn_local(async move {
@@ -93,7 +96,8 @@ pub fn RisksPage() -> impl IntoView {
             <h1>"Risk board"</h1>
             <p class="lede">
                 "Alerts from monitoring and failed inspections, one event per alert while it fires. "
-                "The page updates itself; filters stay in the address."
+                {move || if live.get() { "The page updates itself; " } else { "Reload the page to see changes; " }}
+                "filters stay in the address."
             </p>
             <RiskNav current="board" />
         </div>

@@ -16,7 +16,7 @@ use crate::ui::components::form::{
 use crate::ui::components::shell::CurrentUser;
 use crate::ui::format;
 
-/// Links between the risk board and the silences.
+/// Links between the risk board, the silences and the inspections.
 #[component]
 pub fn RiskNav(current: &'static str) -> impl IntoView {
     let link = move |href: &'static str, key: &'static str, label: &'static str| {
@@ -27,6 +27,7 @@ pub fn RiskNav(current: &'static str) -> impl IntoView {
         <nav class="subnav" aria-label="Risk">
             {link("/risks", "board", "Risk board")}
             {link("/silences", "silences", "Silences")}
+            {link("/inspections", "inspections", "Inspections")}
         </nav>
     }
 }
