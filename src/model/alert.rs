@@ -127,10 +127,11 @@ pub fn fingerprint(labels: &Labels) -> String {
     format!("{hash:016x}")
 }
 
-/// Whether `text` holds a control character (an identity with one could not be shown or logged
-/// as sent).
+/// Whether `text` holds a control character or one that disguises text (a direction override):
+/// an identity with one could not be shown or logged as sent.
 fn has_control(text: &str) -> bool {
-    text.chars().any(char::is_control)
+    text.chars()
+        .any(|c| c.is_control() || crate::model::incident_input::is_disguising(c))
 }
 
 /// `text` without control characters, cut to `max` characters (what a monitor sends is kept, not
@@ -169,7 +170,13 @@ fn summary_of(annotations: &Labels, labels: &Labels) -> String {
         .or_else(|| labels.get("alertname"))
         .map_or("Alert", String::as_str);
     let first_line = text.lines().find(|l| !l.trim().is_empty()).unwrap_or(text);
-    clean(first_line, SUMMARY_MAX)
+    let summary = clean(first_line, SUMMARY_MAX);
+    // Text made only of control characters cleans to nothing: a page still needs a title.
+    if summary.trim().is_empty() {
+        "Alert".to_owned()
+    } else {
+        summary
+    }
 }
 
 /// An instant a sender wrote, or none for Alertmanager's "zero" time (year 1) and its like.
@@ -193,26 +200,50 @@ fn link(url: Option<String>) -> Option<String> {
 #[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct AlertmanagerPayload {
-    /// `4` from Alertmanager, `1` from Grafana.
-    #[serde(default)]
+    /// `4` from Alertmanager, `1` from Grafana (a number is taken too: it is not used).
+    #[serde(default, deserialize_with = "any_text")]
     pub version: Option<String>,
     /// The group's key.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "any_text")]
     pub group_key: Option<String>,
     /// How many alerts the sender left out (its `max_alerts`).
     #[serde(default)]
     pub truncated_alerts: Option<u64>,
     /// `firing` or `resolved` (for the whole group).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "any_text")]
     pub status: Option<String>,
     /// The receiver's name.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "any_text")]
     pub receiver: Option<String>,
     /// Grafana's organisation (present only from Grafana).
     #[serde(default)]
     pub org_id: Option<i64>,
-    /// The alerts of the group.
-    pub alerts: Vec<AlertmanagerAlert>,
+    /// The alerts of the group, each read on its own: one that does not read is reported by its
+    /// place and the others are taken.
+    #[cfg_attr(feature = "ssr", schemars(schema_with = "lenient_alerts"))]
+    pub alerts: Vec<serde_json::Value>,
+}
+
+/// The schema of `alerts`: each is an Alertmanager alert, but one that is not is reported in
+/// `rejected` rather than refusing the group, so the schema lets any item through.
+#[cfg(feature = "ssr")]
+fn lenient_alerts(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    let alert = generator.subschema_for::<AlertmanagerAlert>().to_value();
+    schemars::json_schema!({
+        "type": "array",
+        "description": "The group's alerts, each an Alertmanager alert. One that cannot be read is left out and named in the answer's `rejected`; the group is refused only when none can be.",
+        "items": {"anyOf": [alert, {}]}
+    })
+}
+
+/// An envelope field the payload does not act on, taken as text whatever its JSON type (a
+/// sender writing `"version": 4` must not lose its group).
+fn any_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Ok(match serde_json::Value::deserialize(d)? {
+        serde_json::Value::Null => None,
+        serde_json::Value::String(s) => Some(s),
+        other => Some(other.to_string()),
+    })
 }
 
 /// One alert of an Alertmanager (or Grafana) group.
@@ -256,6 +287,7 @@ impl AlertmanagerPayload {
     /// their place, `alerts[3].status`). A group is not refused for one bad alert: the sender
     /// would not retry a 4xx, and its good alerts would be lost; it is refused when none is
     /// usable. A Grafana payload is told by its `orgId`.
+    #[cfg(feature = "ssr")]
     pub fn alerts(self) -> Result<(Vec<IncomingAlert>, Vec<FieldError>), AppError> {
         let source = if self.org_id.is_some() {
             "grafana"
@@ -270,7 +302,22 @@ impl AlertmanagerPayload {
                 format!("Send at most {BATCH_MAX} alerts at once."),
             ));
         }
-        for (i, alert) in self.alerts.into_iter().enumerate() {
+        for (i, raw) in self.alerts.into_iter().enumerate() {
+            let alert = match serde_path_to_error::deserialize::<_, AlertmanagerAlert>(raw) {
+                Ok(alert) => alert,
+                Err(e) => {
+                    let path = e.path().to_string();
+                    errors.push(FieldError {
+                        field: if path == "." {
+                            format!("alerts[{i}]")
+                        } else {
+                            format!("alerts[{i}].{path}")
+                        },
+                        message: e.into_inner().to_string(),
+                    });
+                    continue;
+                }
+            };
             let action = match alert.status.trim() {
                 "firing" => AlertAction::Fire,
                 "resolved" => AlertAction::Resolve,
@@ -282,6 +329,14 @@ impl AlertmanagerPayload {
                     continue;
                 }
             };
+            for name in alert.labels.keys() {
+                if let Err(message) = crate::model::matcher::check_label_name(name) {
+                    errors.push(FieldError {
+                        field: format!("alerts[{i}].labels.{name}"),
+                        message: format!("{message} This label was dropped; the alert was kept."),
+                    });
+                }
+            }
             let labels = clean_labels(alert.labels, LABEL_VALUE_MAX);
             if labels.is_empty() {
                 errors.push(FieldError {

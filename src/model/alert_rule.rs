@@ -79,8 +79,9 @@ pub struct RuleInput {
     /// Applied (default true).
     #[serde(default = "yes")]
     pub enabled: bool,
-    /// Its place in the order (default: last).
+    /// Its place in the order, 0 to 1,000,000 (default: last).
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schemars(range(min = 0, max = 1_000_000)))]
     pub position: Option<i64>,
 }
 

@@ -224,6 +224,21 @@ db_test! {
         let (status, _, _) = app.api("POST", "/api/v1/alert-rules", Some(&responder), Some(json!({"name": "x", "declare_incident": true,
             "matchers": [{"name": "alertname", "value": "X"}]}))).await;
         assert_eq!(status, StatusCode::FORBIDDEN);
+        // Positions stay in 0..=1,000,000: a rule added after the last place goes there too, and
+        // what is read back saves again unchanged.
+        let (status, _, body) = app.api("POST", "/api/v1/alert-rules", Some(&admin), Some(json!({"name": "x", "declare_incident": true,
+            "matchers": [{"name": "alertname", "value": "X"}], "position": 1_000_001}))).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert_eq!(body["errors"][0]["field"], "position");
+        let last = rule(&app, &admin, json!({"name": "last", "declare_incident": true,
+            "matchers": [{"name": "alertname", "value": "X"}], "position": 1_000_000})).await;
+        let after = rule(&app, &admin, json!({"name": "after", "declare_incident": true,
+            "matchers": [{"name": "alertname", "value": "Y"}]})).await;
+        assert_eq!((last["position"].as_i64(), after["position"].as_i64()), (Some(1_000_000), Some(1_000_000)));
+        let again = json!({"name": "after", "declare_incident": true,
+            "matchers": [{"name": "alertname", "value": "Y"}], "position": after["position"]});
+        let (status, _, body) = app.api("PUT", &format!("/api/v1/alert-rules/{}", after["id"].as_str().unwrap()), Some(&admin), Some(again)).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
     }
 }
 

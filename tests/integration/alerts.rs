@@ -320,6 +320,36 @@ db_test! {
 }
 
 db_test! {
+    async fn a_group_keeps_its_good_alerts_whatever_is_wrong_with_the_others(db) {
+        let am = token(&db.pool, "am", "viewer", "alerts:write").await;
+        let app = TestApp::new(&db);
+        let good = |name: &str| json!({"status": "firing", "labels": {"alertname": name, "weird label": "x"},
+            "annotations": {}, "startsAt": "2026-11-29T10:00:00Z", "fingerprint": format!("fp-{name}")});
+        let group = json!({"version": 4, "status": "firing", "alerts": [
+            good("Good"),
+            {"status": "firing", "labels": null},
+            {"status": 1, "labels": {"alertname": "X"}},
+            null,
+            {"status": "firing", "labels": {"alertname": "Nul\u{0}Byte"}, "fingerprint": "fp-nul"},
+            {"status": "firing", "labels": {"alertname": "\u{1}"}, "fingerprint": "fp-ctl"},
+            good("Also good"),
+        ]});
+        let (status, _, body) = app.api("POST", "/api/v1/alerts/alertmanager", Some(&am), Some(group)).await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+        assert_eq!(body["opened"].as_array().unwrap().len(), 4, "{body}");
+        let fields: Vec<&str> = body["rejected"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+        assert!(fields.contains(&"alerts[1].labels"), "{fields:?}");
+        assert!(fields.contains(&"alerts[2].status"), "{fields:?}");
+        assert!(fields.contains(&"alerts[3]"), "{fields:?}");
+        assert!(fields.contains(&"alerts[0].labels.weird label"), "a dropped label is said: {fields:?}");
+        let summaries: Vec<String> = sqlx::query_scalar("SELECT summary FROM risk_events ORDER BY number")
+            .fetch_all(&db.pool).await.unwrap();
+        assert!(summaries.iter().all(|s| !s.trim().is_empty() && !s.contains('\u{0}')), "{summaries:?}");
+        assert!(summaries.contains(&"Alert".to_owned()), "a name of control characters only: {summaries:?}");
+    }
+}
+
+db_test! {
     async fn an_alert_token_may_only_send_and_a_viewer_token_may_not_send(db) {
         let am = token(&db.pool, "am", "viewer", "alerts:write").await;
         let viewer = token(&db.pool, "viewer", "viewer", "").await;

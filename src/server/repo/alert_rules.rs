@@ -85,7 +85,9 @@ pub async fn save(
                         sqlx::query_scalar("SELECT MAX(position) FROM alert_rules")
                             .fetch_one(&mut *conn)
                             .await?;
-                    last.unwrap_or(0).saturating_add(10)
+                    last.unwrap_or(0)
+                        .saturating_add(10)
+                        .min(crate::model::alert_rule::POSITION_MAX)
                 }
             }
         }
