@@ -58,6 +58,7 @@ pub mod incident_views;
 pub mod inspection;
 pub mod matcher;
 pub mod metrics;
+pub mod notification;
 pub mod plan;
 pub mod plan_edit;
 pub mod postmortem;

@@ -20,6 +20,7 @@ pub mod router;
 pub mod security;
 pub mod service;
 pub mod session_store;
+pub mod signing;
 pub mod state;
 pub mod throttle;
 

@@ -38,6 +38,10 @@ pub struct Config {
     /// `NIGHTWATCH_ALERT_RETENTION_DAYS`: how long every received alert is kept (risk events
     /// themselves are kept).
     pub alert_retention_days: u32,
+    /// `NIGHTWATCH_PUBLIC_URL`: the address people reach this Nightwatch at
+    /// (`https://nightwatch.example.com`): notifications link back to pages under it (without
+    /// it their links are paths only).
+    pub public_url: Option<String>,
 }
 
 impl Config {
@@ -80,6 +84,21 @@ impl Config {
                 0 => return Err("NIGHTWATCH_ALERT_RETENTION_DAYS must be at least 1".into()),
                 n => n,
             },
+            public_url: match std::env::var("NIGHTWATCH_PUBLIC_URL")
+                .ok()
+                .map(|u| u.trim().to_owned())
+            {
+                None => None,
+                Some(u) if u.is_empty() => None,
+                Some(u) => match url::Url::parse(&u) {
+                    Ok(parsed) if matches!(parsed.scheme(), "http" | "https") => Some(u),
+                    _ => {
+                        return Err(format!(
+                            "NIGHTWATCH_PUBLIC_URL must be an http:// or https:// address, not {u:?}"
+                        ));
+                    }
+                },
+            },
         })
     }
 
@@ -98,6 +117,7 @@ impl Config {
             api_rate_per_minute: 600,
             alert_rate_per_minute: 6000,
             alert_retention_days: 30,
+            public_url: None,
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Background jobs that run inside the server process, all started by [`spawn_all`].
 
 pub mod executor;
+pub mod outbox;
 pub mod reminders;
 pub mod scheduler;
 pub mod steps;
@@ -38,6 +39,12 @@ pub fn spawn_all(state: &AppState) {
     // Runs a crash left behind are marked interrupted once their heartbeat is stale.
     state.executor.spawn_housekeeping();
     scheduler::Scheduler::new(state.pool.clone(), state.executor.clone()).spawn();
+    let reach = crate::server::netpolicy::Reach {
+        policy: state.config.step_networks.clone(),
+        own: Vec::new(),
+        allow_self: state.config.allow_self_target,
+    };
+    outbox::Outbox::new(state.pool.clone(), reach, state.config.public_url.clone()).spawn();
 }
 
 /// Every 15 seconds, works out again what silences and inhibition rules mute (a silence starts

@@ -8,6 +8,7 @@ pub mod idempotency;
 pub mod incidents;
 pub mod inspections;
 pub mod metrics;
+pub mod notifications;
 pub mod plans;
 pub mod postmortems;
 pub mod reminders;

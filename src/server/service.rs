@@ -7,6 +7,7 @@ pub mod alerts;
 pub mod incidents;
 pub mod inspections;
 pub mod metrics;
+pub mod notifications;
 pub mod plans;
 pub mod postmortems;
 pub mod runs;

@@ -43,6 +43,7 @@ mod incidents;
 mod inspections;
 mod metrics;
 mod migrations;
+mod notifications;
 mod plans;
 mod postmortems;
 mod reminders;

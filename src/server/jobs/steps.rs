@@ -122,33 +122,40 @@ fn client_to(
         .map_err(|e| format!("the request cannot be made: {e}"))
 }
 
-/// Sends the request and judges the answer, if `reach` lets it go where its URL points (checked
-/// on the addresses the name resolves to now). Never panics and never waits past
-/// `limits.total`.
-pub async fn run_http_check(reach: &Reach, check: &HttpCheck, limits: &HttpLimits) -> Outcome {
-    let failed = |output: String, error: String| Outcome {
-        passed: false,
-        output,
-        error: Some(error),
-    };
-    let url = match url::Url::parse(&check.url) {
-        Ok(url) => url,
-        Err(e) => return failed(String::new(), format!("{:?} is not a URL: {e}", check.url)),
-    };
-    let client = match reach.vet(&url).await {
-        Ok(addrs) => client_to(&url, &addrs, limits),
-        Err(refused) => Err(refused),
-    };
-    let client = match client {
-        Ok(client) => client,
-        Err(refused) => return failed(String::new(), refused),
-    };
-    let mut request = client.request(check.method.clone(), url);
-    for (name, value) in &check.headers {
+/// An answer to an outgoing request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answer {
+    /// Its status.
+    pub status: reqwest::StatusCode,
+    /// Its body, at most `limits.max_body` bytes of it.
+    pub body: Vec<u8>,
+    /// Whether the body was cut there.
+    pub cut: bool,
+    /// How long it took.
+    pub latency: Duration,
+}
+
+/// Makes one request, if `reach` lets it go where `url` points (checked on the addresses the
+/// name resolves to now, which are then the only ones connected to): the answer, or why there
+/// is none. Never waits past `limits.total` and never reads more than `limits.max_body`. Plan
+/// steps and notifications go out through here.
+pub async fn exchange(
+    reach: &Reach,
+    method: reqwest::Method,
+    url: &str,
+    headers: &[(String, String)],
+    body: Option<String>,
+    limits: &HttpLimits,
+) -> Result<Answer, String> {
+    let url = url::Url::parse(url).map_err(|e| format!("{url:?} is not a URL: {e}"))?;
+    let addrs = reach.vet(&url).await?;
+    let client = client_to(&url, &addrs, limits)?;
+    let mut request = client.request(method, url);
+    for (name, value) in headers {
         request = request.header(name, value);
     }
-    if let Some(body) = &check.body {
-        request = request.body(body.clone());
+    if let Some(body) = body {
+        request = request.body(body);
     }
     let started = Instant::now();
     let exchange = async {
@@ -166,17 +173,48 @@ pub async fn run_http_check(reach: &Reach, check: &HttpCheck, limits: &HttpLimit
         }
         Ok::<_, reqwest::Error>((status, body, cut))
     };
-    let (status, body, cut) = match tokio::time::timeout(limits.total, exchange).await {
-        Err(_) => {
-            return failed(
-                String::new(),
-                format!("no complete answer within {} s", limits.total.as_secs_f64()),
-            );
-        }
-        Ok(Err(e)) => return failed(String::new(), format!("request failed: {e}")),
-        Ok(Ok(answer)) => answer,
+    match tokio::time::timeout(limits.total, exchange).await {
+        Err(_) => Err(format!(
+            "no complete answer within {} s",
+            limits.total.as_secs_f64()
+        )),
+        Ok(Err(e)) => Err(format!("request failed: {e}")),
+        Ok(Ok((status, body, cut))) => Ok(Answer {
+            status,
+            body,
+            cut,
+            latency: started.elapsed(),
+        }),
+    }
+}
+
+/// Sends the request and judges the answer, if `reach` lets it go where its URL points (checked
+/// on the addresses the name resolves to now). Never panics and never waits past
+/// `limits.total`.
+pub async fn run_http_check(reach: &Reach, check: &HttpCheck, limits: &HttpLimits) -> Outcome {
+    let failed = |output: String, error: String| Outcome {
+        passed: false,
+        output,
+        error: Some(error),
     };
-    let latency = started.elapsed();
+    let answer = exchange(
+        reach,
+        check.method.clone(),
+        &check.url,
+        &check.headers,
+        check.body.clone(),
+        limits,
+    )
+    .await;
+    let Answer {
+        status,
+        body,
+        cut,
+        latency,
+    } = match answer {
+        Ok(answer) => answer,
+        Err(error) => return failed(String::new(), error),
+    };
     let text = String::from_utf8_lossy(&body);
     let mut output = format!(
         "{} {} → {} in {} ms{}\n{}",

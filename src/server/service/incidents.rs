@@ -56,6 +56,32 @@ pub async fn declare_in(
         services: new.services.clone(),
     };
     repo::append_event(conn, id, &event, now, now, Some(actor.id), None).await?;
+    let message = crate::model::notification::Message {
+        id: String::new(),
+        event: crate::model::notification::NotifyEvent::IncidentDeclared,
+        title: format!(
+            "{number} declared: {} ({})",
+            new.title,
+            new.severity.label()
+        ),
+        text: format!(
+            "Services: {}. Declared by {}.",
+            new.services.join(", "),
+            actor.username
+        ),
+        link: format!("/incidents/{number}"),
+        severity: Some(new.severity),
+        service: new.services.first().cloned(),
+        data: serde_json::json!({
+            "incident": number.to_string(),
+            "title": new.title,
+            "severity": new.severity.as_str(),
+            "services": new.services,
+            "declared_by": actor.username,
+            "detected_at": new.detected_at,
+        }),
+    };
+    crate::server::service::notifications::notify(conn, &message).await?;
     Ok(number)
 }
 
