@@ -93,7 +93,6 @@ struct IntakeAnswer {
     ignored: usize,
     /// Alerts of an Alertmanager group that could not be read, by their place: the rest of
     /// the group is stored all the same (a group is refused only when none of it is usable).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     rejected: Vec<FieldError>,
 }
 
