@@ -211,3 +211,14 @@ pub async fn get_inspections() -> Result<Vec<crate::model::inspection::Inspectio
     let state = auth::app_state()?;
     inspections::list(&state.pool, &actor).await
 }
+
+/// The alerts (risk events) linked to incident `number`, newest first (viewer+).
+#[server(endpoint = "incident_alerts")]
+pub async fn incident_alerts(number: String) -> Result<Vec<RiskEvent>, AppError> {
+    use crate::model::Role;
+    use crate::server::{auth, repo::risk_events};
+    auth::require_role(Role::Viewer).await?;
+    let state = auth::app_state()?;
+    let number = super::ssr::parse_number(&number)?;
+    risk_events::of_incident(&state.pool, number.0).await
+}

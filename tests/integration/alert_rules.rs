@@ -110,6 +110,13 @@ db_test! {
         let kinds: Vec<&str> = timeline["items"].as_array().unwrap().iter().map(|e| e["event"]["kind"].as_str().unwrap_or_default()).collect();
         assert_eq!(kinds.iter().filter(|k| **k == "alert_linked").count(), 2, "{timeline}");
         assert_eq!(kinds.iter().filter(|k| **k == "alert_resolved").count(), 1, "{timeline}");
+        // The incident's page lists both alerts with where each stands.
+        user(&db.pool, "vic", Role::Viewer, PASSWORD).await;
+        let cookie = app.sign_in("vic", PASSWORD).await;
+        let html = crate::support::text(app.get("/incidents/INC-1", Some(&cookie)).await).await;
+        let section = html.split("id=\"alerts-title\"").nth(1).expect("an Alerts section");
+        assert!(section.contains("href=\"/risks/1\"") && section.contains("href=\"/risks/2\""), "{section}");
+        assert!(section.contains("Resolved") && section.contains("Open"), "{section}");
     }
 }
 

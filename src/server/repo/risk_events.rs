@@ -589,6 +589,17 @@ impl TryFrom<EventRow> for RiskEvent {
     }
 }
 
+/// The events linked to incident `number` (at most 200, the newest first).
+pub async fn of_incident(pool: &AnyPool, number: i64) -> Result<Vec<RiskEvent>, AppError> {
+    let rows: Vec<EventRow> = sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM {JOINS} WHERE i.number = $1 ORDER BY e.number DESC LIMIT 200"
+    ))
+    .bind(number)
+    .fetch_all(pool)
+    .await?;
+    rows.into_iter().map(RiskEvent::try_from).collect()
+}
+
 /// Every unresolved event nothing mutes, in number order: what alert rules look at by the clock.
 pub async fn unmuted(pool: &AnyPool) -> Result<Vec<RiskEvent>, AppError> {
     let rows: Vec<EventRow> = sqlx::query_as(&format!(

@@ -39,6 +39,7 @@ pub fn IncidentPage() -> impl IntoView {
     let panels = PanelData {
         plans: Resource::new(|| (), |_| crate::api::plans::list_plans()),
         responders: Resource::new(|| (), |_| list_responders()),
+        alerts: Resource::new(number, crate::api::risks::incident_alerts),
     };
     let CurrentUser(user) = expect_context::<CurrentUser>();
 
@@ -66,6 +67,7 @@ pub fn IncidentPage() -> impl IntoView {
 struct PanelData {
     plans: Resource<Result<Vec<crate::model::plan::PlanSummary>, AppError>>,
     responders: Resource<Result<Vec<String>, AppError>>,
+    alerts: Resource<Result<Vec<crate::model::alert::RiskEvent>, AppError>>,
 }
 
 #[component]
@@ -199,6 +201,7 @@ fn IncidentView(detail: IncidentDetail, role: Role, panels: PanelData) -> impl I
                 </div>
                 <aside class="incident-side">
                     <Facts state number=number.clone() impact can_edit=role.allows(Role::Commander) && open_at_load />
+                    <LinkedAlerts alerts=panels.alerts />
                     {role.allows(Role::Commander).then(|| {
                         let number = number.clone();
                         let responders = panels.responders;
@@ -220,6 +223,34 @@ fn IncidentView(detail: IncidentDetail, role: Role, panels: PanelData) -> impl I
                 </aside>
             </div>
         </article>
+    }
+}
+
+/// The alerts linked to the incident (declared from one, linked by a person or by a rule), each
+/// with where it stands now; nothing when there are none.
+#[component]
+fn LinkedAlerts(
+    alerts: Resource<Result<Vec<crate::model::alert::RiskEvent>, AppError>>,
+) -> impl IntoView {
+    view! {
+        <Transition>
+            {move || Suspend::new(async move {
+                let list = alerts.await.unwrap_or_default();
+                (!list.is_empty()).then(|| view! {
+                    <section class="card linked-alerts" aria-labelledby="alerts-title">
+                        <h2 id="alerts-title">"Alerts"</h2>
+                        <ul class="plain-list">
+                            {list.into_iter().map(|e| view! {
+                                <li>
+                                    <a href=format!("/risks/{}", e.id)><span class="number">{format!("RISK-{}", e.id)}</span> " " {e.summary.clone()}</a>
+                                    <span class=format!("badge risk-status {}", e.status.as_str())>{e.status.label()}</span>
+                                </li>
+                            }).collect_view()}
+                        </ul>
+                    </section>
+                })
+            })}
+        </Transition>
     }
 }
 
