@@ -63,7 +63,7 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<AnyPool, sqlx::E
         .acquire_timeout(Duration::from_secs(10))
         .after_connect(|conn, _meta| {
             Box::pin(async move {
-                if conn.backend_name().eq_ignore_ascii_case("sqlite") {
+                if is_sqlite_conn(conn) {
                     conn.execute("PRAGMA journal_mode = WAL").await?;
                     conn.execute("PRAGMA foreign_keys = ON").await?;
                     conn.execute("PRAGMA busy_timeout = 5000").await?;
@@ -82,11 +82,7 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<AnyPool, sqlx::E
 
 /// Applies every pending migration. Safe to run from several instances at once.
 pub async fn migrate(pool: &AnyPool) -> Result<(), sqlx::migrate::MigrateError> {
-    let sqlite = pool
-        .acquire()
-        .await?
-        .backend_name()
-        .eq_ignore_ascii_case("sqlite");
+    let sqlite = is_sqlite_conn(&*pool.acquire().await?);
     migrator(sqlite).run(pool).await
 }
 
@@ -95,12 +91,17 @@ pub async fn migrate(pool: &AnyPool) -> Result<(), sqlx::migrate::MigrateError> 
 /// after a bulk load, a large import or months of growth, the next start brings them up to date.
 pub async fn optimize(pool: &AnyPool) -> Result<(), sqlx::Error> {
     let mut conn = pool.acquire().await?;
-    if conn.backend_name().eq_ignore_ascii_case("sqlite") {
+    if is_sqlite_conn(&conn) {
         // Sample at most this many rows per index: seconds, not minutes, on a large file.
         conn.execute("PRAGMA analysis_limit = 2000").await?;
         conn.execute("PRAGMA optimize = 0x10002").await?;
     }
     Ok(())
+}
+
+/// Whether `conn` is a SQLite connection.
+pub fn is_sqlite_conn(conn: &sqlx::AnyConnection) -> bool {
+    conn.backend_name().eq_ignore_ascii_case("sqlite")
 }
 
 /// Whether `url` names a SQLite database.

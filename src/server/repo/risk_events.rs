@@ -123,12 +123,7 @@ fn placeholders(sqlite: bool, rows: usize, width: usize, from: usize) -> String 
     sql
 }
 
-/// Whether `conn` is SQLite's.
-fn is_sqlite(conn: &AnyConnection) -> bool {
-    conn.backend_name().eq_ignore_ascii_case("sqlite")
-}
-
-/// A returned row: the event's number and identity (and, for resolves, its incident).
+/// A returned row: the event's number and identity.
 type Touched = (i64, String, String);
 
 /// Applies a delivery's alerts in the caller's transaction and says what each did, in order.
@@ -194,16 +189,17 @@ async fn apply_distinct(
     let find = |source: &str, fingerprint: &str| index.get(&(source, fingerprint)).copied();
 
     if !fires.is_empty() {
-        let updated = update_firing(conn, staged, &fires, now).await?;
-        let mut fresh: Vec<usize> = Vec::new();
-        let mut done = std::collections::HashSet::new();
-        for (number, source, fingerprint) in updated {
+        for (number, source, fingerprint) in update_firing(conn, staged, &fires, now).await? {
             if let Some(i) = find(&source, &fingerprint) {
                 outcomes[i].0 = Outcome::Updated(number);
-                done.insert(i);
             }
         }
-        fresh.extend(fires.iter().copied().filter(|i| !done.contains(i)));
+        // Each alert is in one round only: one still without an outcome found no open event.
+        let fresh: Vec<usize> = fires
+            .iter()
+            .copied()
+            .filter(|i| outcomes[*i].0 == Outcome::Nothing)
+            .collect();
         if !fresh.is_empty() {
             for (i, outcome) in insert_firing(conn, staged, &fresh, now).await? {
                 outcomes[i].0 = outcome;
@@ -217,7 +213,12 @@ async fn apply_distinct(
              seen_count = seen_count + 1, updated_at = {now} FROM (VALUES {}) AS v \
              WHERE source = v.column1 AND fingerprint = v.column2 AND resolved_at IS NULL \
              RETURNING number, source, fingerprint, incident_id",
-            placeholders(is_sqlite(conn), resolves.len(), 2, 1)
+            placeholders(
+                crate::server::db::is_sqlite_conn(conn),
+                resolves.len(),
+                2,
+                1
+            )
         );
         let mut query =
             sqlx::query_as::<_, (i64, String, String, Option<String>)>(&sql).persistent(false);
@@ -254,7 +255,7 @@ async fn update_firing(
          inhibited_by = v.column11 FROM (VALUES {}) AS v \
          WHERE source = v.column1 AND fingerprint = v.column2 AND resolved_at IS NULL \
          RETURNING number, source, fingerprint",
-        placeholders(is_sqlite(conn), fires.len(), 11, 1)
+        placeholders(crate::server::db::is_sqlite_conn(conn), fires.len(), 11, 1)
     );
     let mut query = sqlx::query_as::<_, Touched>(&sql).persistent(false);
     for i in fires {
@@ -303,7 +304,7 @@ async fn insert_firing(
          summary = excluded.summary, severity = excluded.severity, labels = excluded.labels, \
          annotations = excluded.annotations, url = excluded.url, updated_at = excluded.updated_at \
          RETURNING number, source, fingerprint",
-        placeholders(is_sqlite(conn), fresh.len(), 14, 1)
+        placeholders(crate::server::db::is_sqlite_conn(conn), fresh.len(), 14, 1)
     );
     let mut query = sqlx::query_as::<_, Touched>(&sql).persistent(false);
     for (k, i) in fresh.iter().enumerate() {
@@ -419,7 +420,7 @@ pub async fn record_received(
         let sql = format!(
             "INSERT INTO alerts_received (id, received_at, source, fingerprint, action, labels, \
              annotations, event_number, token_id) VALUES {}",
-            placeholders(is_sqlite(conn), chunk.len(), 9, 1)
+            placeholders(crate::server::db::is_sqlite_conn(conn), chunk.len(), 9, 1)
         );
         let mut query = sqlx::query(&sql).persistent(false);
         for (r, event) in chunk.iter().zip(events) {
