@@ -6,6 +6,7 @@ pub mod alerting;
 pub mod auth;
 pub mod incidents;
 pub mod metrics;
+pub mod notifications;
 pub mod plans;
 pub mod postmortems;
 pub mod reminders;

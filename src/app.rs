@@ -9,6 +9,7 @@ use crate::ui::components::shell::AppShell;
 use crate::ui::pages::account::account_page::AccountPage;
 use crate::ui::pages::actions::actions_page::ActionsPage;
 use crate::ui::pages::admin::alerting_page::AlertingPage;
+use crate::ui::pages::admin::notifications_page::{ChannelLogPage, NotificationsPage};
 use crate::ui::pages::admin::tokens_page::TokensPage;
 use crate::ui::pages::admin::users_page::UsersPage;
 use crate::ui::pages::auth::login_page::LoginPage;
@@ -99,6 +100,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin/users") view=UsersPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/tokens") view=TokensPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/alerting") view=AlertingPage ssr=SsrMode::Async />
+                    <Route path=path!("/admin/notifications") view=NotificationsPage ssr=SsrMode::Async />
+                    <Route path=path!("/admin/notifications/:id") view=ChannelLogPage ssr=SsrMode::Async />
                     <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async />
                 </ParentRoute>
             </Routes>

@@ -25,32 +25,62 @@ code_enum!(
 );
 
 code_enum!(
-    /// What happened, as channels subscribe to it.
+    /// What happened, as channels subscribe to it. Written by its dotted code everywhere (the
+    /// API, the stored channel, the webhook's `type`).
     NotifyEvent {
         /// An incident was declared.
+        #[serde(rename = "incident.declared")]
         IncidentDeclared => "incident.declared", "Incident declared",
         /// An incident moved to another status.
+        #[serde(rename = "incident.status_changed")]
         IncidentStatusChanged => "incident.status_changed", "Incident status changed",
         /// An incident's severity changed.
+        #[serde(rename = "incident.severity_changed")]
         IncidentSeverityChanged => "incident.severity_changed", "Incident severity changed",
         /// An incident got another commander.
+        #[serde(rename = "incident.commander_changed")]
         IncidentCommanderChanged => "incident.commander_changed", "Incident commander changed",
         /// A postmortem was published.
+        #[serde(rename = "postmortem.published")]
         PostmortemPublished => "postmortem.published", "Postmortem published",
         /// A risk event opened.
+        #[serde(rename = "risk_event.opened")]
         RiskEventOpened => "risk_event.opened", "Risk event opened",
         /// A risk event resolved.
+        #[serde(rename = "risk_event.resolved")]
         RiskEventResolved => "risk_event.resolved", "Risk event resolved",
         /// A run waits for a person (a gate, a manual check).
+        #[serde(rename = "run.waiting")]
         RunWaiting => "run.waiting", "Run waiting for a person",
         /// A run finished.
+        #[serde(rename = "run.finished")]
         RunFinished => "run.finished", "Run finished",
         /// An action item became overdue.
+        #[serde(rename = "action_item.overdue")]
         ActionItemOverdue => "action_item.overdue", "Action item overdue",
         /// The daily reminder of overdue and soon-due action items.
+        #[serde(rename = "reminder.daily")]
         Reminder => "reminder.daily", "Daily reminder",
+        /// A test message an admin sent to check a channel (sent at once, never queued).
+        #[serde(rename = "test")]
+        Test => "test", "Test message",
     }
 );
+
+mod messages;
+pub use messages::{
+    IncidentFacts, RiskFacts, RunFacts, action_item_overdue, reminder, test_message,
+};
+
+impl NotifyEvent {
+    /// The events a channel subscribes to (a test message goes to the one channel tested).
+    pub fn subscribable() -> impl Iterator<Item = NotifyEvent> {
+        Self::ALL
+            .iter()
+            .copied()
+            .filter(|e| *e != NotifyEvent::Test)
+    }
+}
 
 impl ChannelKind {
     /// Whether the kind signs with a secret of its own (Feishu, DingTalk) or must have one
@@ -206,6 +236,7 @@ pub struct ChannelInput {
     #[serde(default)]
     pub secret: Option<String>,
     /// The events it receives.
+    #[cfg_attr(feature = "ssr", schemars(length(min = 1)))]
     pub events: Vec<NotifyEvent>,
     /// Only these services (all when empty).
     #[serde(default)]
@@ -223,6 +254,70 @@ fn yes() -> bool {
 }
 
 impl ChannelInput {
+    /// A channel from its form's fields: the kind's code, the ticked events' codes, services
+    /// comma-separated, the lowest severity's code (blank: all), whether it is enabled. What
+    /// cannot be read is named by field; the rest is checked by [`Self::check`].
+    #[expect(clippy::too_many_arguments, reason = "one argument per form field")]
+    pub fn from_form(
+        kind: &str,
+        name: &str,
+        url: &str,
+        secret: &str,
+        events: &[String],
+        services: &str,
+        min_severity: &str,
+        enabled: bool,
+    ) -> Result<Self, AppError> {
+        let mut errors = Vec::new();
+        let kind = kind.parse::<ChannelKind>().unwrap_or_else(|_| {
+            errors.push(FieldError {
+                field: "kind".into(),
+                message: "Choose what kind of channel it is.".into(),
+            });
+            ChannelKind::Webhook
+        });
+        let events: Vec<NotifyEvent> = events
+            .iter()
+            .filter_map(|e| {
+                e.parse().ok().or_else(|| {
+                    errors.push(FieldError {
+                        field: "events".into(),
+                        message: format!("{e:?} is not an event Nightwatch sends."),
+                    });
+                    None
+                })
+            })
+            .collect();
+        let min_severity = match min_severity.trim() {
+            "" => None,
+            s => s.parse::<Severity>().map(Some).unwrap_or_else(|_| {
+                errors.push(FieldError {
+                    field: "min_severity".into(),
+                    message: "Choose a severity, or all.".into(),
+                });
+                None
+            }),
+        };
+        if !errors.is_empty() {
+            return Err(AppError::Validation(errors));
+        }
+        Ok(Self {
+            kind,
+            name: name.to_owned(),
+            url: url.to_owned(),
+            secret: Some(secret.to_owned()).filter(|s| !s.trim().is_empty()),
+            events,
+            services: services
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            min_severity,
+            enabled,
+        })
+    }
+
     /// Checks the fields (the network policy is the server's to check); `has_secret` says
     /// whether a secret is stored already (an edit may leave it out).
     pub fn check(&self, has_secret: bool) -> Result<(), AppError> {
@@ -301,6 +396,139 @@ impl ChannelInput {
                 (None, _) => true,
             }
     }
+}
+
+code_enum!(
+    /// Where a delivery stands.
+    DeliveryState {
+        /// Waiting to be sent (first or again).
+        Pending => "pending", "Pending",
+        /// The receiver took it.
+        Delivered => "delivered", "Delivered",
+        /// No more attempts: it failed for good, or a day of retries ran out.
+        Dead => "dead", "Dead",
+    }
+);
+
+/// Failed attempts in a row after which a channel counts as failing.
+pub const FAILING_AFTER: i64 = 3;
+
+/// A channel as an admin reads it: never its secret, and its URL masked (the URL of a Slack,
+/// DingTalk or WeCom hook is itself the secret).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+pub struct ChannelView {
+    /// Its id.
+    pub id: String,
+    /// What it is.
+    pub kind: ChannelKind,
+    /// Its name.
+    pub name: String,
+    /// Where messages go, with everything after the host's first path segment hidden.
+    pub url: String,
+    /// Whether a secret is stored.
+    pub has_secret: bool,
+    /// The events it receives.
+    pub events: Vec<NotifyEvent>,
+    /// Only these services (all when empty).
+    pub services: Vec<String>,
+    /// Only this severity and worse (all when none).
+    pub min_severity: Option<Severity>,
+    /// Whether it receives anything.
+    pub enabled: bool,
+    /// How its deliveries go.
+    pub health: ChannelHealth,
+}
+
+/// How a channel's deliveries go.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+pub struct ChannelHealth {
+    /// Failed attempts since the last success.
+    pub failures: i64,
+    /// Deliveries waiting to be sent.
+    pub pending: i64,
+    /// Deliveries that could not be delivered.
+    pub dead: i64,
+    /// The last attempt, if any.
+    pub last_attempt_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// The last delivery taken, if any.
+    pub last_delivered_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Why the last attempt failed, if it did.
+    pub last_error: Option<String>,
+}
+
+impl ChannelHealth {
+    /// Whether the channel keeps failing: [`FAILING_AFTER`] failed attempts in a row.
+    pub fn failing(&self) -> bool {
+        self.failures >= FAILING_AFTER
+    }
+}
+
+/// `url` with its secret parts hidden: the scheme, host, port and first path segment stay.
+pub fn mask_url(url: &str) -> String {
+    let Ok(parsed) = url::Url::parse(url.trim()) else {
+        return "…".to_owned();
+    };
+    let mut out = format!("{}://{}", parsed.scheme(), parsed.host_str().unwrap_or(""));
+    if let Some(port) = parsed.port() {
+        out.push_str(&format!(":{port}"));
+    }
+    let mut segments = parsed
+        .path_segments()
+        .into_iter()
+        .flatten()
+        .filter(|s| !s.is_empty());
+    if let Some(first) = segments.next() {
+        out.push('/');
+        out.push_str(first);
+    }
+    if segments.next().is_some() || parsed.query().is_some() {
+        out.push_str("/…");
+    }
+    out
+}
+
+/// One delivery, as the delivery log shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+pub struct DeliveryView {
+    /// The message id (the receiver sees it on every attempt).
+    pub id: String,
+    /// What happened.
+    pub event: NotifyEvent,
+    /// The message's title.
+    pub title: String,
+    /// Where it stands.
+    pub state: DeliveryState,
+    /// Attempts made.
+    pub attempts: i64,
+    /// When it was written.
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    /// When it is next tried (pending only).
+    pub due_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// When it was delivered or given up.
+    pub finished_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// The HTTP status of the last answer.
+    pub last_status: Option<i64>,
+    /// Why the last attempt failed.
+    pub last_error: Option<String>,
+}
+
+/// What a test message came to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+pub struct TestOutcome {
+    /// Whether the receiver took it.
+    pub delivered: bool,
+    /// The HTTP status, if an answer came.
+    pub status: Option<u16>,
+    /// The start of the answer.
+    pub response: String,
+    /// Why it failed, if it did.
+    pub error: Option<String>,
+    /// How long it took.
+    pub duration_ms: i64,
 }
 
 /// The retry schedule: the wait after failed attempt `n` (1-based), or `None` when the delivery
@@ -481,6 +709,33 @@ mod tests {
             Some("checkout"),
             Some(Severity::Sev1)
         ));
+    }
+
+    #[test]
+    fn a_masked_url_keeps_the_host_and_hides_tokens() {
+        assert_eq!(
+            mask_url("https://hooks.slack.com/services/T00/B00/XXXX"),
+            "https://hooks.slack.com/services/…"
+        );
+        assert_eq!(
+            mask_url("https://oapi.dingtalk.com/robot/send?access_token=abc"),
+            "https://oapi.dingtalk.com/robot/…"
+        );
+        assert_eq!(
+            mask_url("http://10.0.0.5:8080/hook"),
+            "http://10.0.0.5:8080/hook"
+        );
+        assert_eq!(mask_url("not a url"), "…");
+    }
+
+    #[test]
+    fn a_channel_fails_after_three_failed_attempts_in_a_row() {
+        let health = |failures| ChannelHealth {
+            failures,
+            ..ChannelHealth::default()
+        };
+        assert!(!health(2).failing());
+        assert!(health(3).failing());
     }
 
     #[test]

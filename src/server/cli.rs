@@ -149,10 +149,9 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             Ok(())
         }
         Command::Remind => {
-            use crate::server::jobs::reminders::{InAppSender, ReminderSender, send_day};
+            use crate::server::jobs::reminders::{self, send_day};
             let pool = open(&config).await?;
-            let senders: Vec<std::sync::Arc<dyn ReminderSender>> =
-                vec![std::sync::Arc::new(InAppSender::new(pool.clone()))];
+            let senders = reminders::senders(&pool);
             let today = chrono::Utc::now().date_naive();
             let sent = send_day(&pool, &senders, today)
                 .await

@@ -32,6 +32,20 @@ pub fn spawn_all(state: &AppState) {
                     "deleting expired idempotency keys failed"
                 );
             }
+            let before = chrono::Utc::now() - outbox::LOG_KEPT;
+            match crate::server::repo::notifications::prune(
+                &pool,
+                crate::server::db::to_millis(before),
+            )
+            .await
+            {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(deleted = n, "old notification deliveries deleted"),
+                Err(e) => tracing::warn!(
+                    error = e.summary(),
+                    "pruning notification deliveries failed"
+                ),
+            }
         }
     });
     reminders::spawn(state.pool.clone(), state.config.reminder_time);
@@ -39,12 +53,7 @@ pub fn spawn_all(state: &AppState) {
     // Runs a crash left behind are marked interrupted once their heartbeat is stale.
     state.executor.spawn_housekeeping();
     scheduler::Scheduler::new(state.pool.clone(), state.executor.clone()).spawn();
-    let reach = crate::server::netpolicy::Reach {
-        policy: state.config.step_networks.clone(),
-        own: Vec::new(),
-        allow_self: state.config.allow_self_target,
-    };
-    outbox::Outbox::new(state.pool.clone(), reach, state.config.public_url.clone()).spawn();
+    state.outbox.clone().spawn();
 }
 
 /// Every 15 seconds, works out again what silences and inhibition rules mute (a silence starts

@@ -9,6 +9,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
+use crate::model::notification::ChannelView;
 use crate::server::AppState;
 
 /// The route template a request matched, carried out on the response for the outer layer.
@@ -108,11 +109,61 @@ pub async fn render(State(state): State<AppState>, headers: HeaderMap) -> Respon
     metrics::gauge!("db_pool_connections", "state" => "idle").set(idle);
     metrics::gauge!("db_pool_connections", "state" => "in_use").set(size - idle);
     metrics::gauge!("db_pool_max_connections").set(f64::from(state.config.db_max_connections));
-    (
-        [("content-type", "text/plain; version=0.0.4")],
-        handle().render(),
-    )
-        .into_response()
+    let mut text = handle().render();
+    // Written here rather than kept as gauges, so a deleted channel leaves no series behind.
+    match crate::server::service::notifications::health(&state.pool).await {
+        Ok(channels) => text.push_str(&channel_lines(&channels)),
+        Err(e) => tracing::warn!(error = e.summary(), "channel health left out of /metrics"),
+    }
+    ([("content-type", "text/plain; version=0.0.4")], text).into_response()
+}
+
+/// A gauge family about channels: its name, its help, and each channel's value.
+type Family = (&'static str, &'static str, fn(&ChannelView) -> i64);
+
+/// The notification channels' health in Prometheus text format.
+fn channel_lines(channels: &[ChannelView]) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    let families: [Family; 4] = [
+        (
+            "nightwatch_notification_channel_failing",
+            "1 when the channel's last 3 or more attempts in a row failed.",
+            |c| i64::from(c.health.failing()),
+        ),
+        (
+            "nightwatch_notification_channel_failures",
+            "Failed attempts in a row since the channel's last success.",
+            |c| c.health.failures,
+        ),
+        (
+            "nightwatch_notification_deliveries_pending",
+            "Deliveries waiting to be sent (first time or again).",
+            |c| c.health.pending,
+        ),
+        (
+            "nightwatch_notification_deliveries_dead",
+            "Deliveries that could not be delivered.",
+            |c| c.health.dead,
+        ),
+    ];
+    for (name, help, value) in families {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge");
+        for c in channels {
+            let label = c
+                .name
+                .replace('\\', "\\\\")
+                .replace('"', "\\\"")
+                .replace('\n', "\\n");
+            let _ = writeln!(
+                out,
+                "{name}{{channel=\"{label}\",kind=\"{}\"}} {}",
+                c.kind.as_str(),
+                value(c)
+            );
+        }
+    }
+    out
 }
 
 /// Compares two secrets in time that depends only on their lengths.

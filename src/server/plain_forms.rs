@@ -46,10 +46,13 @@ fn verify<'a>(
     crate::server::metrics::constant_time_eq(sign(key, path, params).as_bytes(), sig.as_bytes())
 }
 
-/// Whether a posted field may travel back in a URL: never a password, never a step's secret.
+/// Whether a posted field may travel back in a URL: never a password, never a step's secret,
+/// never a notification channel's secret or URL (a chat hook's URL is its secret).
 fn may_travel(name: &str) -> bool {
     let last = name.rsplit('.').next().unwrap_or(name);
     !name.contains("password")
+        && name != "secret"
+        && name != "channel_url"
         && !crate::model::catalog::ActionCode::ALL.iter().any(|c| {
             c.spec()
                 .param(last)

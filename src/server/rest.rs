@@ -10,6 +10,7 @@ pub mod action_items;
 pub mod alerts;
 pub mod board;
 pub mod incidents;
+pub mod notifications;
 pub mod openapi;
 pub mod plans;
 mod problem;
@@ -77,6 +78,7 @@ fn table() -> Vec<Route> {
     all.extend(board::routes());
     all.extend(alerts::routes());
     all.extend(risks::routes());
+    all.extend(notifications::routes());
     all.push(Route {
         public: true,
         ..route(Method::GET, "/openapi.json", openapi::json)

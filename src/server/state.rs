@@ -9,6 +9,8 @@ use sqlx::AnyPool;
 use crate::model::AppError;
 use crate::server::config::Config;
 use crate::server::jobs::executor::{Executor, ExecutorSettings};
+use crate::server::jobs::outbox::Outbox;
+use crate::server::netpolicy::Reach;
 use crate::server::throttle::{ApiRateLimiter, LoginThrottle};
 
 /// Shared by the router, the pages and the server functions (through the Leptos context).
@@ -33,6 +35,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Executes plan runs in the background.
     pub executor: Executor,
+    /// Sends notifications (the outbox worker; an admin's test message goes through it too).
+    pub outbox: Outbox,
     /// Signs what plain form posts carry back in a page's URL (read once from the database).
     feedback_key: Arc<tokio::sync::OnceCell<Vec<u8>>>,
 }
@@ -49,6 +53,15 @@ impl AppState {
             intake_turns: crate::server::db::is_sqlite(&config.database_url)
                 .then(|| Arc::new(tokio::sync::Mutex::new(()))),
             executor: Executor::new(pool.clone(), ExecutorSettings::from_config(&config)),
+            outbox: Outbox::new(
+                pool.clone(),
+                Reach {
+                    policy: config.step_networks.clone(),
+                    own: Vec::new(),
+                    allow_self: config.allow_self_target,
+                },
+                config.public_url.clone(),
+            ),
             config: Arc::new(config),
             feedback_key: Arc::default(),
         }

@@ -48,6 +48,7 @@ mod plans;
 mod postmortems;
 mod reminders;
 mod rest_incidents;
+mod rest_notifications;
 mod rest_openapi;
 mod rest_resources;
 mod rest_tokens;

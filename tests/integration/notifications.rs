@@ -14,14 +14,15 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use base64::Engine;
 use chrono::Utc;
+use nightwatch::model::AppError;
 use nightwatch::model::Role;
 use nightwatch::model::incident::Severity;
 use nightwatch::model::incident_input::NewIncident;
-use nightwatch::model::notification::{ChannelInput, ChannelKind, NotifyEvent};
+use nightwatch::model::notification::{ChannelInput, ChannelKind, ChannelView, NotifyEvent};
 use nightwatch::server::actor::Actor;
 use nightwatch::server::db::to_millis;
 use nightwatch::server::jobs::outbox::Outbox;
-use nightwatch::server::netpolicy::Reach;
+use nightwatch::server::netpolicy::{NetPolicy, Reach};
 use nightwatch::server::repo::notifications as repo;
 use nightwatch::server::service::{incidents, notifications};
 use sqlx::AnyPool;
@@ -31,7 +32,7 @@ use crate::support::{PASSWORD, user};
 const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
 /// What a receiver got: (path, headers, query, body).
-type Got = Arc<
+pub(crate) type Got = Arc<
     Mutex<
         Vec<(
             String,
@@ -43,7 +44,19 @@ type Got = Arc<
 >;
 
 /// A receiver answering `status` with `answer`, keeping every request.
-async fn receiver(status: StatusCode, answer: &'static str) -> (String, Got) {
+pub(crate) async fn receiver(status: StatusCode, answer: &'static str) -> (String, Got) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    (format!("http://{addr}"), serve(listener, status, answer))
+}
+
+/// A receiver answering `status` from now on at `addr` (one that was down until now).
+pub(crate) async fn receiver_at(addr: std::net::SocketAddr, status: StatusCode) -> Got {
+    let listener = tokio::net::TcpListener::bind(addr).await.unwrap();
+    serve(listener, status, "")
+}
+
+fn serve(listener: tokio::net::TcpListener, status: StatusCode, answer: &'static str) -> Got {
     let got: Got = Arc::default();
     let app = Router::new()
         .route(
@@ -64,10 +77,8 @@ async fn receiver(status: StatusCode, answer: &'static str) -> (String, Got) {
             ),
         )
         .with_state(got.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    (format!("http://{addr}"), got)
+    got
 }
 
 fn channel(kind: ChannelKind, url: String, secret: Option<&str>) -> ChannelInput {
@@ -112,6 +123,23 @@ async fn deliveries(pool: &AnyPool) -> Vec<(String, String, i64)> {
     .unwrap()
 }
 
+/// Saves a new channel as `actor` under the default network policy.
+async fn save(
+    pool: &AnyPool,
+    actor: &Actor,
+    input: &ChannelInput,
+) -> Result<ChannelView, AppError> {
+    notifications::save_channel(pool, &NetPolicy::default(), actor, None, input).await
+}
+
+/// The events of every delivery written so far, in order.
+async fn events(pool: &AnyPool) -> Vec<String> {
+    sqlx::query_scalar("SELECT event FROM notification_deliveries ORDER BY created_at, id")
+        .fetch_all(pool)
+        .await
+        .unwrap()
+}
+
 async fn admin(pool: &AnyPool) -> Actor {
     user(pool, "ada", Role::Admin, PASSWORD).await
 }
@@ -120,7 +148,7 @@ db_test! {
     async fn a_declared_incident_reaches_a_signed_webhook_once_and_a_rolled_back_one_never(db) {
         let ada = admin(&db.pool).await;
         let (url, got) = receiver(StatusCode::NO_CONTENT, "").await;
-        notifications::save_channel(&db.pool, &ada, None, &channel(ChannelKind::Webhook, format!("{url}/hook"), Some(SECRET))).await.unwrap();
+        save(&db.pool, &ada, &channel(ChannelKind::Webhook, format!("{url}/hook"), Some(SECRET))).await.unwrap();
         // A declaration that rolls back leaves no delivery behind.
         let mut tx = db.pool.begin().await.unwrap();
         incidents::declare_in(&mut tx, &ada, &incident("Rolled back")).await.unwrap();
@@ -161,8 +189,8 @@ db_test! {
         let ada = admin(&db.pool).await;
         let (feishu_url, feishu) = receiver(StatusCode::OK, r#"{"code":0,"msg":"success"}"#).await;
         let (ding_url, ding) = receiver(StatusCode::OK, r#"{"errcode":310000,"errmsg":"sign not match"}"#).await;
-        notifications::save_channel(&db.pool, &ada, None, &channel(ChannelKind::Feishu, format!("{feishu_url}/open-apis/bot/v2/hook/x"), Some("feishu-secret"))).await.unwrap();
-        notifications::save_channel(&db.pool, &ada, None, &channel(ChannelKind::Dingtalk, format!("{ding_url}/robot/send?access_token=t"), Some("SECret"))).await.unwrap();
+        save(&db.pool, &ada, &channel(ChannelKind::Feishu, format!("{feishu_url}/open-apis/bot/v2/hook/x"), Some("feishu-secret"))).await.unwrap();
+        save(&db.pool, &ada, &channel(ChannelKind::Dingtalk, format!("{ding_url}/robot/send?access_token=t"), Some("SECret"))).await.unwrap();
         incidents::declare(&db.pool, &ada, &incident("Payments slow")).await.unwrap();
         assert_eq!(outbox(&db.pool).tick().await.unwrap(), 2);
 
@@ -194,9 +222,9 @@ db_test! {
     async fn a_receiver_down_gets_a_retry_one_refusing_gets_a_dead_delivery(db) {
         let ada = admin(&db.pool).await;
         let (refusing, _) = receiver(StatusCode::BAD_REQUEST, "no such hook").await;
-        notifications::save_channel(&db.pool, &ada, None, &channel(ChannelKind::Slack, format!("{refusing}/services/x"), None)).await.unwrap();
+        save(&db.pool, &ada, &channel(ChannelKind::Slack, format!("{refusing}/services/x"), None)).await.unwrap();
         // Nothing listens on port 9 of the loopback.
-        notifications::save_channel(&db.pool, &ada, None, &ChannelInput { name: "down".into(), ..channel(ChannelKind::Wecom, "http://127.0.0.1:9/cgi-bin/webhook/send?key=k".into(), None) }).await.unwrap();
+        save(&db.pool, &ada, &ChannelInput { name: "down".into(), ..channel(ChannelKind::Wecom, "http://127.0.0.1:9/cgi-bin/webhook/send?key=k".into(), None) }).await.unwrap();
         incidents::declare(&db.pool, &ada, &incident("Queue backlog")).await.unwrap();
         assert_eq!(outbox(&db.pool).tick().await.unwrap(), 2);
         let rows: Vec<(String, String, i64, Option<String>)> = sqlx::query_as(
@@ -218,7 +246,7 @@ db_test! {
     async fn a_dead_workers_lease_runs_out_and_two_workers_send_each_delivery_once(db) {
         let ada = admin(&db.pool).await;
         let (url, got) = receiver(StatusCode::OK, "ok").await;
-        notifications::save_channel(&db.pool, &ada, None, &channel(ChannelKind::Slack, format!("{url}/services/x"), None)).await.unwrap();
+        save(&db.pool, &ada, &channel(ChannelKind::Slack, format!("{url}/services/x"), None)).await.unwrap();
         incidents::declare(&db.pool, &ada, &incident("First")).await.unwrap();
         // A worker claims it and dies before sending.
         let now = to_millis(Utc::now());
@@ -246,5 +274,177 @@ db_test! {
         texts.dedup();
         assert_eq!(texts.len(), 41, "no delivery sent twice");
         assert!(deliveries(&db.pool).await.iter().all(|(_, state, attempts)| state == "delivered" && *attempts == 1));
+    }
+}
+
+/// A channel hearing `events`, to a receiver that takes everything.
+fn hearing(url: &str, events: &[NotifyEvent]) -> ChannelInput {
+    ChannelInput {
+        events: events.to_vec(),
+        ..channel(ChannelKind::Slack, format!("{url}/services/x"), None)
+    }
+}
+
+db_test! {
+    async fn each_move_severity_change_new_commander_and_published_postmortem_is_announced(db) {
+        use nightwatch::model::incident::{IncidentRole, IncidentStatus};
+        use nightwatch::model::postmortem::PostmortemState;
+        use nightwatch::server::service::postmortems;
+        let ada = admin(&db.pool).await;
+        user(&db.pool, "grace", Role::Commander, PASSWORD).await;
+        let (url, got) = receiver(StatusCode::OK, "ok").await;
+        save(&db.pool, &ada, &hearing(&url, &[
+            NotifyEvent::IncidentStatusChanged, NotifyEvent::IncidentSeverityChanged,
+            NotifyEvent::IncidentCommanderChanged, NotifyEvent::PostmortemPublished,
+        ])).await.unwrap();
+        let n = incidents::declare(&db.pool, &ada, &incident("Checkout down")).await.unwrap();
+        assert!(events(&db.pool).await.is_empty(), "this channel does not hear declarations");
+        incidents::change_severity(&db.pool, &ada, n, Severity::Sev1, Severity::Sev2, "contained").await.unwrap();
+        incidents::assign_role(&db.pool, &ada, n, IncidentRole::Scribe, "", "grace").await.unwrap();
+        incidents::assign_role(&db.pool, &ada, n, IncidentRole::Commander, "", "grace").await.unwrap();
+        incidents::add_note(&db.pool, &ada, n, "a note tells nobody", "", None).await.unwrap();
+        incidents::transition(&db.pool, &ada, n, IncidentStatus::Open, IncidentStatus::Mitigating, "rolling back").await.unwrap();
+        incidents::transition(&db.pool, &ada, n, IncidentStatus::Mitigating, IncidentStatus::Recovered, "healthy").await.unwrap();
+        let pm = postmortems::open(&db.pool, &ada, n).await.unwrap();
+        let pm = postmortems::change_state(&db.pool, &ada, n, PostmortemState::InReview, pm.version).await.unwrap();
+        postmortems::change_state(&db.pool, &ada, n, PostmortemState::Published, pm.version).await.unwrap();
+        assert_eq!(events(&db.pool).await, [
+            "incident.severity_changed", "incident.commander_changed", "incident.status_changed",
+            "incident.status_changed", "postmortem.published",
+        ], "a scribe and a note are not announced");
+        while outbox(&db.pool).tick().await.unwrap() > 0 {}
+        // Sent side by side: in any order.
+        let texts: Vec<String> = got.lock().unwrap().iter().map(|(_, _, _, body)| body.clone()).collect();
+        assert_eq!(texts.len(), 5);
+        for expected in ["downgraded: Checkout down (SEV2)", "SEV1 → SEV2 by ada: contained", "grace is commanding",
+                         "Open → Mitigating by ada: rolling back", "/incidents/INC-1/postmortem/report"] {
+            assert!(texts.iter().any(|t| t.contains(expected)), "{expected} in {texts:?}");
+        }
+    }
+}
+
+db_test! {
+    async fn an_alert_opening_and_resolving_is_announced_unless_it_is_silenced(db) {
+        use nightwatch::model::alert::{AlertAction, IncomingAlert};
+        use nightwatch::model::matcher::{Matcher, NewSilence};
+        use nightwatch::server::service::alerts;
+        let ada = admin(&db.pool).await;
+        let (url, _) = receiver(StatusCode::OK, "ok").await;
+        save(&db.pool, &ada, &hearing(&url, &[NotifyEvent::RiskEventOpened, NotifyEvent::RiskEventResolved])).await.unwrap();
+        let alert = |fingerprint: &str, action| IncomingAlert {
+            source: "monitor".into(),
+            fingerprint: fingerprint.into(),
+            action,
+            labels: [("alertname".to_owned(), "DiskFull".to_owned()), ("instance".to_owned(), fingerprint.to_owned())].into(),
+            annotations: Default::default(),
+            summary: format!("Disk full on {fingerprint}"),
+            severity: Severity::Sev2,
+            starts_at: None,
+            url: None,
+        };
+        alerts::ingest(&db.pool, &ada, vec![alert("db-1", AlertAction::Fire), alert("db-2", AlertAction::Fire)]).await.unwrap();
+        assert_eq!(events(&db.pool).await, ["risk_event.opened", "risk_event.opened"]);
+        alerts::ingest(&db.pool, &ada, vec![alert("db-1", AlertAction::Fire)]).await.unwrap();
+        assert_eq!(events(&db.pool).await.len(), 2, "a re-send of a firing alert is no news");
+        alerts::ingest(&db.pool, &ada, vec![alert("db-1", AlertAction::Resolve)]).await.unwrap();
+        assert_eq!(events(&db.pool).await.len(), 3);
+        let silence = NewSilence {
+            matchers: vec![Matcher { name: "instance".into(), value: "db-3".into(), is_regex: false, is_equal: true }],
+            starts_at: None,
+            ends_at: Utc::now() + chrono::Duration::hours(1),
+            comment: "maintenance".into(),
+        };
+        alerts::create_silence(&db.pool, &ada, &silence).await.unwrap();
+        alerts::ingest(&db.pool, &ada, vec![alert("db-3", AlertAction::Fire)]).await.unwrap();
+        alerts::ingest(&db.pool, &ada, vec![alert("db-3", AlertAction::Resolve)]).await.unwrap();
+        assert_eq!(events(&db.pool).await.len(), 3, "a silenced alert stays quiet");
+        let message: String = sqlx::query_scalar("SELECT message FROM notification_deliveries ORDER BY created_at LIMIT 1")
+            .fetch_one(&db.pool).await.unwrap();
+        let message: serde_json::Value = serde_json::from_str(&message).unwrap();
+        assert_eq!(message["title"], "RISK-1 opened: Disk full on db-1 (SEV2)");
+        assert_eq!(message["link"], "/risks/1");
+    }
+}
+
+db_test! {
+    async fn a_run_waiting_for_a_person_and_a_finished_run_are_announced(db) {
+        use std::collections::BTreeMap;
+        use nightwatch::model::catalog::{ActionCode, Scene};
+        use nightwatch::model::plan::{PlanDraft, Step};
+        use nightwatch::model::run::{Awaiting, RunStatus, Trigger};
+        use nightwatch::server::service::{plans, runs};
+        let ada = admin(&db.pool).await;
+        let (url, _) = receiver(StatusCode::OK, "ok").await;
+        save(&db.pool, &ada, &hearing(&url, &[NotifyEvent::RunWaiting, NotifyEvent::RunFinished])).await.unwrap();
+        let mut step = Step::new("look".into(), ActionCode::ManualCheck, None);
+        step.name = "Dashboards green".into();
+        step.params.insert("instructions".into(), nightwatch::model::plan::ParamValue::Set("Is it green?".into()));
+        let plan = plans::create(&db.pool, &ada, PlanDraft {
+            name: "Failover drill".into(), description: String::new(), scene: Scene::Drill,
+            service: "checkout".into(), scenario: "primary lost".into(), rto_secs: Some(300),
+            rpo_secs: None, schedule: None, enabled: true, steps: vec![step],
+        }).await.unwrap();
+        let run = runs::create(&db.pool, Some(&ada), plan, Trigger::Manual, &BTreeMap::new(), None).await.unwrap();
+        assert!(runs::wait_for_person(&db.pool, run.number, 0, "Dashboards green", Awaiting::Verdict).await.unwrap());
+        assert!(runs::finish(&db.pool, run.number, RunStatus::Aborted, Utc::now()).await.unwrap());
+        assert!(!runs::finish(&db.pool, run.number, RunStatus::Passed, Utc::now()).await.unwrap(), "an ended run ends once");
+        assert_eq!(events(&db.pool).await, ["run.waiting", "run.finished"], "announced once each");
+        let messages: Vec<String> = sqlx::query_scalar("SELECT message FROM notification_deliveries ORDER BY created_at, id")
+            .fetch_all(&db.pool).await.unwrap();
+        let waiting: serde_json::Value = serde_json::from_str(&messages[0]).unwrap();
+        assert!(waiting["text"].as_str().unwrap().contains("a responder or above may pass or fail"), "{waiting}");
+        assert_eq!(waiting["service"], "checkout", "channels filter runs by their plan's service");
+        let finished: serde_json::Value = serde_json::from_str(&messages[1]).unwrap();
+        assert_eq!(finished["title"], format!("Run #{} of Failover drill aborted", run.number));
+    }
+}
+
+db_test! {
+    async fn the_daily_reminder_and_overdue_items_reach_channels_once_however_often_the_day_is_sent(db) {
+        use std::sync::Arc;
+        use nightwatch::model::action_item::{ItemSource, NewActionItem};
+        use nightwatch::server::jobs::reminders::{ChannelSender, ReminderSender, send_day};
+        use nightwatch::server::service::action_items;
+        let ada = admin(&db.pool).await;
+        let (url, _) = receiver(StatusCode::OK, "ok").await;
+        save(&db.pool, &ada, &hearing(&url, &[NotifyEvent::Reminder, NotifyEvent::ActionItemOverdue])).await.unwrap();
+        let n = incidents::declare(&db.pool, &ada, &incident("Checkout down")).await.unwrap();
+        let today = Utc::now().date_naive();
+        for (title, days) in [("Add pool alarm", -2), ("Old chore", -30), ("Soon", 1)] {
+            let due = (today + chrono::Duration::days(days)).to_string();
+            let new = NewActionItem::parse(title, "ada", &due, "p2", "corrective").unwrap();
+            action_items::create(&db.pool, &ada, ItemSource::Incident(n), &new).await.unwrap();
+        }
+        let senders: Vec<Arc<dyn ReminderSender>> = vec![Arc::new(ChannelSender::new(db.pool.clone()))];
+        send_day(&db.pool, &senders, today).await.unwrap();
+        send_day(&db.pool, &senders, today).await.unwrap();
+        let mut got = events(&db.pool).await;
+        got.sort();
+        assert_eq!(got, ["action_item.overdue", "reminder.daily"],
+            "one digest; only the item overdue this week is news; a second send writes nothing");
+        let digest: String = sqlx::query_scalar("SELECT message FROM notification_deliveries WHERE event = 'reminder.daily'")
+            .fetch_one(&db.pool).await.unwrap();
+        let digest: serde_json::Value = serde_json::from_str(&digest).unwrap();
+        assert_eq!(digest["title"], "Reminder for ada: 2 overdue, 1 due soon");
+    }
+}
+
+db_test! {
+    async fn the_log_forgets_ended_deliveries_after_a_while_but_never_a_pending_one(db) {
+        let ada = admin(&db.pool).await;
+        let (url, _) = receiver(StatusCode::OK, "ok").await;
+        save(&db.pool, &ada, &channel(ChannelKind::Slack, format!("{url}/services/x"), None)).await.unwrap();
+        save(&db.pool, &ada, &ChannelInput { name: "down".into(), ..channel(ChannelKind::Slack, "http://127.0.0.1:9/x".into(), None) }).await.unwrap();
+        incidents::declare(&db.pool, &ada, &incident("Checkout down")).await.unwrap();
+        assert_eq!(outbox(&db.pool).tick().await.unwrap(), 2);
+        let now = to_millis(Utc::now());
+        assert_eq!(repo::prune(&db.pool, now - 60_000).await.unwrap(), 0, "nothing ended that long ago");
+        assert_eq!(repo::prune(&db.pool, now + 1_000).await.unwrap(), 1);
+        let left = deliveries(&db.pool).await;
+        assert_eq!(left.len(), 1);
+        assert_eq!(left[0].1, "pending", "the one still being retried stays");
+        let attempts: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM notification_attempts")
+            .fetch_one(&db.pool).await.unwrap();
+        assert_eq!(attempts, 1, "the ended delivery's attempts went with it");
     }
 }

@@ -247,6 +247,18 @@ impl Inner {
         held(repo::set_status(&self.pool, number, status, Utc::now()).await?)
     }
 
+    /// Marks run `number` as waiting for a person at step `index` (the channels hear who may
+    /// answer), unless the run ended elsewhere.
+    async fn wait_status(
+        &self,
+        number: i64,
+        index: usize,
+        step: &Step,
+        awaiting: Awaiting,
+    ) -> Result<(), Halt> {
+        held(service::wait_for_person(&self.pool, number, index, &step.name, awaiting).await?)
+    }
+
     /// Writes step `index` of run `number`, unless the run ended elsewhere.
     async fn step(&self, number: i64, index: usize, update: &StepUpdate) -> Result<(), Halt> {
         held(repo::set_step(&self.pool, number, index, update, Utc::now()).await?)
@@ -295,7 +307,7 @@ impl Inner {
             if step.pre_confirm {
                 self.step(number, index, &StepUpdate::waiting(Awaiting::Confirmation))
                     .await?;
-                self.status(number, RunStatus::WaitingForConfirmation)
+                self.wait_status(number, index, step, Awaiting::Confirmation)
                     .await?;
                 let waiting_since = Instant::now();
                 let answer = self.wait_for_decision(number, index, wake, seat).await?;
@@ -534,7 +546,7 @@ impl Inner {
             ActionCode::ManualCheck => {
                 self.step(number, index, &StepUpdate::waiting(Awaiting::Verdict))
                     .await?;
-                self.status(number, RunStatus::WaitingForConfirmation)
+                self.wait_status(number, index, step, Awaiting::Verdict)
                     .await?;
                 let answer = self.wait_for_decision(number, index, wake, seat).await?;
                 self.status(number, RunStatus::Running).await?;

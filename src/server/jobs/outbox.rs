@@ -10,11 +10,13 @@ use chrono::Utc;
 use sqlx::AnyPool;
 
 use crate::model::AppError;
-use crate::model::notification::{ChannelKind, Message, accepted, retry_after, retryable};
+use crate::model::notification::{
+    ChannelKind, Message, TestOutcome, accepted, retry_after, retryable,
+};
 use crate::server::db::to_millis;
 use crate::server::jobs::steps::{self, HttpLimits};
 use crate::server::netpolicy::Reach;
-use crate::server::repo::notifications::{self as repo, Attempt, Claimed, Next};
+use crate::server::repo::notifications::{self as repo, Attempt, Claimed, Next, Sending};
 use crate::server::signing;
 
 /// Deliveries claimed per tick (sent side by side).
@@ -22,6 +24,9 @@ pub const BATCH: i64 = 16;
 
 /// How long a claimed delivery is held: far longer than one send may take.
 pub const LEASE: chrono::Duration = chrono::Duration::seconds(60);
+
+/// How long delivered and dead deliveries stay in the log (pending ones stay until they end).
+pub const LOG_KEPT: chrono::Duration = chrono::Duration::days(30);
 
 /// Characters of an answer kept with an attempt.
 const EXCERPT: usize = 500;
@@ -89,21 +94,20 @@ impl Outbox {
     /// Sends one delivery and records the attempt.
     async fn deliver(&self, d: Claimed) -> Result<(), AppError> {
         let started = Utc::now();
-        let channel = repo::channel(&self.pool, &d.channel_id).await?;
-        let secret = repo::secret(&self.pool, &d.channel_id).await?;
+        let channel = repo::sending(&self.pool, &d.channel_id).await?;
         let (status, response, error) = match &channel {
             None => (
                 None,
                 String::new(),
                 Some("the channel no longer exists".to_owned()),
             ),
-            Some(c) if !c.input.enabled => (
+            Some(c) if !c.enabled => (
                 None,
                 String::new(),
                 Some("the channel is disabled".to_owned()),
             ),
             Some(c) => {
-                self.send(c.input.kind, &c.input.url, secret.as_deref(), &d.message)
+                self.send(c.kind, &c.url, c.secret.as_deref(), &d.message)
                     .await
             }
         };
@@ -115,7 +119,7 @@ impl Outbox {
             response,
             error: error.clone(),
         };
-        let gone = channel.as_ref().is_none_or(|c| !c.input.enabled);
+        let gone = channel.as_ref().is_none_or(|c| !c.enabled);
         let next = match (&error, status) {
             (None, _) => Next::Delivered,
             (Some(_), _) if gone => Next::Dead,
@@ -123,9 +127,15 @@ impl Outbox {
             (Some(_), _) => retry_after(d.attempts + 1, ended - d.created_at)
                 .map_or(Next::Dead, |wait| Next::RetryAt(to_millis(ended + wait))),
         };
-        if !repo::finish_attempt(&self.pool, &d.id, &self.me, &attempt, next).await? {
+        let recorded =
+            repo::finish_attempt(&self.pool, (&d.id, &d.channel_id), &self.me, &attempt, next)
+                .await?;
+        if !recorded {
             tracing::warn!(delivery = %d.id, "a delivery's lease ran out while it was sent: another worker has it");
         }
+        metrics::counter!("nightwatch_notification_attempts_total",
+            "outcome" => if error.is_none() { "delivered" } else { "failed" })
+        .increment(1);
         match next {
             Next::Delivered => {}
             Next::RetryAt(_) => {
@@ -136,6 +146,27 @@ impl Outbox {
             }
         }
         Ok(())
+    }
+
+    /// Sends `message` to a channel at once, outside the outbox (an admin's test message), and
+    /// says how it went.
+    pub async fn send_now(&self, channel: &Sending, message: &Message) -> TestOutcome {
+        let started = Utc::now();
+        let (status, response, error) = self
+            .send(
+                channel.kind,
+                &channel.url,
+                channel.secret.as_deref(),
+                message,
+            )
+            .await;
+        TestOutcome {
+            delivered: error.is_none(),
+            status,
+            response,
+            error,
+            duration_ms: (Utc::now() - started).num_milliseconds(),
+        }
     }
 
     /// Renders, signs and POSTs `message` for a channel: (status, the answer's start, why it

@@ -1,8 +1,8 @@
 //! The daily reminder job: at the configured time (UTC), every owner of an overdue or soon-due
 //! action item gets one reminder listing those items — whether or not the incident they came
 //! from is closed. The day is claimed in the database first, so with several instances on one
-//! PostgreSQL the reminders go out once. Delivery sits behind [`ReminderSender`]: today the
-//! reminders are recorded for the app's badge and list; webhooks plug in beside it later.
+//! PostgreSQL the reminders go out once. Delivery sits behind [`ReminderSender`]: the reminders
+//! are recorded for the app's badge and list, and written to the notification channels' outbox.
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -14,10 +14,12 @@ use sqlx::AnyPool;
 
 use crate::model::AppError;
 use crate::model::action_item::ActionItemView;
+use crate::model::notification::{action_item_overdue, reminder};
 use crate::model::reminder::{DUE_SOON_DAYS, ReminderReason, reminder_reason};
 use crate::server::db::to_millis;
 use crate::server::repo::action_items::{self as items, ActionFilter};
 use crate::server::repo::reminders as repo;
+use crate::server::service::notifications::notify_once;
 
 /// The job's name in `job_runs`.
 pub const JOB: &str = "action_item_reminders";
@@ -67,6 +69,79 @@ impl ReminderSender for InAppSender {
                     item.due_on,
                     digest.on,
                     now,
+                )
+                .await?;
+            }
+            Ok(())
+        })
+    }
+}
+
+/// Sends reminders through the notification channels: each owner's digest as one
+/// `reminder.daily` message, and each item that became overdue in the last week as one
+/// `action_item.overdue` message. Keyed by day, owner and item, so a second send of a day
+/// writes nothing new.
+pub struct ChannelSender {
+    pool: AnyPool,
+}
+
+impl ChannelSender {
+    /// A sender writing to `pool`'s outbox.
+    pub fn new(pool: AnyPool) -> Self {
+        Self { pool }
+    }
+}
+
+/// How long after its due date an item that became overdue is still announced (a server
+/// that was down on the day still says it; a channel added later is not flooded with old ones).
+const OVERDUE_NEWS_DAYS: u64 = 7;
+
+impl ReminderSender for ChannelSender {
+    fn send<'a>(&'a self, digest: &'a Digest) -> SendFuture<'a> {
+        Box::pin(async move {
+            let items: Vec<(String, String, bool)> = digest
+                .items
+                .iter()
+                .map(|(item, reason)| {
+                    (
+                        item.title.clone(),
+                        item.due_on.to_string(),
+                        *reason == ReminderReason::Overdue,
+                    )
+                })
+                .collect();
+            let on = digest.on.to_string();
+            // No transaction: each message is keyed, so a send cut off half way is finished by
+            // the next one, and on SQLite a transaction that reads the channels first could not
+            // wait for the write lock.
+            let mut conn = self.pool.acquire().await?;
+            notify_once(
+                &mut conn,
+                &reminder(&digest.owner, &on, &items),
+                &format!("reminder:{on}:{}", digest.owner),
+            )
+            .await?;
+            let recent = digest.on.checked_sub_days(Days::new(OVERDUE_NEWS_DAYS));
+            for (item, reason) in &digest.items {
+                if *reason != ReminderReason::Overdue || recent.is_some_and(|r| item.due_on < r) {
+                    continue;
+                }
+                let (from, link) = match (item.incident, item.run) {
+                    (Some(n), _) => (n.to_string(), format!("/incidents/{n}/postmortem")),
+                    (None, Some(run)) => (format!("run #{run}"), format!("/runs/{run}")),
+                    (None, None) => ("no incident".to_owned(), "/actions".to_owned()),
+                };
+                let message = action_item_overdue(
+                    &item.id.to_string(),
+                    &item.title,
+                    &item.owner,
+                    &item.due_on.to_string(),
+                    (&from, &link),
+                );
+                notify_once(
+                    &mut conn,
+                    &message,
+                    &format!("overdue:{}:{}", item.id, item.due_on),
                 )
                 .await?;
             }
@@ -173,9 +248,17 @@ pub async fn run_if_due(
     }
 }
 
+/// Every way a reminder goes out: in the app, and through the notification channels.
+pub fn senders(pool: &AnyPool) -> Vec<Arc<dyn ReminderSender>> {
+    vec![
+        Arc::new(InAppSender::new(pool.clone())),
+        Arc::new(ChannelSender::new(pool.clone())),
+    ]
+}
+
 /// The job's loop: at start-up (catching up a day whose time has passed) and then daily.
 pub fn spawn(pool: AnyPool, at: NaiveTime) -> tokio::task::JoinHandle<()> {
-    let senders: Vec<Arc<dyn ReminderSender>> = vec![Arc::new(InAppSender::new(pool.clone()))];
+    let senders = senders(&pool);
     tokio::spawn(async move {
         loop {
             let now = Utc::now();

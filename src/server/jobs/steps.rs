@@ -135,6 +135,23 @@ pub struct Answer {
     pub latency: Duration,
 }
 
+/// What went wrong with a request, cause by cause, without its URL: a chat hook's URL carries
+/// its token, and this text is stored and shown.
+fn describe(e: reqwest::Error) -> String {
+    let e = e.without_url();
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(&e);
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}
+
 /// Makes one request, if `reach` lets it go where `url` points (checked on the addresses the
 /// name resolves to now, which are then the only ones connected to): the answer, or why there
 /// is none. Never waits past `limits.total` and never reads more than `limits.max_body`. Plan
@@ -147,7 +164,7 @@ pub async fn exchange(
     body: Option<String>,
     limits: &HttpLimits,
 ) -> Result<Answer, String> {
-    let url = url::Url::parse(url).map_err(|e| format!("{url:?} is not a URL: {e}"))?;
+    let url = url::Url::parse(url).map_err(|e| format!("the address is not a URL: {e}"))?;
     let addrs = reach.vet(&url).await?;
     let client = client_to(&url, &addrs, limits)?;
     let mut request = client.request(method, url);
@@ -178,7 +195,7 @@ pub async fn exchange(
             "no complete answer within {} s",
             limits.total.as_secs_f64()
         )),
-        Ok(Err(e)) => Err(format!("request failed: {e}")),
+        Ok(Err(e)) => Err(format!("request failed: {}", describe(e))),
         Ok(Ok((status, body, cut))) => Ok(Answer {
             status,
             body,

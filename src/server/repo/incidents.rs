@@ -91,6 +91,25 @@ fn split(list: &str) -> Vec<String> {
         .collect()
 }
 
+/// Incident `number` as a notification names it (title, severity, services), inside the
+/// caller's transaction.
+pub async fn facts(
+    conn: &mut AnyConnection,
+    number: IncidentNumber,
+) -> Result<crate::model::notification::IncidentFacts, AppError> {
+    let (title, severity, services): (String, String, String) =
+        sqlx::query_as("SELECT title, severity, services FROM incidents WHERE number = $1")
+            .bind(number.0)
+            .fetch_one(conn)
+            .await?;
+    Ok(crate::model::notification::IncidentFacts {
+        number,
+        title,
+        severity: severity.parse().map_err(|_| corrupt("severity"))?,
+        services: split(&services),
+    })
+}
+
 /// Takes the next incident number (atomic on both databases).
 pub async fn next_number(conn: &mut AnyConnection) -> Result<IncidentNumber, AppError> {
     Ok(IncidentNumber(

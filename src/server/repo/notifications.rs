@@ -5,12 +5,15 @@ use sqlx::{AnyConnection, AnyPool, FromRow};
 use uuid::Uuid;
 
 use crate::model::AppError;
-use crate::model::notification::{ChannelInput, Message};
+use crate::model::notification::{
+    ChannelHealth, ChannelInput, ChannelKind, ChannelView, DeliveryState, DeliveryView, Message,
+    mask_url,
+};
 use crate::server::db::from_millis;
 
 use super::corrupt;
 
-/// A stored channel (its secret apart: see [`secret`]).
+/// A stored channel (its secret apart: only the outbox reads it, see [`sending`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Channel {
     /// Row id.
@@ -19,8 +22,29 @@ pub struct Channel {
     pub input: ChannelInput,
     /// Whether a secret is stored.
     pub has_secret: bool,
+    /// How its attempts went (the counts of pending and dead deliveries are filled by
+    /// [`with_counts`]).
+    pub health: ChannelHealth,
     /// When it was last changed.
     pub updated_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl Channel {
+    /// The channel as an admin reads it.
+    pub fn view(&self) -> ChannelView {
+        ChannelView {
+            id: self.id.clone(),
+            kind: self.input.kind,
+            name: self.input.name.clone(),
+            url: mask_url(&self.input.url),
+            has_secret: self.has_secret,
+            events: self.input.events.clone(),
+            services: self.input.services.clone(),
+            min_severity: self.input.min_severity,
+            enabled: self.input.enabled,
+            health: self.health.clone(),
+        }
+    }
 }
 
 #[derive(FromRow)]
@@ -35,6 +59,10 @@ struct ChannelRow {
     min_severity: Option<String>,
     enabled: i64,
     updated_at: i64,
+    failures: i64,
+    last_attempt_at: Option<i64>,
+    last_delivered_at: Option<i64>,
+    last_error: Option<String>,
 }
 
 impl TryFrom<ChannelRow> for Channel {
@@ -59,6 +87,14 @@ impl TryFrom<ChannelRow> for Channel {
                 enabled: r.enabled != 0,
             },
             has_secret: r.has_secret != 0,
+            health: ChannelHealth {
+                failures: r.failures,
+                pending: 0,
+                dead: 0,
+                last_attempt_at: r.last_attempt_at.map(from_millis),
+                last_delivered_at: r.last_delivered_at.map(from_millis),
+                last_error: r.last_error,
+            },
             updated_at: from_millis(r.updated_at),
         })
     }
@@ -66,7 +102,7 @@ impl TryFrom<ChannelRow> for Channel {
 
 const CHANNEL_COLUMNS: &str = "id, kind, name, url, \
     CASE WHEN secret IS NULL OR secret = '' THEN 0 ELSE 1 END AS has_secret, events, services, \
-    min_severity, enabled, updated_at";
+    min_severity, enabled, updated_at, failures, last_attempt_at, last_delivered_at, last_error";
 
 /// Every channel, by name.
 pub async fn channels(conn: &mut AnyConnection) -> Result<Vec<Channel>, AppError> {
@@ -92,16 +128,192 @@ pub async fn channel(pool: &AnyPool, id: &str) -> Result<Option<Channel>, AppErr
     .transpose()
 }
 
-/// Channel `id`'s secret, for signing.
-pub async fn secret(pool: &AnyPool, id: &str) -> Result<Option<String>, AppError> {
-    Ok(sqlx::query_scalar::<_, Option<String>>(
-        "SELECT secret FROM notification_channels WHERE id = $1",
+/// Fills in each channel's pending and dead deliveries (counted on the channel-and-state index,
+/// whatever the size of the delivery log).
+pub async fn with_counts(
+    conn: &mut AnyConnection,
+    mut channels: Vec<Channel>,
+) -> Result<Vec<Channel>, AppError> {
+    let counts: Vec<(String, i64, i64)> = sqlx::query_as(
+        "SELECT c.id, \
+         (SELECT COUNT(*) FROM notification_deliveries d WHERE d.channel_id = c.id AND d.state = 'pending'), \
+         (SELECT COUNT(*) FROM notification_deliveries d WHERE d.channel_id = c.id AND d.state = 'dead') \
+         FROM notification_channels c",
+    )
+    .fetch_all(conn)
+    .await?;
+    for (id, pending, dead) in counts {
+        if let Some(c) = channels.iter_mut().find(|c| c.id == id) {
+            c.health.pending = pending;
+            c.health.dead = dead;
+        }
+    }
+    Ok(channels)
+}
+
+/// Deletes deliveries (with their attempts) that ended before `before` (ms): the log keeps what
+/// is recent, and what is still pending is never deleted. Returns how many were deleted.
+pub async fn prune(pool: &AnyPool, before: i64) -> Result<u64, AppError> {
+    let mut tx = pool.begin().await?;
+    sqlx::query(
+        "DELETE FROM notification_attempts WHERE delivery_id IN (SELECT id FROM \
+         notification_deliveries WHERE state <> 'pending' AND finished_at < $1)",
+    )
+    .bind(before)
+    .execute(&mut *tx)
+    .await?;
+    let deleted = sqlx::query(
+        "DELETE FROM notification_deliveries WHERE state <> 'pending' AND finished_at < $1",
+    )
+    .bind(before)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    tx.commit().await?;
+    Ok(deleted)
+}
+
+/// What the outbox needs to send to a channel, its secret included, in one read that never
+/// leaves the worker.
+#[derive(Debug, Clone)]
+pub struct Sending {
+    /// Its kind.
+    pub kind: ChannelKind,
+    /// Its URL.
+    pub url: String,
+    /// Its secret, if one is stored.
+    pub secret: Option<String>,
+    /// Whether it receives anything.
+    pub enabled: bool,
+}
+
+/// Channel `id` as the outbox sends to it.
+pub async fn sending(pool: &AnyPool, id: &str) -> Result<Option<Sending>, AppError> {
+    let row: Option<(String, String, Option<String>, i64)> = sqlx::query_as(
+        "SELECT kind, url, secret, enabled FROM notification_channels WHERE id = $1",
     )
     .bind(id)
     .fetch_optional(pool)
+    .await?;
+    row.map(|(kind, url, secret, enabled)| {
+        Ok(Sending {
+            kind: kind
+                .parse()
+                .map_err(|_| corrupt("notification_channels", "kind"))?,
+            url,
+            secret: secret.filter(|s| !s.is_empty()),
+            enabled: enabled != 0,
+        })
+    })
+    .transpose()
+}
+
+/// Deletes channel `id` with its deliveries and their attempts; `false` when there was none.
+pub async fn delete_channel(conn: &mut AnyConnection, id: &str) -> Result<bool, AppError> {
+    sqlx::query(
+        "DELETE FROM notification_attempts WHERE delivery_id IN \
+         (SELECT id FROM notification_deliveries WHERE channel_id = $1)",
+    )
+    .bind(id)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query("DELETE FROM notification_deliveries WHERE channel_id = $1")
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(
+        sqlx::query("DELETE FROM notification_channels WHERE id = $1")
+            .bind(id)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected()
+            == 1,
+    )
+}
+
+#[derive(FromRow)]
+struct DeliveryRow {
+    id: String,
+    event: String,
+    message: String,
+    state: String,
+    attempts: i64,
+    created_at: i64,
+    due_at: i64,
+    finished_at: Option<i64>,
+    last_status: Option<i64>,
+    last_error: Option<String>,
+}
+
+/// Channel `channel`'s deliveries (in `state`, or all), newest first, at most `limit`.
+pub async fn deliveries(
+    pool: &AnyPool,
+    channel: &str,
+    state: Option<DeliveryState>,
+    limit: i64,
+) -> Result<Vec<DeliveryView>, AppError> {
+    let rows: Vec<DeliveryRow> = sqlx::query_as(
+        "SELECT id, event, message, state, attempts, created_at, due_at, finished_at, \
+         last_status, last_error FROM notification_deliveries \
+         WHERE channel_id = $1 AND ($2 = '' OR state = $2) ORDER BY created_at DESC, id DESC LIMIT $3",
+    )
+    .bind(channel)
+    .bind(state.map_or("", DeliveryState::as_str))
+    .bind(limit)
+    .fetch_all(pool)
+    .await?;
+    let bad = |what| corrupt("notification_deliveries", what);
+    rows.into_iter()
+        .map(|r| {
+            let message: Message = serde_json::from_str(&r.message).map_err(|_| bad("message"))?;
+            let state: DeliveryState = r.state.parse().map_err(|_| bad("state"))?;
+            Ok(DeliveryView {
+                id: r.id,
+                event: r.event.parse().map_err(|_| bad("event"))?,
+                title: message.title,
+                state,
+                attempts: r.attempts,
+                created_at: from_millis(r.created_at),
+                due_at: (state == DeliveryState::Pending).then(|| from_millis(r.due_at)),
+                finished_at: r.finished_at.map(from_millis),
+                last_status: r.last_status,
+                last_error: r.last_error,
+            })
+        })
+        .collect()
+}
+
+/// Whether `channel` has a delivery `id`.
+pub async fn has_delivery(pool: &AnyPool, channel: &str, id: &str) -> Result<bool, AppError> {
+    Ok(sqlx::query_scalar::<_, i64>(
+        "SELECT COUNT(*) FROM notification_deliveries WHERE id = $1 AND channel_id = $2",
+    )
+    .bind(id)
+    .bind(channel)
+    .fetch_one(pool)
     .await?
-    .flatten()
-    .filter(|s| !s.is_empty()))
+        > 0)
+}
+
+/// Makes dead delivery `id` of `channel` due again at `now` ("Retry now"); `false` when it is
+/// not a dead delivery of that channel.
+pub async fn retry_now(
+    pool: &AnyPool,
+    channel: &str,
+    id: &str,
+    now: i64,
+) -> Result<bool, AppError> {
+    Ok(sqlx::query(
+        "UPDATE notification_deliveries SET state = 'pending', due_at = $1, finished_at = NULL, \
+         locked_until = NULL, locked_by = NULL WHERE id = $2 AND channel_id = $3 AND state = 'dead'",
+    )
+    .bind(now)
+    .bind(id)
+    .bind(channel)
+    .execute(pool)
+    .await?
+    .rows_affected()
+        == 1)
 }
 
 /// Inserts or replaces channel `id` (a `None` secret keeps the stored one); `false` when the
@@ -151,20 +363,32 @@ pub async fn save_channel(
 }
 
 /// Writes one delivery of `message` to channel `channel`, due at once, in the caller's
-/// transaction: the change that caused it commits with it or not at all.
+/// transaction: the change that caused it commits with it or not at all. With a `key`, the
+/// delivery's id is derived from it and the channel, and a second write of the same key is
+/// ignored (a job that may run twice for one day writes each message once). Returns the id, or
+/// `None` when the key was written before.
 pub async fn enqueue(
     conn: &mut AnyConnection,
     channel: &str,
     message: &Message,
+    key: Option<&str>,
     now: i64,
-) -> Result<String, AppError> {
-    let id = format!("msg_{}", Uuid::now_v7().simple());
+) -> Result<Option<String>, AppError> {
+    use sha2::{Digest, Sha256};
+    let id = match key {
+        Some(key) => format!(
+            "msg_{}",
+            &hex::encode(Sha256::digest(format!("{key}\n{channel}")))[..32]
+        ),
+        None => format!("msg_{}", Uuid::now_v7().simple()),
+    };
     let mut message = message.clone();
     message.id.clone_from(&id);
     let text = serde_json::to_string(&message).map_err(|_| AppError::Internal)?;
-    sqlx::query(
+    let written = sqlx::query(
         "INSERT INTO notification_deliveries (id, channel_id, event, message, state, attempts, \
-         due_at, created_at) VALUES ($1, $2, $3, $4, 'pending', 0, $5, $5)",
+         due_at, created_at) VALUES ($1, $2, $3, $4, 'pending', 0, $5, $5) \
+         ON CONFLICT (id) DO NOTHING",
     )
     .bind(&id)
     .bind(channel)
@@ -172,8 +396,9 @@ pub async fn enqueue(
     .bind(text)
     .bind(now)
     .execute(conn)
-    .await?;
-    Ok(id)
+    .await?
+    .rows_affected();
+    Ok((written == 1).then_some(id))
 }
 
 /// A delivery a worker holds.
@@ -254,12 +479,12 @@ pub enum Next {
     Dead,
 }
 
-/// Records `attempt` of delivery `id` by worker `me` and what comes next, if `me` still holds
-/// its lease (else another worker took it over, and this attempt is only logged). Whether it
-/// was recorded.
+/// Records `attempt` of delivery `id` (to `channel`) by worker `me` and what comes next, if
+/// `me` still holds its lease (else another worker took it over, and this attempt is only
+/// logged); the channel's health follows. Whether it was recorded.
 pub async fn finish_attempt(
     pool: &AnyPool,
-    id: &str,
+    (id, channel): (&str, &str),
     me: &str,
     attempt: &Attempt,
     next: Next,
@@ -270,32 +495,50 @@ pub async fn finish_attempt(
         Next::RetryAt(at) => ("pending", Some(at), None),
         Next::Dead => ("dead", None, Some(attempt.at)),
     };
+    let status = attempt.status.map(i64::from);
     let updated = sqlx::query(
         "UPDATE notification_deliveries SET state = $1, attempts = attempts + 1, \
-         due_at = COALESCE($2, due_at), finished_at = $3, last_error = $4, locked_until = NULL, \
-         locked_by = NULL WHERE id = $5 AND locked_by = $6 AND state = 'pending'",
+         due_at = COALESCE($2, due_at), finished_at = $3, last_error = $4, last_status = $5, \
+         locked_until = NULL, locked_by = NULL WHERE id = $6 AND locked_by = $7 AND state = 'pending'",
     )
     .bind(state)
     .bind(due)
     .bind(finished)
     .bind(attempt.error.as_deref())
+    .bind(status)
     .bind(id)
     .bind(me)
     .execute(&mut *tx)
     .await?
     .rows_affected()
         == 1;
+    // A channel deleted while its message was out has nothing left to record against.
     sqlx::query(
         "INSERT INTO notification_attempts (id, delivery_id, attempted_at, status_code, \
-         duration_ms, response, error) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+         duration_ms, response, error) SELECT $1, $2, $3, $4, $5, $6, $7 \
+         WHERE EXISTS (SELECT 1 FROM notification_deliveries WHERE id = $8)",
     )
     .bind(Uuid::now_v7().to_string())
     .bind(id)
     .bind(attempt.at)
-    .bind(attempt.status.map(i64::from))
+    .bind(status)
     .bind(attempt.duration_ms)
     .bind(&attempt.response)
     .bind(attempt.error.as_deref())
+    .bind(id)
+    .execute(&mut *tx)
+    .await?;
+    let ok = attempt.error.is_none();
+    sqlx::query(
+        "UPDATE notification_channels SET \
+         failures = CASE WHEN $1 = 1 THEN 0 ELSE failures + 1 END, last_attempt_at = $2, \
+         last_delivered_at = CASE WHEN $1 = 1 THEN $2 ELSE last_delivered_at END, \
+         last_error = $3 WHERE id = $4",
+    )
+    .bind(i64::from(ok))
+    .bind(attempt.at)
+    .bind(attempt.error.as_deref())
+    .bind(channel)
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;

@@ -75,7 +75,7 @@ pub async fn insert(
 /// it has not ended — another instance may have marked it interrupted. Whether it moved. A run
 /// ends through [`finish`], with its score in the same statement.
 pub async fn set_status(
-    pool: &AnyPool,
+    db: impl sqlx::Executor<'_, Database = sqlx::Any>,
     number: i64,
     status: RunStatus,
     now: DateTime<Utc>,
@@ -91,7 +91,7 @@ pub async fn set_status(
     .bind(status.as_str())
     .bind(to_millis(now))
     .bind(number)
-    .execute(pool)
+    .execute(db)
     .await?;
     Ok(done.rows_affected() == 1)
 }
@@ -509,7 +509,7 @@ pub async fn list(
 /// Ends run `number` with `status` at `now`, with its score (none for an interrupted run), if it
 /// has not ended already (another instance may have marked it interrupted); whether it did.
 pub async fn finish(
-    pool: &AnyPool,
+    db: impl sqlx::Executor<'_, Database = sqlx::Any>,
     number: i64,
     status: RunStatus,
     now: DateTime<Utc>,
@@ -528,9 +528,19 @@ pub async fn finish(
     .bind(score.map(|s| s.verdict.as_str()))
     .bind(score.and_then(|s| s.recovery.millis()))
     .bind(number)
-    .execute(pool)
+    .execute(db)
     .await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// The service of run `number`'s plan.
+pub async fn plan_service(pool: &AnyPool, number: i64) -> Result<Option<String>, AppError> {
+    Ok(sqlx::query_scalar(
+        "SELECT p.service FROM runs r JOIN plans p ON p.id = r.plan_id WHERE r.number = $1",
+    )
+    .bind(number)
+    .fetch_optional(pool)
+    .await?)
 }
 
 /// Whether every run of `numbers` has ended.

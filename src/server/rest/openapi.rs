@@ -228,6 +228,8 @@ fn path_parameter(name: &str) -> &'static str {
         "rule" => "The rule's id (an alert rule or an inhibition rule).",
         "id" => "The action item's id (a UUID).",
         "index" => "The step's position in the run, from 0.",
+        "channel" => "The notification channel's id.",
+        "delivery" => "The delivery's id (the message id, msg_…).",
         _ => "",
     }
 }
@@ -250,6 +252,7 @@ pub fn document() -> &'static Value {
         super::board::describe(&doc);
         super::alerts::describe(&doc);
         super::risks::describe(&doc);
+        super::notifications::describe(&doc);
         doc.op(Op {
             public: true,
             ..Op::new(

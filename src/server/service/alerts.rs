@@ -12,6 +12,7 @@ use crate::model::alert::{AlertAction, IncomingAlert, Labels, RiskEvent, RiskFil
 use crate::model::matcher::{
     InhibitRule, MatcherSet, NewSilence, Silence, SilenceState, agree_on, check_label_name,
 };
+use crate::model::notification::RiskFacts;
 use crate::model::{AppError, Role};
 use crate::server::actor::Actor;
 use crate::server::db::to_millis;
@@ -223,7 +224,21 @@ pub async fn ingest(
     repo::take_turn(&mut tx).await?;
     let outcomes = repo::apply(&mut tx, &staged, &actor.id.to_string(), ms).await?;
     let mut inhibition_changed = false;
-    for (alert, (outcome, incident)) in alerts.iter().zip(&outcomes) {
+    let mut notices = Vec::new();
+    for ((alert, staged), (outcome, incident)) in alerts.iter().zip(&staged).zip(&outcomes) {
+        // Channels hear of events that open or resolve unmuted: a silenced alert stays quiet.
+        if let Outcome::Opened(n) | Outcome::Resolved(n) = *outcome {
+            let opened = matches!(outcome, Outcome::Opened(_));
+            let muted = if opened {
+                staged.mute.silenced_by.is_some() || staged.mute.inhibited_by.is_some()
+            } else {
+                let now_mute = mutes.mute_for(None, &alert.labels);
+                now_mute.silenced_by.is_some() || now_mute.inhibited_by.is_some()
+            };
+            if !muted {
+                notices.push(risk_notice(n, alert, staged).message(opened));
+            }
+        }
         match *outcome {
             Outcome::Opened(n) => intake.opened.push(n),
             Outcome::Resolved(n) => {
@@ -249,6 +264,7 @@ pub async fn ingest(
     let events: Vec<Option<i64>> = outcomes.iter().map(|(o, _)| o.number()).collect();
     let token = actor.token.as_ref().map(|t| t.id.as_str());
     repo::record_received(&mut tx, &staged, &events, token, ms).await?;
+    crate::server::service::notifications::notify_all(&mut tx, &notices).await?;
     tx.commit().await?;
     if inhibition_changed {
         // A source that started or stopped firing (or a target that fired beside one) can
@@ -257,6 +273,19 @@ pub async fn ingest(
     }
     metrics::counter!("nightwatch_alerts_received_total").increment(intake.received as u64);
     Ok(intake)
+}
+
+/// A risk event as its notification names it, from the alert that opened or resolved it.
+fn risk_notice(number: i64, alert: &IncomingAlert, staged: &Staged<'_>) -> RiskFacts {
+    RiskFacts {
+        number,
+        summary: alert.summary.clone(),
+        severity: alert.severity,
+        service: staged.service.clone(),
+        source: alert.source.clone(),
+        labels: serde_json::to_value(&alert.labels).unwrap_or_default(),
+        url: alert.url.clone(),
+    }
 }
 
 /// Works out again what mutes every unresolved event, and writes the changes. Returns how many

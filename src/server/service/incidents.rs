@@ -18,6 +18,7 @@ use crate::model::incident::{
 use crate::model::incident_input::{
     NewIncident, TextError, parse_impact_start, parse_past_instant, parse_text,
 };
+use crate::model::notification::{IncidentFacts, Message};
 use crate::model::timeline::{EventData, EventId};
 use crate::server::actor::Actor;
 use crate::server::db::to_millis;
@@ -56,31 +57,13 @@ pub async fn declare_in(
         services: new.services.clone(),
     };
     repo::append_event(conn, id, &event, now, now, Some(actor.id), None).await?;
-    let message = crate::model::notification::Message {
-        id: String::new(),
-        event: crate::model::notification::NotifyEvent::IncidentDeclared,
-        title: format!(
-            "{number} declared: {} ({})",
-            new.title,
-            new.severity.label()
-        ),
-        text: format!(
-            "Services: {}. Declared by {}.",
-            new.services.join(", "),
-            actor.username
-        ),
-        link: format!("/incidents/{number}"),
-        severity: Some(new.severity),
-        service: new.services.first().cloned(),
-        data: serde_json::json!({
-            "incident": number.to_string(),
-            "title": new.title,
-            "severity": new.severity.as_str(),
-            "services": new.services,
-            "declared_by": actor.username,
-            "detected_at": new.detected_at,
-        }),
+    let facts = IncidentFacts {
+        number,
+        title: new.title.clone(),
+        severity: new.severity,
+        services: new.services.clone(),
     };
+    let message = facts.declared(&actor.username, &new.detected_at.to_rfc3339());
     crate::server::service::notifications::notify(conn, &message).await?;
     Ok(number)
 }
@@ -154,8 +137,42 @@ where
         corrects,
     )
     .await?;
+    if let Some(message) = notice(conn, number, &event, &actor.username).await? {
+        crate::server::service::notifications::notify(conn, &message).await?;
+    }
     tracing::info!(%number, by = %actor.username, kind = event.kind(), "incident changed");
     Ok(id)
+}
+
+/// The notification a change sends, if it is one channels subscribe to: a move, a severity
+/// change, a new commander.
+async fn notice(
+    conn: &mut AnyConnection,
+    number: IncidentNumber,
+    event: &EventData,
+    by: &str,
+) -> Result<Option<Message>, AppError> {
+    let wanted = match event {
+        EventData::StatusChanged { .. } | EventData::SeverityChanged { .. } => true,
+        EventData::RoleAssigned { role, .. } => *role == IncidentRole::Commander,
+        _ => false,
+    };
+    if !wanted {
+        return Ok(None);
+    }
+    let facts = repo::facts(conn, number).await?;
+    Ok(match event {
+        EventData::StatusChanged { from, to, note } => {
+            Some(facts.status_changed(*from, *to, note, by))
+        }
+        EventData::SeverityChanged { from, note, .. } => {
+            Some(facts.severity_changed(*from, note, by))
+        }
+        EventData::RoleAssigned { user, previous, .. } => {
+            Some(facts.commander_changed(user.as_deref(), previous.as_deref(), by))
+        }
+        _ => None,
+    })
 }
 
 /// The refusal of any change to a reviewed incident: its record is what the published

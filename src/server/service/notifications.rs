@@ -5,64 +5,144 @@ use chrono::Utc;
 use sqlx::{AnyConnection, AnyPool};
 use uuid::Uuid;
 
-use crate::model::notification::{ChannelInput, Message};
+use crate::model::notification::{
+    ChannelInput, ChannelView, DeliveryState, DeliveryView, Message, TestOutcome, test_message,
+};
 use crate::model::{AppError, Role};
 use crate::server::actor::Actor;
 use crate::server::db::to_millis;
+use crate::server::jobs::outbox::Outbox;
+use crate::server::netpolicy::NetPolicy;
 use crate::server::repo::notifications::{self as repo, Channel};
 
 /// Writes `message` to the outbox of every enabled channel that wants it, in the caller's
 /// transaction (the change that caused it commits with its notifications, or neither does).
 /// Returns how many deliveries were written.
 pub async fn notify(conn: &mut AnyConnection, message: &Message) -> Result<usize, AppError> {
+    notify_all(conn, std::slice::from_ref(message)).await
+}
+
+/// [`notify`] for several messages, reading the channels once (an alert delivery that opens
+/// hundreds of events).
+pub async fn notify_all(conn: &mut AnyConnection, messages: &[Message]) -> Result<usize, AppError> {
+    if messages.is_empty() {
+        return Ok(0);
+    }
+    let channels = repo::channels(&mut *conn).await?;
     let now = to_millis(Utc::now());
     let mut written = 0;
-    for channel in repo::channels(&mut *conn).await? {
-        if channel
-            .input
-            .wants(message.event, message.service.as_deref(), message.severity)
-        {
-            repo::enqueue(&mut *conn, &channel.id, message, now).await?;
+    for message in messages {
+        for channel in channels.iter().filter(|c| wants(c, message)) {
+            repo::enqueue(&mut *conn, &channel.id, message, None, now).await?;
             written += 1;
         }
     }
     Ok(written)
 }
 
-/// Every channel (admin).
-pub async fn channels(pool: &AnyPool, actor: &Actor) -> Result<Vec<Channel>, AppError> {
-    if !actor.allows(Role::Admin) {
-        return Err(AppError::Forbidden);
+/// [`notify`] once per `key`: a message already written under it (to a channel) is not written
+/// again, so a job that may run twice writes it once.
+pub async fn notify_once(
+    conn: &mut AnyConnection,
+    message: &Message,
+    key: &str,
+) -> Result<usize, AppError> {
+    let now = to_millis(Utc::now());
+    let mut written = 0;
+    for channel in repo::channels(&mut *conn).await? {
+        if wants(&channel, message)
+            && repo::enqueue(&mut *conn, &channel.id, message, Some(key), now)
+                .await?
+                .is_some()
+        {
+            written += 1;
+        }
     }
-    let mut conn = pool.acquire().await?;
-    repo::channels(&mut conn).await
+    Ok(written)
 }
 
-/// Creates a channel (`id` `None`) or replaces one (admin); returns its id.
+fn wants(channel: &Channel, message: &Message) -> bool {
+    channel
+        .input
+        .wants(message.event, message.service.as_deref(), message.severity)
+}
+
+/// Every channel with how its deliveries go (admin).
+pub async fn channels(pool: &AnyPool, actor: &Actor) -> Result<Vec<ChannelView>, AppError> {
+    admin(actor)?;
+    health(pool).await
+}
+
+/// Every channel's health, for `/metrics` (no names of people, no URLs).
+pub async fn health(pool: &AnyPool) -> Result<Vec<ChannelView>, AppError> {
+    let mut conn = pool.acquire().await?;
+    let channels = repo::channels(&mut conn).await?;
+    Ok(repo::with_counts(&mut conn, channels)
+        .await?
+        .iter()
+        .map(Channel::view)
+        .collect())
+}
+
+/// Channel `id` (admin).
+pub async fn channel(pool: &AnyPool, actor: &Actor, id: &str) -> Result<ChannelView, AppError> {
+    admin(actor)?;
+    let channel = repo::channel(pool, id).await?.ok_or(AppError::NotFound)?;
+    let mut conn = pool.acquire().await?;
+    let mut counted = repo::with_counts(&mut conn, vec![channel]).await?;
+    Ok(counted.remove(0).view())
+}
+
+/// Creates a channel (`id` `None`) or replaces one (admin); returns it. On an edit a blank URL
+/// or secret keeps the stored one. A URL whose host is an address must be one the network
+/// policy lets Nightwatch reach (names are checked when a message is sent).
 pub async fn save_channel(
     pool: &AnyPool,
+    policy: &NetPolicy,
     actor: &Actor,
     id: Option<&str>,
     input: &ChannelInput,
-) -> Result<String, AppError> {
-    if !actor.allows(Role::Admin) {
-        return Err(AppError::Forbidden);
-    }
+) -> Result<ChannelView, AppError> {
+    admin(actor)?;
     let existing = match id {
         Some(id) => Some(repo::channel(pool, id).await?.ok_or(AppError::NotFound)?),
         None => None,
     };
+    let mut input = input.clone();
+    if let Some(stored) = &existing
+        && input.url.trim().is_empty()
+    {
+        input.url.clone_from(&stored.input.url);
+    }
     input.check(
         existing
             .as_ref()
             .is_some_and(|c| c.has_secret && c.input.kind == input.kind),
     )?;
+    if let Some(host) = url::Url::parse(input.url.trim())
+        .ok()
+        .and_then(|u| u.host().map(|h| h.to_owned()))
+    {
+        let ip = match host {
+            url::Host::Ipv4(ip) => Some(std::net::IpAddr::V4(ip)),
+            url::Host::Ipv6(ip) => Some(std::net::IpAddr::V6(ip)),
+            url::Host::Domain(_) => None,
+        };
+        if let Some(ip) = ip
+            && let Err(why) = policy.check(ip)
+        {
+            return Err(AppError::field(
+                "url",
+                format!("Nightwatch may not send there: {why}."),
+            ));
+        }
+    }
     let id = id.map_or_else(|| Uuid::now_v7().to_string(), str::to_owned);
     let mut tx = pool.begin().await?;
     if !repo::save_channel(
         &mut tx,
         &id,
-        input,
+        &input,
         &actor.id.to_string(),
         to_millis(Utc::now()),
     )
@@ -72,5 +152,86 @@ pub async fn save_channel(
     }
     tx.commit().await?;
     tracing::info!(channel = %input.name, kind = input.kind.as_str(), by = %actor.username, "notification channel saved");
-    Ok(id)
+    channel(pool, actor, &id).await
+}
+
+/// Deletes channel `id` with its delivery log (admin).
+pub async fn delete_channel(pool: &AnyPool, actor: &Actor, id: &str) -> Result<(), AppError> {
+    admin(actor)?;
+    let mut tx = pool.begin().await?;
+    if !repo::delete_channel(&mut tx, id).await? {
+        return Err(AppError::NotFound);
+    }
+    tx.commit().await?;
+    tracing::info!(channel = %id, by = %actor.username, "notification channel deleted");
+    Ok(())
+}
+
+/// Sends a test message to channel `id` at once (not through the outbox) and says how it went
+/// (admin).
+pub async fn test_channel(
+    pool: &AnyPool,
+    outbox: &Outbox,
+    actor: &Actor,
+    id: &str,
+) -> Result<TestOutcome, AppError> {
+    admin(actor)?;
+    let name = repo::channel(pool, id)
+        .await?
+        .ok_or(AppError::NotFound)?
+        .input
+        .name;
+    let sending = repo::sending(pool, id).await?.ok_or(AppError::NotFound)?;
+    let mut message = test_message(&name, &actor.username);
+    message.id = format!("msg_test_{}", Uuid::now_v7().simple());
+    let outcome = outbox.send_now(&sending, &message).await;
+    tracing::info!(channel = %name, by = %actor.username, delivered = outcome.delivered, "test message sent");
+    Ok(outcome)
+}
+
+/// Most deliveries a log shows.
+pub const LOG_LIMIT: i64 = 200;
+
+/// Channel `id`'s delivery log, newest first (in `state`, or all), at most [`LOG_LIMIT`] (admin).
+pub async fn deliveries(
+    pool: &AnyPool,
+    actor: &Actor,
+    id: &str,
+    state: Option<DeliveryState>,
+) -> Result<Vec<DeliveryView>, AppError> {
+    admin(actor)?;
+    if repo::channel(pool, id).await?.is_none() {
+        return Err(AppError::NotFound);
+    }
+    repo::deliveries(pool, id, state, LOG_LIMIT).await
+}
+
+/// Sends dead delivery `delivery` of channel `id` again now ("Retry now", admin): it gets one
+/// more attempt, or more if the day of retries since it was written has not run out.
+pub async fn retry_delivery(
+    pool: &AnyPool,
+    actor: &Actor,
+    id: &str,
+    delivery: &str,
+) -> Result<(), AppError> {
+    admin(actor)?;
+    if repo::retry_now(pool, id, delivery, to_millis(Utc::now())).await? {
+        tracing::info!(%delivery, by = %actor.username, "a dead notification is retried");
+        return Ok(());
+    }
+    Err(if repo::has_delivery(pool, id, delivery).await? {
+        AppError::Conflict(
+            "Only a dead delivery can be retried: this one is pending or delivered.".into(),
+        )
+    } else {
+        AppError::NotFound
+    })
+}
+
+fn admin(actor: &Actor) -> Result<(), AppError> {
+    if actor.allows(Role::Admin) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden)
+    }
 }

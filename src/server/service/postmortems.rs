@@ -218,6 +218,12 @@ pub async fn change_state(
             None,
         )
         .await?;
+        let facts = incident_repo::facts(&mut tx, number).await?;
+        crate::server::service::notifications::notify(
+            &mut tx,
+            &facts.postmortem_published(&actor.username),
+        )
+        .await?;
     }
     tx.commit().await?;
     repo::find(pool, number).await?.ok_or(AppError::Internal)

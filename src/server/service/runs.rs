@@ -9,8 +9,9 @@ use chrono::{DateTime, Utc};
 use sqlx::{AnyConnection, AnyPool};
 
 use crate::model::incident::{IncidentId, IncidentNumber, IncidentStatus};
+use crate::model::notification::RunFacts;
 use crate::model::plan::{Step, is_secret};
-use crate::model::run::{Decision, NOTE_MAX, RunStatus, RunView, Trigger};
+use crate::model::run::{Awaiting, Decision, NOTE_MAX, RunStatus, RunSummary, RunView, Trigger};
 use crate::model::timeline::EventData;
 use crate::model::{AppError, Role};
 use crate::server::actor::Actor;
@@ -18,6 +19,7 @@ use crate::server::db::to_millis;
 use crate::server::repo::incidents as incident_repo;
 use crate::server::repo::plans::{self as plan_repo, StoredPlan};
 use crate::server::repo::runs as repo;
+use crate::server::service::notifications::notify;
 
 /// A run ready to execute: what the executor needs, secrets in clear (kept in memory only).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -293,8 +295,9 @@ pub async fn review(
 }
 
 /// Ends run `number` with `status` at `now` and stores its score (interrupted runs get none) in
-/// the same statement, so nobody ever reads a finished run without its score. `false` when the
-/// run had already ended (marked interrupted elsewhere): it is left as it is.
+/// the same statement, so nobody ever reads a finished run without its score; the channels
+/// hear of it in the same transaction. `false` when the run had already ended (marked
+/// interrupted elsewhere): it is left as it is.
 pub async fn finish(
     pool: &AnyPool,
     number: i64,
@@ -307,7 +310,54 @@ pub async fn finish(
     run.summary.status = status;
     run.summary.finished_at = Some(now);
     let score = crate::model::score::score(&run);
-    repo::finish(pool, number, status, now, score.as_ref()).await
+    let facts = facts(pool, &run.summary).await?;
+    let mut tx = pool.begin().await?;
+    if !repo::finish(&mut *tx, number, status, now, score.as_ref()).await? {
+        return Ok(false);
+    }
+    let scored = score
+        .as_ref()
+        .map(|s| (s.points, s.verdict == crate::model::score::Verdict::Pass));
+    notify(&mut tx, &facts.finished(status, scored)).await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// Marks run `number` as waiting for a person at step `index` (named `step`), and tells the
+/// channels who may answer, in one transaction. `false` when the run had ended meanwhile.
+pub async fn wait_for_person(
+    pool: &AnyPool,
+    number: i64,
+    index: usize,
+    step: &str,
+    awaiting: Awaiting,
+) -> Result<bool, AppError> {
+    let run = repo::find(pool, number).await?.ok_or(AppError::NotFound)?;
+    let facts = facts(pool, &run.summary).await?;
+    let mut tx = pool.begin().await?;
+    if !repo::set_status(
+        &mut *tx,
+        number,
+        RunStatus::WaitingForConfirmation,
+        Utc::now(),
+    )
+    .await?
+    {
+        return Ok(false);
+    }
+    notify(&mut tx, &facts.waiting(index, step, awaiting)).await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// A run as its notifications name it.
+async fn facts(pool: &AnyPool, run: &RunSummary) -> Result<RunFacts, AppError> {
+    Ok(RunFacts {
+        number: run.number,
+        plan: run.plan_name.clone(),
+        service: repo::plan_service(pool, run.number).await?,
+        incident: run.incident.clone(),
+    })
 }
 
 /// Appends a run's progress to the timeline of the incident it runs for. Runs never change the

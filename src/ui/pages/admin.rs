@@ -1,6 +1,7 @@
 //! Administration pages (admin role), and what they share.
 
 pub mod alerting_page;
+pub mod notifications_page;
 pub mod tokens_page;
 pub mod users_page;
 

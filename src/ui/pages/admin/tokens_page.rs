@@ -97,6 +97,7 @@ pub fn AdminNav(current: &'static str) -> impl IntoView {
             {link("/admin/users", "users", "Users")}
             {link("/admin/tokens", "tokens", "API tokens")}
             {link("/admin/alerting", "alerting", "Alerting")}
+            {link("/admin/notifications", "notifications", "Notifications")}
         </nav>
     }
 }
