@@ -27,6 +27,14 @@ pub async fn list_channels() -> Result<Vec<ChannelView>, AppError> {
     notifications::channels(&state.pool, &actor).await
 }
 
+/// Whether `NIGHTWATCH_PUBLIC_URL` is set, so messages link to full addresses (admin).
+#[server(endpoint = "public_url_set")]
+pub async fn public_url_set() -> Result<bool, AppError> {
+    use crate::server::auth;
+    auth::require_role(crate::model::Role::Admin).await?;
+    Ok(auth::app_state()?.config.public_url.is_some())
+}
+
 /// Saves a channel from its form (admin); an empty `id` adds one. `events` are the ticked
 /// events' codes; `services` comma-separated; a blank URL or secret on an edit keeps the
 /// stored one.

@@ -235,8 +235,8 @@ pub struct ChannelInput {
     /// Stored, never shown back; left empty on an edit, the stored one is kept.
     #[serde(default)]
     pub secret: Option<String>,
-    /// The events it receives.
-    #[cfg_attr(feature = "ssr", schemars(length(min = 1)))]
+    /// The events it receives, each once.
+    #[cfg_attr(feature = "ssr", schemars(schema_with = "subscribable_events"))]
     pub events: Vec<NotifyEvent>,
     /// Only these services (all when empty).
     #[serde(default)]
@@ -251,6 +251,21 @@ pub struct ChannelInput {
 
 fn yes() -> bool {
     true
+}
+
+/// The schema of a channel's events: at least one, each once, never `test`.
+#[cfg(feature = "ssr")]
+fn subscribable_events(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    let codes: Vec<&str> = NotifyEvent::subscribable()
+        .map(NotifyEvent::as_str)
+        .collect();
+    schemars::json_schema!({
+        "type": "array",
+        "minItems": 1,
+        "uniqueItems": true,
+        "items": {"type": "string", "enum": codes},
+        "description": "The events it receives, each once.",
+    })
 }
 
 impl ChannelInput {
@@ -330,6 +345,8 @@ impl ChannelInput {
         };
         if let Err(e) = super::incident_input::parse_text(&self.name, true, 100) {
             push("name", &e.to_string());
+        } else if self.name.contains(['\n', '\r']) {
+            push("name", "One line, without line breaks.");
         }
         match url::Url::parse(self.url.trim()) {
             Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some() => {}
@@ -340,6 +357,13 @@ impl ChannelInput {
         }
         if self.events.is_empty() {
             push("events", "Choose at least one event.");
+        } else if self.events.contains(&NotifyEvent::Test) {
+            push(
+                "events",
+                "A test message is sent with “Send a test”, not subscribed to.",
+            );
+        } else if (1..self.events.len()).any(|i| self.events[..i].contains(&self.events[i])) {
+            push("events", "Name each event once.");
         }
         if self.services.len() > 50
             || self
@@ -440,6 +464,13 @@ pub struct ChannelView {
     pub health: ChannelHealth,
 }
 
+impl ChannelView {
+    /// Whether the channel is enabled and keeps failing (a disabled one is paused, not failing).
+    pub fn failing(&self) -> bool {
+        self.enabled && self.health.failing()
+    }
+}
+
 /// How a channel's deliveries go.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
@@ -465,7 +496,8 @@ impl ChannelHealth {
     }
 }
 
-/// `url` with its secret parts hidden: the scheme, host, port and first path segment stay.
+/// `url` with its secret parts hidden: the scheme, host and port stay; a path or query, where
+/// hooks keep their tokens, is shown as `…`.
 pub fn mask_url(url: &str) -> String {
     let Ok(parsed) = url::Url::parse(url.trim()) else {
         return "…".to_owned();
@@ -474,16 +506,9 @@ pub fn mask_url(url: &str) -> String {
     if let Some(port) = parsed.port() {
         out.push_str(&format!(":{port}"));
     }
-    let mut segments = parsed
-        .path_segments()
-        .into_iter()
-        .flatten()
-        .filter(|s| !s.is_empty());
-    if let Some(first) = segments.next() {
+    if parsed.path().trim_matches('/').is_empty() && parsed.query().is_none() {
         out.push('/');
-        out.push_str(first);
-    }
-    if segments.next().is_some() || parsed.query().is_some() {
+    } else {
         out.push_str("/…");
     }
     out
@@ -680,6 +705,17 @@ mod tests {
         bad.url = "https://x".into();
         bad.events.clear();
         assert_eq!(field(bad.check(false)), "events");
+        bad.events = vec![NotifyEvent::IncidentDeclared, NotifyEvent::IncidentDeclared];
+        assert_eq!(field(bad.check(false)), "events", "each event once");
+        bad.events = vec![NotifyEvent::Test];
+        assert_eq!(
+            field(bad.check(false)),
+            "events",
+            "a test is not subscribed to"
+        );
+        bad.events = vec![NotifyEvent::IncidentDeclared];
+        bad.name = "two\nlines".into();
+        assert_eq!(field(bad.check(false)), "name");
     }
 
     #[test]
@@ -715,15 +751,23 @@ mod tests {
     fn a_masked_url_keeps_the_host_and_hides_tokens() {
         assert_eq!(
             mask_url("https://hooks.slack.com/services/T00/B00/XXXX"),
-            "https://hooks.slack.com/services/…"
+            "https://hooks.slack.com/…"
         );
         assert_eq!(
             mask_url("https://oapi.dingtalk.com/robot/send?access_token=abc"),
-            "https://oapi.dingtalk.com/robot/…"
+            "https://oapi.dingtalk.com/…"
         );
         assert_eq!(
-            mask_url("http://10.0.0.5:8080/hook"),
-            "http://10.0.0.5:8080/hook"
+            mask_url("http://10.0.0.5:8080/SECRET"),
+            "http://10.0.0.5:8080/…"
+        );
+        assert_eq!(
+            mask_url("http://10.0.0.5:8080//%2FSECRET"),
+            "http://10.0.0.5:8080/…"
+        );
+        assert_eq!(
+            mask_url("http://user:pw@hooks.example/"),
+            "http://hooks.example/"
         );
         assert_eq!(mask_url("not a url"), "…");
     }

@@ -128,8 +128,8 @@ fn channel_lines(channels: &[ChannelView]) -> String {
     let families: [Family; 4] = [
         (
             "nightwatch_notification_channel_failing",
-            "1 when the channel's last 3 or more attempts in a row failed.",
-            |c| i64::from(c.health.failing()),
+            "1 when the channel is enabled and its last 3 or more attempts in a row failed.",
+            |c| i64::from(c.failing()),
         ),
         (
             "nightwatch_notification_channel_failures",

@@ -42,12 +42,12 @@ impl NetPolicy {
         let ip = canonical(ip);
         if let Some(net) = self.deny.iter().find(|n| n.contains(&ip)) {
             return Err(format!(
-                "{ip} is in {net}, which plan steps may not reach (NIGHTWATCH_STEP_DENY)"
+                "{ip} is in {net}, which Nightwatch may not call (NIGHTWATCH_STEP_DENY)"
             ));
         }
         if !self.allow.is_empty() && !self.allow.iter().any(|n| n.contains(&ip)) {
             return Err(format!(
-                "{ip} is outside the networks plan steps may reach (NIGHTWATCH_STEP_ALLOW)"
+                "{ip} is outside the networks Nightwatch may call (NIGHTWATCH_STEP_ALLOW)"
             ));
         }
         Ok(())
@@ -105,12 +105,12 @@ pub fn reaches_self(
     local: impl Fn(IpAddr) -> bool,
 ) -> bool {
     let ip = canonical(target.ip());
+    // 0.0.0.0 as a destination reaches this machine, as the loopback does.
+    let here = |a: IpAddr| a.is_loopback() || a.is_unspecified();
     own.iter().any(|o| {
         let mine = canonical(o.ip());
         target.port() == o.port()
-            && (ip == mine
-                || (ip.is_loopback() && mine.is_loopback())
-                || (o.ip().is_unspecified() && local(ip)))
+            && (ip == mine || (here(ip) && here(mine)) || (o.ip().is_unspecified() && local(ip)))
     })
 }
 

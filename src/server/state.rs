@@ -44,6 +44,7 @@ pub struct AppState {
 impl AppState {
     /// State over an open pool.
     pub fn new(pool: AnyPool, leptos_options: LeptosOptions, config: Config) -> Self {
+        let executor = Executor::new(pool.clone(), ExecutorSettings::from_config(&config));
         Self {
             pool: pool.clone(),
             leptos_options,
@@ -52,7 +53,6 @@ impl AppState {
             alert_limiter: Arc::new(ApiRateLimiter::new(config.alert_rate_per_minute)),
             intake_turns: crate::server::db::is_sqlite(&config.database_url)
                 .then(|| Arc::new(tokio::sync::Mutex::new(()))),
-            executor: Executor::new(pool.clone(), ExecutorSettings::from_config(&config)),
             outbox: Outbox::new(
                 pool.clone(),
                 Reach {
@@ -61,7 +61,9 @@ impl AppState {
                     allow_self: config.allow_self_target,
                 },
                 config.public_url.clone(),
-            ),
+            )
+            .knowing_self(executor.clone()),
+            executor,
             config: Arc::new(config),
             feedback_key: Arc::default(),
         }

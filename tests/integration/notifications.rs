@@ -250,7 +250,7 @@ db_test! {
         incidents::declare(&db.pool, &ada, &incident("First")).await.unwrap();
         // A worker claims it and dies before sending.
         let now = to_millis(Utc::now());
-        let held = repo::claim(&db.pool, "dead-worker", now, now + 60_000, 16).await.unwrap();
+        let held = repo::claim(&db.pool, "dead-worker", (now, now + 60_000), 16, &[]).await.unwrap();
         assert_eq!(held.len(), 1);
         assert_eq!(outbox(&db.pool).tick().await.unwrap(), 0, "the lease holds");
         sqlx::query("UPDATE notification_deliveries SET locked_until = $1").bind(now - 1).execute(&db.pool).await.unwrap();
@@ -262,10 +262,12 @@ db_test! {
             incidents::declare(&db.pool, &ada, &incident(&format!("Storm {i}"))).await.unwrap();
         }
         let (a, b) = (outbox(&db.pool), outbox(&db.pool));
-        for _ in 0..6 {
+        // Each tick takes at most four of one channel's deliveries.
+        for _ in 0..30 {
             let (x, y) = tokio::join!(a.tick(), b.tick());
-            x.unwrap();
-            y.unwrap();
+            if x.unwrap() + y.unwrap() == 0 {
+                break;
+            }
         }
         let sent = got.lock().unwrap().clone();
         assert_eq!(sent.len(), 41);
@@ -446,5 +448,86 @@ db_test! {
         let attempts: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM notification_attempts")
             .fetch_one(&db.pool).await.unwrap();
         assert_eq!(attempts, 1, "the ended delivery's attempts went with it");
+    }
+}
+
+db_test! {
+    async fn a_channel_may_not_point_at_nightwatch_itself(db) {
+        use nightwatch::server::jobs::executor::Executor;
+        use nightwatch::server::repo::notifications::Sending;
+        let (url, got) = receiver(StatusCode::OK, "ok").await;
+        let executor = Executor::new(db.pool.clone(), crate::support::executor_settings(1));
+        // As if this server listened where the receiver does (and on every address).
+        let port = url.rsplit(':').next().unwrap().parse::<u16>().unwrap();
+        executor.set_own_addrs(vec![format!("0.0.0.0:{port}").parse().unwrap()]);
+        let outbox = outbox(&db.pool).knowing_self(executor);
+        for target in [format!("{url}/metrics"), format!("http://localhost:{port}/x"), format!("http://0.0.0.0:{port}/x")] {
+            let sending = Sending { kind: ChannelKind::Slack, url: target.clone(), secret: None, enabled: true };
+            let outcome = outbox.send_now(&sending, &nightwatch::model::notification::test_message("self", "ada")).await;
+            assert!(!outcome.delivered, "{target}");
+            assert!(outcome.error.as_deref().unwrap_or("").contains("itself"), "{target}: {outcome:?}");
+        }
+        assert!(got.lock().unwrap().is_empty(), "nothing reached it");
+    }
+}
+
+db_test! {
+    async fn a_disabled_channel_keeps_its_backlog_and_is_not_failing(db) {
+        let ada = admin(&db.pool).await;
+        let (url, got) = receiver(StatusCode::OK, "ok").await;
+        let saved = save(&db.pool, &ada, &channel(ChannelKind::Slack, format!("{url}/services/x"), None)).await.unwrap();
+        let mut paused = channel(ChannelKind::Slack, String::new(), None);
+        paused.enabled = false;
+        incidents::declare(&db.pool, &ada, &incident("While paused")).await.unwrap();
+        notifications::save_channel(&db.pool, &NetPolicy::default(), &ada, Some(&saved.id), &paused).await.unwrap();
+        assert_eq!(outbox(&db.pool).tick().await.unwrap(), 0, "a disabled channel's deliveries wait");
+        incidents::declare(&db.pool, &ada, &incident("Not heard")).await.unwrap();
+        let view = notifications::channel(&db.pool, &ada, &saved.id).await.unwrap();
+        assert_eq!((view.health.pending, view.health.failures, view.failing()), (1, 0, false));
+        paused.enabled = true;
+        notifications::save_channel(&db.pool, &NetPolicy::default(), &ada, Some(&saved.id), &paused).await.unwrap();
+        assert_eq!(outbox(&db.pool).tick().await.unwrap(), 1, "enabled again, the backlog goes out");
+        assert_eq!(got.lock().unwrap().len(), 1, "and what was declared while it was off was never written");
+    }
+}
+
+/// A receiver that answers 200 after `delay`.
+async fn slow_receiver(delay: std::time::Duration) -> String {
+    let app = Router::new().route(
+        "/{*path}",
+        post(move || async move {
+            tokio::time::sleep(delay).await;
+            "ok"
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    format!("http://{addr}")
+}
+
+db_test! {
+    async fn a_receiver_that_never_answers_does_not_hold_up_the_other_channels(db) {
+        let ada = admin(&db.pool).await;
+        let slow = slow_receiver(std::time::Duration::from_secs(30)).await;
+        let (fast, got) = receiver(StatusCode::OK, "ok").await;
+        save(&db.pool, &ada, &ChannelInput { name: "blackhole".into(), ..channel(ChannelKind::Slack, format!("{slow}/x"), None) }).await.unwrap();
+        for i in 0..20 {
+            incidents::declare(&db.pool, &ada, &incident(&format!("Storm {i}"))).await.unwrap();
+        }
+        save(&db.pool, &ada, &channel(ChannelKind::Slack, format!("{fast}/x"), None)).await.unwrap();
+        for i in 0..20 {
+            incidents::declare(&db.pool, &ada, &incident(&format!("Later {i}"))).await.unwrap();
+        }
+        let worker = outbox(&db.pool)
+            .with_limits(nightwatch::server::jobs::steps::HttpLimits { total: std::time::Duration::from_secs(20), ..Default::default() })
+            .spawn();
+        let started = std::time::Instant::now();
+        while got.lock().unwrap().len() < 20 && started.elapsed() < std::time::Duration::from_secs(15) {
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        worker.abort();
+        assert_eq!(got.lock().unwrap().len(), 20, "the healthy channel got everything while the other hung");
+        assert!(started.elapsed() < std::time::Duration::from_secs(10), "{:?}", started.elapsed());
     }
 }

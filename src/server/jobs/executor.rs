@@ -95,6 +95,15 @@ impl Executor {
         }
     }
 
+    /// The addresses this server listens on.
+    pub fn own_addrs(&self) -> Vec<SocketAddr> {
+        self.0
+            .own_addrs
+            .read()
+            .map(|o| o.clone())
+            .unwrap_or_default()
+    }
+
     /// Queues `run`; it starts when a worker is free. The handle ends with the run.
     pub fn submit(&self, run: Prepared) -> tokio::task::JoinHandle<()> {
         let wake = Arc::new(Notify::new());

@@ -4,6 +4,8 @@
 //! policy, with connect and total timeouts and a bounded read of the answer — and records every
 //! attempt: delivered, retried on the schedule, or dead.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::Utc;
@@ -19,8 +21,11 @@ use crate::server::netpolicy::Reach;
 use crate::server::repo::notifications::{self as repo, Attempt, Claimed, Next, Sending};
 use crate::server::signing;
 
-/// Deliveries claimed per tick (sent side by side).
+/// Deliveries sent side by side by one worker.
 pub const BATCH: i64 = 16;
+
+/// Deliveries to one channel in flight at once from one worker (a slow receiver holds no more).
+pub const PER_CHANNEL: i64 = 4;
 
 /// How long a claimed delivery is held: far longer than one send may take.
 pub const LEASE: chrono::Duration = chrono::Duration::seconds(60);
@@ -39,6 +44,9 @@ pub struct Outbox {
     limits: HttpLimits,
     public_url: Option<String>,
     me: String,
+    /// The executor, which knows the addresses this server listens on: a channel may not point
+    /// at Nightwatch itself, as a plan step may not.
+    own: Option<crate::server::jobs::executor::Executor>,
 }
 
 impl Outbox {
@@ -54,7 +62,23 @@ impl Outbox {
             },
             public_url: public_url.map(|u| u.trim_end_matches('/').to_owned()),
             me: uuid::Uuid::now_v7().to_string(),
+            own: None,
         }
+    }
+
+    /// Refuses to send to the addresses `executor` says this server listens on.
+    pub fn knowing_self(mut self, executor: crate::server::jobs::executor::Executor) -> Self {
+        self.own = Some(executor);
+        self
+    }
+
+    /// Where a send may go now.
+    fn reach(&self) -> Reach {
+        let mut reach = self.reach.clone();
+        if let Some(executor) = &self.own {
+            reach.own = executor.own_addrs();
+        }
+        reach
     }
 
     /// With other limits (tests).
@@ -69,9 +93,9 @@ impl Outbox {
         let claimed = repo::claim(
             &self.pool,
             &self.me,
-            to_millis(now),
-            to_millis(now + LEASE),
+            (to_millis(now), to_millis(now + LEASE)),
             BATCH,
+            &[],
         )
         .await?;
         let count = claimed.len();
@@ -101,11 +125,11 @@ impl Outbox {
                 String::new(),
                 Some("the channel no longer exists".to_owned()),
             ),
-            Some(c) if !c.enabled => (
-                None,
-                String::new(),
-                Some("the channel is disabled".to_owned()),
-            ),
+            Some(c) if !c.enabled => {
+                // Disabled after the claim: its backlog waits, no attempt is counted.
+                repo::release(&self.pool, &d.id, &self.me).await?;
+                return Ok(());
+            }
             Some(c) => {
                 self.send(c.kind, &c.url, c.secret.as_deref(), &d.message)
                     .await
@@ -119,7 +143,7 @@ impl Outbox {
             response,
             error: error.clone(),
         };
-        let gone = channel.as_ref().is_none_or(|c| !c.enabled);
+        let gone = channel.is_none();
         let next = match (&error, status) {
             (None, _) => Next::Delivered,
             (Some(_), _) if gone => Next::Dead,
@@ -222,7 +246,7 @@ impl Outbox {
             headers.push(("webhook-signature".to_owned(), signature));
         }
         match steps::exchange(
-            &self.reach,
+            &self.reach(),
             reqwest::Method::POST,
             &url,
             &headers,
@@ -246,22 +270,86 @@ impl Outbox {
         }
     }
 
-    /// The loop: a tick every second (sooner after a full batch).
+    /// The loop: keeps up to [`BATCH`] sends in flight, at most [`PER_CHANNEL`] to any one
+    /// channel, claiming more as sends finish — so a receiver that never answers holds four
+    /// slots for ten seconds, and every other channel goes on.
     pub fn spawn(self) -> tokio::task::JoinHandle<()> {
         tokio::spawn(async move {
+            let slots = Arc::new(tokio::sync::Semaphore::new(BATCH as usize));
+            let busy: Arc<Mutex<HashMap<String, usize>>> = Arc::default();
+            let finished = Arc::new(tokio::sync::Notify::new());
             loop {
-                let pause = match self.tick().await {
-                    Ok(n) if n as i64 >= BATCH => Duration::from_millis(10),
-                    Ok(_) => Duration::from_secs(1),
+                let free = slots.available_permits();
+                let full: Vec<String> = busy
+                    .lock()
+                    .map(|b| {
+                        b.iter()
+                            .filter(|(_, n)| **n >= PER_CHANNEL as usize)
+                            .map(|(c, _)| c.clone())
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let now = Utc::now();
+                let claimed = if free == 0 {
+                    Ok(Vec::new())
+                } else {
+                    repo::claim(
+                        &self.pool,
+                        &self.me,
+                        (to_millis(now), to_millis(now + LEASE)),
+                        free as i64,
+                        &full,
+                    )
+                    .await
+                };
+                let pause = match claimed {
+                    Ok(list) => {
+                        let got = list.len();
+                        for delivery in list {
+                            let Ok(permit) = slots.clone().acquire_owned().await else {
+                                return;
+                            };
+                            let channel = delivery.channel_id.clone();
+                            if let Ok(mut b) = busy.lock() {
+                                *b.entry(channel.clone()).or_default() += 1;
+                            }
+                            let (worker, busy, finished) =
+                                (self.clone(), busy.clone(), finished.clone());
+                            tokio::spawn(async move {
+                                if let Err(e) = worker.deliver(delivery).await {
+                                    tracing::warn!(
+                                        error = e.summary(),
+                                        "a notification attempt could not be recorded"
+                                    );
+                                }
+                                if let Ok(mut b) = busy.lock()
+                                    && let Some(n) = b.get_mut(&channel)
+                                {
+                                    *n -= 1;
+                                    if *n == 0 {
+                                        b.remove(&channel);
+                                    }
+                                }
+                                drop(permit);
+                                finished.notify_one();
+                            });
+                        }
+                        if got > 0 && got == free {
+                            Duration::from_millis(10)
+                        } else {
+                            Duration::from_secs(1)
+                        }
+                    }
                     Err(e) => {
                         tracing::warn!(
                             error = e.summary(),
-                            "an outbox tick failed; it tries again"
+                            "claiming notifications failed; it tries again"
                         );
                         Duration::from_secs(5)
                     }
                 };
-                tokio::time::sleep(pause).await;
+                // A finished send frees a slot: claim again at once rather than after the pause.
+                let _ = tokio::time::timeout(pause, finished.notified()).await;
             }
         })
     }

@@ -12,6 +12,7 @@ use crate::model::notification::{
 use crate::server::db::from_millis;
 
 use super::corrupt;
+use crate::server::jobs::outbox::PER_CHANNEL;
 
 /// A stored channel (its secret apart: only the outbox reads it, see [`sending`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -416,29 +417,46 @@ pub struct Claimed {
     pub created_at: chrono::DateTime<chrono::Utc>,
 }
 
-/// Claims up to `limit` due deliveries for worker `me` until `lease_until` (ms): each goes to
-/// one worker, whichever instance; a worker that dies leaves its lease to run out, and the
-/// delivery is claimed again. No transaction is held while it is sent.
+/// Claims up to `limit` due deliveries of enabled channels for worker `me` until the lease's end
+/// (`(now, lease_until)`, ms), at most [`PER_CHANNEL`] of any one channel and none of the
+/// channels in `skip` (those the worker already has enough of in flight): each goes to one
+/// worker, whichever instance; a worker that dies leaves its lease to run out, and the delivery
+/// is claimed again. No transaction is held while it is sent. A disabled channel's deliveries
+/// wait for it to be enabled.
 pub async fn claim(
     pool: &AnyPool,
     me: &str,
-    now: i64,
-    lease_until: i64,
+    (now, lease_until): (i64, i64),
     limit: i64,
+    skip: &[String],
 ) -> Result<Vec<Claimed>, AppError> {
-    let rows: Vec<(String, String, String, i64, i64)> = sqlx::query_as(
+    let skipped = if skip.is_empty() {
+        String::new()
+    } else {
+        let list: Vec<String> = (0..skip.len()).map(|i| format!("${}", i + 6)).collect();
+        format!("AND d.channel_id NOT IN ({})", list.join(", "))
+    };
+    let sql = format!(
         "UPDATE notification_deliveries SET locked_until = $1, locked_by = $2 \
-         WHERE id IN (SELECT id FROM notification_deliveries WHERE state = 'pending' \
-         AND due_at <= $3 AND (locked_until IS NULL OR locked_until < $3) ORDER BY due_at LIMIT $4) \
+         WHERE id IN (SELECT id FROM (SELECT d.id, d.due_at, ROW_NUMBER() OVER \
+         (PARTITION BY d.channel_id ORDER BY d.due_at, d.id) AS place \
+         FROM notification_deliveries d JOIN notification_channels c ON c.id = d.channel_id \
+         WHERE d.state = 'pending' AND d.due_at <= $3 \
+         AND (d.locked_until IS NULL OR d.locked_until < $3) AND c.enabled = 1 {skipped}) due \
+         WHERE place <= $5 ORDER BY due_at LIMIT $4) \
          AND state = 'pending' AND (locked_until IS NULL OR locked_until < $3) \
-         RETURNING id, channel_id, message, attempts, created_at",
-    )
-    .bind(lease_until)
-    .bind(me)
-    .bind(now)
-    .bind(limit)
-    .fetch_all(pool)
-    .await?;
+         RETURNING id, channel_id, message, attempts, created_at"
+    );
+    let mut query = sqlx::query_as::<_, (String, String, String, i64, i64)>(&sql)
+        .bind(lease_until)
+        .bind(me)
+        .bind(now)
+        .bind(limit)
+        .bind(PER_CHANNEL);
+    for channel in skip {
+        query = query.bind(channel);
+    }
+    let rows = query.fetch_all(pool).await?;
     rows.into_iter()
         .map(|(id, channel_id, message, attempts, created)| {
             Ok(Claimed {
@@ -451,6 +469,19 @@ pub async fn claim(
             })
         })
         .collect()
+}
+
+/// Gives back delivery `id`, held by `me`, unsent and without an attempt counted.
+pub async fn release(pool: &AnyPool, id: &str, me: &str) -> Result<(), AppError> {
+    sqlx::query(
+        "UPDATE notification_deliveries SET locked_until = NULL, locked_by = NULL \
+         WHERE id = $1 AND locked_by = $2 AND state = 'pending'",
+    )
+    .bind(id)
+    .bind(me)
+    .execute(pool)
+    .await?;
+    Ok(())
 }
 
 /// One attempt at sending a delivery.

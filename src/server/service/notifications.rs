@@ -215,6 +215,13 @@ pub async fn retry_delivery(
     delivery: &str,
 ) -> Result<(), AppError> {
     admin(actor)?;
+    let channel = repo::channel(pool, id).await?.ok_or(AppError::NotFound)?;
+    if !channel.input.enabled {
+        return Err(AppError::Conflict(
+            "The channel is disabled: enable it first, and its waiting deliveries go out too."
+                .into(),
+        ));
+    }
     if repo::retry_now(pool, id, delivery, to_millis(Utc::now())).await? {
         tracing::info!(%delivery, by = %actor.username, "a dead notification is retried");
         return Ok(());

@@ -9,7 +9,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::api::notifications::{
     DeleteChannel, RetryDelivery, SaveChannel, TestChannel, channel_log, list_channels,
-    take_channel_test,
+    public_url_set, take_channel_test,
 };
 use crate::model::AppError;
 use crate::model::incident::Severity;
@@ -48,6 +48,7 @@ pub fn NotificationsPage() -> impl IntoView {
         |_| list_channels(),
     );
     let handed = Resource::new(|| (), |_| take_channel_test());
+    let public_url = Resource::new(|| (), |_| public_url_set());
     view! {
         <Title text="Notifications" />
         <div class="page-header">
@@ -61,8 +62,15 @@ pub fn NotificationsPage() -> impl IntoView {
         <Transition fallback=|| view! { <p class="muted">"Loading channels…"</p> }>
             {move || Suspend::new(async move {
                 let handed = handed.await.ok().flatten();
+                let linked = public_url.await.unwrap_or(true);
                 match channels.await {
                     Ok(list) => view! {
+                        {(!linked).then(|| view! {
+                            <p class="alert info" role="status">
+                                "NIGHTWATCH_PUBLIC_URL is not set: messages link to pages by their path alone (/incidents/INC-4), "
+                                "which chat apps cannot open. Set it to the address people reach Nightwatch at."
+                            </p>
+                        })}
                         <section class="card" aria-labelledby="channels-title">
                             <h2 id="channels-title">"Channels"</h2>
                             <FormMessage error=Signal::derive(move || delete.value().with(form_error).or_else(|| test.value().with(form_error))) />
@@ -152,7 +160,7 @@ fn ChannelItem(
     test: ServerAction<TestChannel>,
     handed: Option<(String, TestOutcome)>,
 ) -> impl IntoView {
-    let failing = channel.health.failing() && channel.enabled;
+    let failing = channel.failing();
     let events = channel
         .events
         .iter()
@@ -209,11 +217,15 @@ fn ChannelItem(
                     <input type="hidden" name="id" value=test_id />
                     <button type="submit" class="btn small" aria-label=test_label>"Send a test"</button>
                 </ActionForm>
+            </div>
+            <details class="rule-edit">
+                <summary>"Delete…"</summary>
+                <p class="small">"The channel and its delivery log go; messages still waiting are not sent."</p>
                 <ActionForm action=delete attr:class="row-form">
                     <input type="hidden" name="id" value=delete_id />
-                    <button type="submit" class="btn small danger" aria-label=delete_label>"Delete"</button>
+                    <button type="submit" class="btn small danger" aria-label=delete_label>"Delete the channel"</button>
                 </ActionForm>
-            </div>
+            </details>
             <details class="rule-edit">
                 <summary>"Edit"</summary>
                 <ChannelForm save channel=Some(channel.clone()) />
@@ -353,10 +365,13 @@ pub fn ChannelLogPage() -> impl IntoView {
                         forbidden_status();
                         view! { <p class="empty-state">"Only admins read delivery logs."</p> }.into_any()
                     }
-                    Err(AppError::NotFound) => view! {
+                    Err(AppError::NotFound) => {
+                        crate::ui::pages::not_found_status();
+                        view! {
                         <h1>"No such channel"</h1>
                         <p class="empty-state">"It may have been deleted. " <a href="/admin/notifications">"All channels"</a></p>
-                    }.into_any(),
+                        }.into_any()
+                    }
                     Err(e) => view! { <p class="alert error" role="alert">{e.to_string()}</p> }.into_any(),
                 }
             })}
