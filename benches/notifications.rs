@@ -20,9 +20,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use nightwatch::model::incident::Severity;
+use nightwatch::model::incident::{IncidentNumber, Severity};
 use nightwatch::model::incident_input::NewIncident;
-use nightwatch::model::notification::{ChannelInput, ChannelKind, NotifyEvent, test_message};
+use nightwatch::model::notification::{ChannelInput, ChannelKind, IncidentFacts, NotifyEvent};
 use nightwatch::model::{NewUser, Password, Role, Username};
 use nightwatch::server::actor::Actor;
 use nightwatch::server::db;
@@ -102,7 +102,7 @@ fn channel(name: &str, url: &str) -> ChannelInput {
         name: name.into(),
         url: url.into(),
         secret: Some("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".into()),
-        events: vec![NotifyEvent::IncidentDeclared, NotifyEvent::Test],
+        events: vec![NotifyEvent::IncidentDeclared],
         services: vec![],
         min_severity: None,
         enabled: true,
@@ -141,7 +141,13 @@ async fn main() {
         .await
         .expect("channel");
     }
-    let message = test_message("audit", "bench");
+    let message = IncidentFacts {
+        number: IncidentNumber(1),
+        title: "Checkout down".into(),
+        severity: Severity::Sev2,
+        services: vec!["checkout".into()],
+    }
+    .declared("bench", "2026-11-29T03:00:00Z");
     let mut written = 0;
     while written < deliveries {
         let batch = ((deliveries - written) / CHANNELS).min(250);

@@ -531,3 +531,17 @@ db_test! {
         assert!(started.elapsed() < std::time::Duration::from_secs(10), "{:?}", started.elapsed());
     }
 }
+
+db_test! {
+    async fn a_delivery_still_failing_a_day_after_its_first_attempt_is_dead(db) {
+        let ada = admin(&db.pool).await;
+        // Nothing listens on port 9 of the loopback.
+        save(&db.pool, &ada, &channel(ChannelKind::Slack, "http://127.0.0.1:9/x".into(), None)).await.unwrap();
+        incidents::declare(&db.pool, &ada, &incident("Long outage")).await.unwrap();
+        let day_ago = to_millis(Utc::now() - chrono::Duration::hours(24));
+        sqlx::query("UPDATE notification_deliveries SET created_at = $1, attempts = 20").bind(day_ago).execute(&db.pool).await.unwrap();
+        assert_eq!(outbox(&db.pool).tick().await.unwrap(), 1);
+        let after = deliveries(&db.pool).await;
+        assert_eq!((after[0].1.as_str(), after[0].2), ("dead", 21), "no retry after a day of them");
+    }
+}
