@@ -125,30 +125,41 @@ pub struct Reach {
     pub allow_self: bool,
 }
 
+/// The address `url` names literally (`http://10.0.0.5/`, `http://[::1]/`), if its host is one
+/// rather than a name.
+pub fn literal_ip(url: &url::Url) -> Option<IpAddr> {
+    match url.host()? {
+        url::Host::Ipv4(ip) => Some(IpAddr::V4(ip)),
+        url::Host::Ipv6(ip) => Some(IpAddr::V6(ip)),
+        url::Host::Domain(_) => None,
+    }
+}
+
 impl Reach {
     /// Resolves `url`'s host and checks every address it gives: the addresses to connect to, or
-    /// why the request may not be made.
+    /// why the request may not be made. The reasons name the host, never the whole URL (a
+    /// hook's URL carries its token, and these reasons are stored and shown).
     pub async fn vet(&self, url: &url::Url) -> Result<Vec<SocketAddr>, String> {
+        let host = url.host_str().unwrap_or("");
         let port = url
             .port_or_known_default()
-            .ok_or_else(|| format!("{url} names no port"))?;
-        let addrs: Vec<SocketAddr> = match url.host() {
-            Some(url::Host::Ipv4(ip)) => vec![SocketAddr::new(IpAddr::V4(ip), port)],
-            Some(url::Host::Ipv6(ip)) => vec![SocketAddr::new(IpAddr::V6(ip), port)],
-            Some(url::Host::Domain(name)) => tokio::net::lookup_host((name, port))
+            .ok_or_else(|| format!("the address of {host} names no port"))?;
+        let addrs: Vec<SocketAddr> = match (literal_ip(url), url.host()) {
+            (Some(ip), _) => vec![SocketAddr::new(ip, port)],
+            (None, Some(url::Host::Domain(name))) => tokio::net::lookup_host((name, port))
                 .await
                 .map_err(|e| format!("cannot resolve {name}: {e}"))?
                 .collect(),
-            None => return Err(format!("{url} names no host")),
+            (None, _) => return Err("the address names no host".to_owned()),
         };
         if addrs.is_empty() {
-            return Err(format!("{url} resolves to no address"));
+            return Err(format!("{host} resolves to no address"));
         }
         for addr in &addrs {
             self.policy.check(addr.ip())?;
             if !self.allow_self && reaches_self(*addr, &self.own, is_local) {
                 return Err(
-                    "this step calls the Nightwatch server itself, which is not allowed \
+                    "this calls the Nightwatch server itself, which is not allowed \
                      (set NIGHTWATCH_ALLOW_SELF_TARGET=true to allow it)"
                         .to_owned(),
                 );

@@ -462,7 +462,7 @@ db_test! {
         executor.set_own_addrs(vec![format!("0.0.0.0:{port}").parse().unwrap()]);
         let outbox = outbox(&db.pool).knowing_self(executor);
         for target in [format!("{url}/metrics"), format!("http://localhost:{port}/x"), format!("http://0.0.0.0:{port}/x")] {
-            let sending = Sending { kind: ChannelKind::Slack, url: target.clone(), secret: None, enabled: true };
+            let sending = Sending { name: "self".into(), kind: ChannelKind::Slack, url: target.clone(), secret: None, enabled: true };
             let outcome = outbox.send_now(&sending, &nightwatch::model::notification::test_message("self", "ada")).await;
             assert!(!outcome.delivered, "{target}");
             assert!(outcome.error.as_deref().unwrap_or("").contains("itself"), "{target}: {outcome:?}");

@@ -178,6 +178,8 @@ pub async fn prune(pool: &AnyPool, before: i64) -> Result<u64, AppError> {
 /// leaves the worker.
 #[derive(Debug, Clone)]
 pub struct Sending {
+    /// Its name.
+    pub name: String,
     /// Its kind.
     pub kind: ChannelKind,
     /// Its URL.
@@ -190,14 +192,15 @@ pub struct Sending {
 
 /// Channel `id` as the outbox sends to it.
 pub async fn sending(pool: &AnyPool, id: &str) -> Result<Option<Sending>, AppError> {
-    let row: Option<(String, String, Option<String>, i64)> = sqlx::query_as(
-        "SELECT kind, url, secret, enabled FROM notification_channels WHERE id = $1",
+    let row: Option<(String, String, String, Option<String>, i64)> = sqlx::query_as(
+        "SELECT name, kind, url, secret, enabled FROM notification_channels WHERE id = $1",
     )
     .bind(id)
     .fetch_optional(pool)
     .await?;
-    row.map(|(kind, url, secret, enabled)| {
+    row.map(|(name, kind, url, secret, enabled)| {
         Ok(Sending {
+            name,
             kind: kind
                 .parse()
                 .map_err(|_| corrupt("notification_channels", "kind"))?,

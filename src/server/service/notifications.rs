@@ -12,7 +12,7 @@ use crate::model::{AppError, Role};
 use crate::server::actor::Actor;
 use crate::server::db::to_millis;
 use crate::server::jobs::outbox::Outbox;
-use crate::server::netpolicy::NetPolicy;
+use crate::server::netpolicy::{NetPolicy, literal_ip};
 use crate::server::repo::notifications::{self as repo, Channel};
 
 /// Writes `message` to the outbox of every enabled channel that wants it, in the caller's
@@ -29,13 +29,9 @@ pub async fn notify_all(conn: &mut AnyConnection, messages: &[Message]) -> Resul
         return Ok(0);
     }
     let channels = repo::channels(&mut *conn).await?;
-    let now = to_millis(Utc::now());
     let mut written = 0;
     for message in messages {
-        for channel in channels.iter().filter(|c| wants(c, message)) {
-            repo::enqueue(&mut *conn, &channel.id, message, None, now).await?;
-            written += 1;
-        }
+        written += write(conn, &channels, message, None).await?;
     }
     Ok(written)
 }
@@ -47,13 +43,24 @@ pub async fn notify_once(
     message: &Message,
     key: &str,
 ) -> Result<usize, AppError> {
+    let channels = repo::channels(&mut *conn).await?;
+    write(conn, &channels, message, Some(key)).await
+}
+
+/// Writes `message` for each of `channels` that wants it (under `key`, if given); how many
+/// deliveries were written.
+async fn write(
+    conn: &mut AnyConnection,
+    channels: &[Channel],
+    message: &Message,
+    key: Option<&str>,
+) -> Result<usize, AppError> {
     let now = to_millis(Utc::now());
     let mut written = 0;
-    for channel in repo::channels(&mut *conn).await? {
-        if wants(&channel, message)
-            && repo::enqueue(&mut *conn, &channel.id, message, Some(key), now)
-                .await?
-                .is_some()
+    for channel in channels.iter().filter(|c| wants(c, message)) {
+        if repo::enqueue(&mut *conn, &channel.id, message, key, now)
+            .await?
+            .is_some()
         {
             written += 1;
         }
@@ -119,23 +126,15 @@ pub async fn save_channel(
             .as_ref()
             .is_some_and(|c| c.has_secret && c.input.kind == input.kind),
     )?;
-    if let Some(host) = url::Url::parse(input.url.trim())
+    if let Some(ip) = url::Url::parse(input.url.trim())
         .ok()
-        .and_then(|u| u.host().map(|h| h.to_owned()))
+        .and_then(|u| literal_ip(&u))
+        && let Err(why) = policy.check(ip)
     {
-        let ip = match host {
-            url::Host::Ipv4(ip) => Some(std::net::IpAddr::V4(ip)),
-            url::Host::Ipv6(ip) => Some(std::net::IpAddr::V6(ip)),
-            url::Host::Domain(_) => None,
-        };
-        if let Some(ip) = ip
-            && let Err(why) = policy.check(ip)
-        {
-            return Err(AppError::field(
-                "url",
-                format!("Nightwatch may not send there: {why}."),
-            ));
-        }
+        return Err(AppError::field(
+            "url",
+            format!("Nightwatch may not send there: {why}."),
+        ));
     }
     let id = id.map_or_else(|| Uuid::now_v7().to_string(), str::to_owned);
     let mut tx = pool.begin().await?;
@@ -176,13 +175,9 @@ pub async fn test_channel(
     id: &str,
 ) -> Result<TestOutcome, AppError> {
     admin(actor)?;
-    let name = repo::channel(pool, id)
-        .await?
-        .ok_or(AppError::NotFound)?
-        .input
-        .name;
     let sending = repo::sending(pool, id).await?.ok_or(AppError::NotFound)?;
-    let mut message = test_message(&name, &actor.username);
+    let name = &sending.name;
+    let mut message = test_message(name, &actor.username);
     message.id = format!("msg_test_{}", Uuid::now_v7().simple());
     let outcome = outbox.send_now(&sending, &message).await;
     tracing::info!(channel = %name, by = %actor.username, delivered = outcome.delivered, "test message sent");
