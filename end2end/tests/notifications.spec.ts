@@ -97,6 +97,45 @@ test("a dead delivery shows in the log and is retried now", async ({ page }, tes
   }
 });
 
+test("an alert rule pages the channel it names, whatever the channel subscribes to", async ({ page, request }, testInfo) => {
+  const { url, got, server } = await receiver();
+  const tag = `${testInfo.project.name}-${Date.now()}`;
+  const name = `#db-oncall ${tag}`;
+  try {
+    await signIn(page, testInfo, ADMIN);
+    await addChannel(page, testInfo, name, `${url}/services/pages`);
+    await page.goto("/admin/alerting");
+    await ready(page, testInfo);
+    const form = page.getByRole("region", { name: "New alert rule" });
+    await form.getByLabel("Name").fill(`Page DB ${tag}`);
+    await form.getByLabel("Matchers").fill(`service="db-${tag}"`);
+    await form.getByRole("checkbox", { name: /Declare an incident/ }).uncheck();
+    await form.getByRole("checkbox", { name }).check();
+    await form.getByRole("button", { name: "Add the rule" }).click();
+    await expect(page.getByRole("listitem").filter({ hasText: `Page DB ${tag}` })).toContainText(`pages ${name} at once`);
+
+    const res = await request.post("/api/v1/alerts", {
+      headers: { Authorization: `Bearer ${process.env.E2E_ALERT_TOKEN}` },
+      data: [{ source: "e2e-monitor", severity: "critical", summary: `Replica lag ${tag}`,
+               labels: { alertname: "ReplicaLag", service: `db-${tag}`, instance: "db-1" } }],
+    });
+    expect(res.status(), await res.text()).toBe(202);
+    await expect.poll(() => got.filter((r) => r.body.includes(`Replica lag ${tag}`)).length, { timeout: 15_000 }).toBe(1);
+    const [paged] = got.filter((r) => r.body.includes(`Replica lag ${tag}`));
+    expect(paged.body).toContain(`paged by “Page DB ${tag}”`);
+
+    // The channel cannot be deleted while the rule pages through it.
+    await page.goto("/admin/notifications");
+    await ready(page, testInfo);
+    const item = page.getByRole("listitem").filter({ hasText: name });
+    await item.getByText("Delete…").click();
+    await item.getByRole("button", { name: `Delete the channel ${name}` }).click();
+    await expect(page.getByRole("alert").filter({ hasText: `“Page DB ${tag}”` })).toBeVisible();
+  } finally {
+    server.close();
+  }
+});
+
 test("only admins reach the notification channels", async ({ page }, testInfo) => {
   await signIn(page, testInfo, COMMANDER);
   const res = await page.goto("/admin/notifications");

@@ -182,6 +182,7 @@ pub async fn save_alert_rule(
     after_minutes_firing: String,
     plan: String,
     cooldown_minutes: String,
+    #[server(default)] notify: Vec<String>,
     #[server(default)] enabled: Option<String>,
 ) -> Result<(), AppError> {
     use crate::model::Role;
@@ -255,6 +256,7 @@ pub async fn save_alert_rule(
         after_minutes_firing,
         plan,
         cooldown_minutes,
+        notify,
         enabled: enabled.is_some(),
         position: None,
     };

@@ -19,6 +19,8 @@ pub const AFTER_MINUTES_MAX: u32 = 7 * 24 * 60;
 pub const AFTER_OCCURRENCES_MAX: u32 = 10_000;
 /// Longest plan cooldown, in minutes (a day).
 pub const COOLDOWN_MAX: u32 = 24 * 60;
+/// Most channels a rule may page.
+pub const NOTIFY_MAX: usize = 10;
 
 /// A rule as stored and shown.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -45,6 +47,10 @@ pub struct AlertRule {
     pub plan: Option<i64>,
     /// Minutes before the plan may run again because of an alert.
     pub cooldown_minutes: u32,
+    /// The notification channels it pages when it acts (their ids), whatever they subscribe to.
+    pub notify: Vec<String>,
+    /// Those channels' names, in the same order.
+    pub notify_names: Vec<String>,
     /// Whether it is applied.
     pub enabled: bool,
 }
@@ -76,6 +82,11 @@ pub struct RuleInput {
     /// Minutes before the plan may run again because of an alert (default 30).
     #[serde(default = "thirty")]
     pub cooldown_minutes: u32,
+    /// Notification channels to page when it acts (their ids, each once), whatever they
+    /// subscribe to: `alert_rule.fired` with the event, the rule and the incident.
+    #[serde(default)]
+    #[cfg_attr(feature = "ssr", schemars(length(max = 10), extend("uniqueItems" = true)))]
+    pub notify: Vec<String>,
     /// Applied (default true).
     #[serde(default = "yes")]
     pub enabled: bool,
@@ -126,11 +137,17 @@ impl RuleInput {
                 push(&format!("matchers[{i}]"), message);
             }
         }
-        if !self.declare_incident && self.plan.is_none() {
+        if !self.declare_incident && self.plan.is_none() && self.notify.is_empty() {
             push(
                 "declare_incident",
-                "Choose what the rule does: declare an incident, run a plan, or both.".into(),
+                "Choose what the rule does: declare an incident, run a plan, page channels, or several."
+                    .into(),
             );
+        }
+        if self.notify.len() > NOTIFY_MAX {
+            push("notify", format!("Page at most {NOTIFY_MAX} channels."));
+        } else if (1..self.notify.len()).any(|i| self.notify[..i].contains(&self.notify[i])) {
+            push("notify", "Name each channel once.".into());
         }
         if self
             .position
@@ -197,6 +214,9 @@ impl AlertRule {
         if let Some(plan) = self.plan {
             parts.push(format!("runs PLAN-{plan}"));
         }
+        if !self.notify_names.is_empty() {
+            parts.push(format!("pages {}", self.notify_names.join(", ")));
+        }
         let mut when = Vec::new();
         if self.after_occurrences > 1 {
             when.push(format!("after {} receipts", self.after_occurrences));
@@ -209,7 +229,12 @@ impl AlertRule {
         } else {
             when.join(" and ")
         };
-        format!("{} {when}", parts.join(" and "))
+        let parts = match parts.split_last() {
+            Some((last, rest)) if rest.len() > 1 => format!("{}, and {last}", rest.join(", ")),
+            Some((last, [first])) => format!("{first} and {last}"),
+            _ => parts.join(""),
+        };
+        format!("{parts} {when}")
     }
 }
 
@@ -251,6 +276,8 @@ mod tests {
             after_minutes_firing: 5,
             plan: None,
             cooldown_minutes: 30,
+            notify: vec![],
+            notify_names: vec![],
             enabled: true,
         }
     }
@@ -335,6 +362,7 @@ mod tests {
             after_minutes_firing: 0,
             plan: None,
             cooldown_minutes: 30,
+            notify: vec![],
             enabled: true,
             position: None,
         };
@@ -342,5 +370,34 @@ mod tests {
         for field in ["matchers", "declare_incident", "after_occurrences"] {
             assert!(err.field_message(field).is_some(), "{field}");
         }
+        // Paging a channel is something to do; the same channel twice is not.
+        let mut pages = input.clone();
+        pages.matchers = vec![Matcher::equal("service", "db")];
+        pages.after_occurrences = 1;
+        pages.notify = vec!["c1".into()];
+        assert_eq!(pages.check(), Ok(()));
+        pages.notify = vec!["c1".into(), "c1".into()];
+        assert!(pages.check().unwrap_err().field_message("notify").is_some());
+    }
+
+    #[test]
+    fn a_rule_says_everything_it_does() {
+        let mut r = rule();
+        assert_eq!(
+            r.describe(),
+            "declares an incident after 3 receipts and after 5 min firing"
+        );
+        r.plan = Some(4);
+        r.notify_names = vec!["db-oncall".into(), "ops".into()];
+        r.after_occurrences = 1;
+        r.after_minutes_firing = 0;
+        assert_eq!(
+            r.describe(),
+            "declares an incident, runs PLAN-4, and pages db-oncall, ops at once"
+        );
+        r.declare_incident = false;
+        assert_eq!(r.describe(), "runs PLAN-4 and pages db-oncall, ops at once");
+        r.plan = None;
+        assert_eq!(r.describe(), "pages db-oncall, ops at once");
     }
 }

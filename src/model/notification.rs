@@ -61,6 +61,10 @@ code_enum!(
         /// The daily reminder of overdue and soon-due action items.
         #[serde(rename = "reminder.daily")]
         Reminder => "reminder.daily", "Daily reminder",
+        /// An alert rule acted on a risk event and pages the channels it names (whatever they
+        /// subscribe to).
+        #[serde(rename = "alert_rule.fired")]
+        RuleFired => "alert_rule.fired", "Alert rule fired",
         /// A test message an admin sent to check a channel (sent at once, never queued).
         #[serde(rename = "test")]
         Test => "test", "Test message",
@@ -69,16 +73,19 @@ code_enum!(
 
 mod messages;
 pub use messages::{
-    IncidentFacts, RiskFacts, RunFacts, action_item_overdue, reminder, test_message,
+    IncidentFacts, RiskFacts, RuleFiring, RunFacts, action_item_overdue, reminder, test_message,
 };
 
 impl NotifyEvent {
-    /// The events a channel subscribes to (a test message goes to the one channel tested).
+    /// The events a channel subscribes to (a test message goes to the one channel tested, an
+    /// alert rule's page to the channels the rule names).
     pub fn subscribable() -> impl Iterator<Item = NotifyEvent> {
-        Self::ALL
-            .iter()
-            .copied()
-            .filter(|e| *e != NotifyEvent::Test)
+        Self::ALL.iter().copied().filter(|e| e.is_subscribable())
+    }
+
+    /// Whether a channel may subscribe to it.
+    pub fn is_subscribable(self) -> bool {
+        !matches!(self, Self::Test | Self::RuleFired)
     }
 }
 
@@ -361,6 +368,11 @@ impl ChannelInput {
             push(
                 "events",
                 "A test message is sent with “Send a test”, not subscribed to.",
+            );
+        } else if self.events.contains(&NotifyEvent::RuleFired) {
+            push(
+                "events",
+                "An alert rule pages the channels it names: choose this channel on the rule.",
             );
         } else if (1..self.events.len()).any(|i| self.events[..i].contains(&self.events[i])) {
             push("events", "Name each event once.");
@@ -712,6 +724,12 @@ mod tests {
             field(bad.check(false)),
             "events",
             "a test is not subscribed to"
+        );
+        bad.events = vec![NotifyEvent::RuleFired];
+        assert_eq!(
+            field(bad.check(false)),
+            "events",
+            "a rule's page goes to the channels the rule names"
         );
         bad.events = vec![NotifyEvent::IncidentDeclared];
         bad.name = "two\nlines".into();

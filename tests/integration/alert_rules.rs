@@ -297,3 +297,83 @@ db_test! {
         second.close().await;
     }
 }
+
+/// A Slack channel named `name` hearing `events` (or disabled); its id.
+async fn slack(app: &TestApp, admin: &str, name: &str, events: Value, enabled: bool) -> String {
+    let (status, _, created) = app
+        .api(
+            "POST",
+            "/api/v1/notification-channels",
+            Some(admin),
+            Some(json!({"kind": "slack", "name": name, "url": "https://hooks.example.com/services/T0/B0/x",
+                "events": events, "enabled": enabled})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    created["id"].as_str().unwrap().to_owned()
+}
+
+/// The deliveries written for each channel, as (channel name, event, message).
+async fn pages(pool: &AnyPool) -> Vec<(String, String, String)> {
+    sqlx::query_as(
+        "SELECT c.name, d.event, d.message FROM notification_deliveries d \
+         JOIN notification_channels c ON c.id = d.channel_id ORDER BY c.name, d.created_at",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap()
+}
+
+db_test! {
+    async fn a_rule_pages_the_channels_it_names_once_whatever_they_subscribe_to(db) {
+        let admin = token(&db.pool, "admin", "admin", "").await;
+        let a = TestApp::new(&db);
+        let b = TestApp::another_instance(&db).await;
+        let oncall = slack(&a, &admin, "db-oncall", json!(["postmortem.published"]), true).await;
+        let off = slack(&a, &admin, "db-quiet", json!(["postmortem.published"]), false).await;
+        slack(&a, &admin, "audit", json!(["postmortem.published"]), true).await;
+        // A channel that does not exist is named as such; a channel is not subscribed to pages.
+        let (status, _, body) = a.api("POST", "/api/v1/alert-rules", Some(&admin), Some(json!({"name": "x",
+            "matchers": [{"name": "service", "value": "db"}], "notify": ["no-such-channel"]}))).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert_eq!(body["errors"][0]["field"], "notify", "{body}");
+        let created = rule(&a, &admin, json!({"name": "DB on-call", "declare_incident": true, "after_occurrences": 2,
+            "matchers": [{"name": "service", "value": "db"}], "notify": [oncall, off]})).await;
+        assert_eq!(created["notify_names"], json!(["db-oncall", "db-quiet"]), "{created}");
+
+        send(&a, &admin, alert("ReplicaLag", "db", "db-1", "firing")).await;
+        assert!(pages(&db.pool).await.is_empty(), "not due after one receipt");
+        // The second and later receipts, through two instances at once: one page.
+        let senders = (0..4).map(|i| {
+            let app = if i % 2 == 0 { &a } else { &b };
+            let admin = admin.clone();
+            async move { send(app, &admin, alert("ReplicaLag", "db", "db-1", "firing")).await }
+        });
+        futures::future::join_all(senders).await;
+        let written = pages(&db.pool).await;
+        assert_eq!(written.len(), 1, "one page, to the one enabled channel the rule names: {written:?}");
+        let (channel, event, message) = &written[0];
+        assert_eq!((channel.as_str(), event.as_str()), ("db-oncall", "alert_rule.fired"));
+        let message: Value = serde_json::from_str(message).unwrap();
+        assert!(message["title"].as_str().unwrap().starts_with("RISK-1 paged by “DB on-call”: ReplicaLag on db-1"), "{message}");
+        assert!(message["text"].as_str().unwrap().ends_with("Linked to INC-1."), "the incident the rule declared: {message}");
+        assert_eq!(message["link"], "/risks/1");
+
+        // The channel cannot go while the rule pages through it; off the rule, it can.
+        let (status, _, body) = a.api("DELETE", &format!("/api/v1/notification-channels/{oncall}"), Some(&admin), None).await;
+        assert_eq!(status, StatusCode::CONFLICT, "{body}");
+        assert!(body["detail"].as_str().unwrap().contains("“DB on-call”"), "{body}");
+        let id = created["id"].as_str().unwrap();
+        let (status, _, body) = a.api("PUT", &format!("/api/v1/alert-rules/{id}"), Some(&admin), Some(json!({"name": "DB on-call",
+            "declare_incident": true, "matchers": [{"name": "service", "value": "db"}], "notify": [off]}))).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["notify_names"], json!(["db-quiet"]));
+        let (status, _, body) = a.api("DELETE", &format!("/api/v1/notification-channels/{oncall}"), Some(&admin), None).await;
+        assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+        // Deleting the rule lets its last channel go too.
+        let (status, _, _) = a.api("DELETE", &format!("/api/v1/alert-rules/{id}"), Some(&admin), None).await;
+        assert_eq!(status, StatusCode::NO_CONTENT);
+        let (status, _, body) = a.api("DELETE", &format!("/api/v1/notification-channels/{off}"), Some(&admin), None).await;
+        assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    }
+}

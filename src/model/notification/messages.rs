@@ -5,6 +5,7 @@
 use serde_json::json;
 
 use super::{Message, NotifyEvent};
+use crate::model::alert::RiskEvent;
 use crate::model::incident::{IncidentNumber, IncidentStatus, Severity};
 use crate::model::run::{Awaiting, RunStatus};
 
@@ -199,6 +200,74 @@ impl RiskFacts {
                 "monitor_url": self.url,
             }),
         }
+    }
+}
+
+/// An alert rule acting on a risk event, as the page it sends says it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleFiring {
+    /// The rule's name.
+    pub rule: String,
+    /// How many times the event was received.
+    pub count: i64,
+    /// How long it has fired, in whole minutes.
+    pub minutes_firing: i64,
+    /// The incident it is linked to (`INC-42`), if any.
+    pub incident: Option<String>,
+}
+
+impl RiskFacts {
+    /// The facts of `event`.
+    pub fn of(event: &RiskEvent) -> Self {
+        Self {
+            number: event.id,
+            summary: event.summary.clone(),
+            severity: event.severity,
+            service: event.service.clone(),
+            source: event.source.clone(),
+            labels: serde_json::to_value(&event.labels).unwrap_or_default(),
+            url: event.url.clone(),
+        }
+    }
+
+    /// The page an alert rule sends to the channels it names when it acts on the event.
+    pub fn rule_fired(&self, firing: &RuleFiring) -> Message {
+        let mut message = self.message(true);
+        message.event = NotifyEvent::RuleFired;
+        message.title = format!(
+            "RISK-{} paged by “{}”: {} ({})",
+            self.number,
+            firing.rule,
+            self.summary,
+            self.severity.label()
+        );
+        let received = match firing.count {
+            1 => "received once".to_owned(),
+            n => format!("received {n} times"),
+        };
+        let firing_for = match firing.minutes_firing {
+            m if m < 1 => "firing for under a minute".to_owned(),
+            m => format!("firing for {m} min"),
+        };
+        let service = self
+            .service
+            .as_deref()
+            .map_or_else(String::new, |s| format!(" on {s}"));
+        message.text = format!(
+            "From {}{service}; {received}, {firing_for}.{}",
+            self.source,
+            firing
+                .incident
+                .as_deref()
+                .map_or_else(String::new, |i| format!(" Linked to {i}."))
+        );
+        if let Some(data) = message.data.as_object_mut() {
+            data.insert("rule".into(), json!(firing.rule));
+            data.insert("count".into(), json!(firing.count));
+            data.insert("minutes_firing".into(), json!(firing.minutes_firing));
+            data.insert("incident".into(), json!(firing.incident));
+        }
+        message
     }
 }
 
@@ -432,9 +501,8 @@ mod tests {
         );
     }
 
-    #[test]
-    fn a_risk_event_message_says_opened_or_resolved() {
-        let r = RiskFacts {
+    fn disk_full() -> RiskFacts {
+        RiskFacts {
             number: 7,
             summary: "Disk full".into(),
             severity: Severity::Sev2,
@@ -442,12 +510,45 @@ mod tests {
             source: "alertmanager".into(),
             labels: json!({"alertname": "DiskFull"}),
             url: None,
-        };
+        }
+    }
+
+    #[test]
+    fn a_risk_event_message_says_opened_or_resolved() {
+        let r = disk_full();
         let opened = r.message(true);
         assert_eq!(opened.title, "RISK-7 opened: Disk full (SEV2)");
         assert_eq!(opened.text, "From alertmanager on db.");
         assert_eq!(opened.link, "/risks/7");
         assert_eq!(r.message(false).event, NotifyEvent::RiskEventResolved);
+    }
+
+    #[test]
+    fn a_rules_page_names_the_rule_how_long_it_fired_and_the_incident() {
+        let r = disk_full();
+        let mut firing = RuleFiring {
+            rule: "DB on-call".into(),
+            count: 5,
+            minutes_firing: 12,
+            incident: Some("INC-3".into()),
+        };
+        let m = r.rule_fired(&firing);
+        assert_eq!(m.event, NotifyEvent::RuleFired);
+        assert_eq!(m.title, "RISK-7 paged by “DB on-call”: Disk full (SEV2)");
+        assert_eq!(
+            m.text,
+            "From alertmanager on db; received 5 times, firing for 12 min. Linked to INC-3."
+        );
+        assert_eq!(m.link, "/risks/7");
+        assert_eq!(m.data["rule"], "DB on-call");
+        assert_eq!(m.data["incident"], "INC-3");
+        firing.count = 1;
+        firing.minutes_firing = 0;
+        firing.incident = None;
+        assert_eq!(
+            r.rule_fired(&firing).text,
+            "From alertmanager on db; received once, firing for under a minute."
+        );
     }
 
     #[test]

@@ -1,6 +1,7 @@
-//! The `alert_rules` table and the claims that make a rule act once: `rule_firings` per event
-//! occurrence, `rule_service_claims` per rule and service, `plan_alert_cooldowns` per plan; and
-//! what events are linked to (incidents, `risk_event_runs`).
+//! The `alert_rules` table (with `alert_rule_channels`, the channels each rule pages) and the
+//! claims that make a rule act once: `rule_firings` per event occurrence, `rule_service_claims`
+//! per rule and service, `plan_alert_cooldowns` per plan; and what events are linked to
+//! (incidents, `risk_event_runs`).
 
 use sqlx::{AnyConnection, AnyPool, FromRow};
 
@@ -40,24 +41,73 @@ impl TryFrom<RuleRow> for AlertRule {
             after_minutes_firing: u32::try_from(r.after_minutes_firing).unwrap_or(0),
             plan: r.plan_number,
             cooldown_minutes: u32::try_from(r.cooldown_minutes).unwrap_or(30),
+            notify: Vec::new(),
+            notify_names: Vec::new(),
             enabled: r.enabled != 0,
         })
     }
 }
 
-/// Every rule, in order.
+/// Every rule, in order, with the channels it pages (by name).
 pub async fn list(conn: &mut AnyConnection) -> Result<Vec<AlertRule>, AppError> {
-    sqlx::query_as::<_, RuleRow>(
+    let mut rules = sqlx::query_as::<_, RuleRow>(
         "SELECT r.id, r.position, r.name, r.matchers, r.severity_map, r.declare_incident, \
          r.after_occurrences, r.after_minutes_firing, p.number AS plan_number, \
          r.cooldown_minutes, r.enabled FROM alert_rules r LEFT JOIN plans p ON p.id = r.plan_id \
          ORDER BY r.position, r.created_at",
     )
-    .fetch_all(conn)
+    .fetch_all(&mut *conn)
     .await?
     .into_iter()
     .map(AlertRule::try_from)
-    .collect()
+    .collect::<Result<Vec<_>, _>>()?;
+    let pages: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT rc.rule_id, c.id, c.name FROM alert_rule_channels rc \
+         JOIN notification_channels c ON c.id = rc.channel_id ORDER BY c.name",
+    )
+    .fetch_all(conn)
+    .await?;
+    for (rule, channel, name) in pages {
+        if let Some(r) = rules.iter_mut().find(|r| r.id == rule) {
+            r.notify.push(channel);
+            r.notify_names.push(name);
+        }
+    }
+    Ok(rules)
+}
+
+/// Sets the channels rule `id` pages.
+async fn set_channels(
+    conn: &mut AnyConnection,
+    id: &str,
+    channels: &[String],
+) -> Result<(), AppError> {
+    sqlx::query("DELETE FROM alert_rule_channels WHERE rule_id = $1")
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    for channel in channels {
+        sqlx::query("INSERT INTO alert_rule_channels (rule_id, channel_id) VALUES ($1, $2)")
+            .bind(id)
+            .bind(channel)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// The names of the rules that page channel `channel`.
+pub async fn paging_through(
+    conn: &mut AnyConnection,
+    channel: &str,
+) -> Result<Vec<String>, AppError> {
+    Ok(sqlx::query_scalar(
+        "SELECT r.name FROM alert_rule_channels rc JOIN alert_rules r ON r.id = rc.rule_id \
+         WHERE rc.channel_id = $1 ORDER BY r.position, r.name",
+    )
+    .bind(channel)
+    .fetch_all(conn)
+    .await?)
 }
 
 /// Saves rule `id` from `input` (inserting it when new), with `plan_id` resolved; a new rule
@@ -120,7 +170,7 @@ pub async fn save(
     .bind(now)
     .execute(&mut *conn)
     .await?;
-    Ok(())
+    set_channels(conn, id, &input.notify).await
 }
 
 /// Whether rule `id` exists.
@@ -134,6 +184,7 @@ pub async fn exists(conn: &mut AnyConnection, id: &str) -> Result<bool, AppError
 
 /// Deletes rule `id`; whether there was one.
 pub async fn delete(conn: &mut AnyConnection, id: &str) -> Result<bool, AppError> {
+    set_channels(&mut *conn, id, &[]).await?;
     Ok(sqlx::query("DELETE FROM alert_rules WHERE id = $1")
         .bind(id)
         .execute(conn)

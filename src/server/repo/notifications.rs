@@ -212,6 +212,20 @@ pub async fn sending(pool: &AnyPool, id: &str) -> Result<Option<Sending>, AppErr
     .transpose()
 }
 
+/// Marks channel `id` updated at `now`, locking its row until the caller's transaction ends;
+/// whether there is one.
+pub async fn touch_channel(conn: &mut AnyConnection, id: &str, now: i64) -> Result<bool, AppError> {
+    Ok(
+        sqlx::query("UPDATE notification_channels SET updated_at = $1 WHERE id = $2")
+            .bind(now)
+            .bind(id)
+            .execute(conn)
+            .await?
+            .rows_affected()
+            == 1,
+    )
+}
+
 /// Deletes channel `id` with its deliveries and their attempts; `false` when there was none.
 pub async fn delete_channel(conn: &mut AnyConnection, id: &str) -> Result<bool, AppError> {
     sqlx::query(

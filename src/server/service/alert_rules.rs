@@ -1,5 +1,5 @@
-//! What risk events do: alert rules (admin) that declare incidents and run self-recovery plans by
-//! themselves, and a person's declare / link / run from an event. Each action claims its place in
+//! What risk events do: alert rules (admin) that declare incidents, run self-recovery plans and
+//! page notification channels by themselves, and a person's declare / link / run from an event. Each action claims its place in
 //! the database first (one firing per rule and event, one decision per rule and service at a
 //! time, one run per plan per cooldown), so several instances evaluating the same event act once.
 
@@ -15,6 +15,7 @@ use crate::model::catalog::Scene;
 use crate::model::incident::{IncidentNumber, IncidentStatus};
 use crate::model::incident_input::NewIncident;
 use crate::model::matcher::MatcherSet;
+use crate::model::notification::{RiskFacts, RuleFiring};
 use crate::model::run::Trigger;
 use crate::model::timeline::EventData;
 use crate::model::{AppError, Role};
@@ -24,7 +25,7 @@ use crate::server::db::to_millis;
 use crate::server::repo::alert_rules as repo;
 use crate::server::repo::incidents as incident_repo;
 use crate::server::repo::plans as plan_repo;
-use crate::server::service::{incidents, runs};
+use crate::server::service::{incidents, notifications, runs};
 
 /// Every rule, in order.
 pub async fn list(pool: &AnyPool) -> Result<Vec<AlertRule>, AppError> {
@@ -69,6 +70,20 @@ pub async fn save(
         Some(number) => Some(runnable_plan(pool, number, "plan").await?.id),
         None => None,
     };
+    if !input.notify.is_empty() {
+        let mut conn = pool.acquire().await?;
+        let channels = crate::server::repo::notifications::channels(&mut conn).await?;
+        if let Some(missing) = input
+            .notify
+            .iter()
+            .find(|id| !channels.iter().any(|c| &c.id == *id))
+        {
+            return Err(AppError::field(
+                "notify",
+                format!("There is no notification channel {missing:?}: it may have been deleted."),
+            ));
+        }
+    }
     let id = match id {
         Some(id) => {
             let mut conn = pool.acquire().await?;
@@ -182,6 +197,16 @@ pub async fn evaluate(
                 }
             }
         }
+        // Last, so that the page can name the incident the rule just declared.
+        if !rule.notify.is_empty() && !did("notify") {
+            match page_by_rule(&state.pool, rule, &event, now).await {
+                Ok(true) => taken += 1,
+                Ok(false) => {}
+                Err(e) => {
+                    tracing::warn!(rule = %rule.name, event = number, error = e.summary(), "an alert rule could not page its channels")
+                }
+            }
+        }
     }
     Ok(taken)
 }
@@ -230,6 +255,38 @@ async fn declare_by_rule(
     };
     link_in(&mut tx, event, incident, Some(&actor), ms).await?;
     tx.commit().await?;
+    Ok(true)
+}
+
+/// Pages the channels `rule` names about `event` (those enabled), through the outbox. False when
+/// another instance took the event first.
+async fn page_by_rule(
+    pool: &AnyPool,
+    rule: &AlertRule,
+    event: &RiskEvent,
+    now: DateTime<Utc>,
+) -> Result<bool, AppError> {
+    let ms = to_millis(now);
+    let mut tx = pool.begin().await?;
+    if !repo::claim_firing(&mut tx, &rule.id, event.id, "notify", ms).await? {
+        return Ok(false);
+    }
+    let incident: Option<i64> = sqlx::query_scalar(
+        "SELECT i.number FROM risk_events e JOIN incidents i ON i.id = e.incident_id \
+         WHERE e.number = $1",
+    )
+    .bind(event.id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let message = RiskFacts::of(event).rule_fired(&RuleFiring {
+        rule: rule.name.clone(),
+        count: event.count,
+        minutes_firing: (now - event.first_seen).num_minutes().max(0),
+        incident: incident.map(|n| IncidentNumber(n).to_string()),
+    });
+    let written = notifications::page(&mut tx, &rule.notify, &message).await?;
+    tx.commit().await?;
+    tracing::info!(event = event.id, rule = %rule.name, channels = written, "alert rule paged its channels");
     Ok(true)
 }
 

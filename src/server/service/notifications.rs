@@ -47,6 +47,29 @@ pub async fn notify_once(
     write(conn, &channels, message, Some(key)).await
 }
 
+/// Writes `message` to the outbox of each of the channels `ids` that is enabled, whatever it
+/// subscribes to (an alert rule pages the channels it names), in the caller's transaction.
+/// Returns how many deliveries were written.
+pub async fn page(
+    conn: &mut AnyConnection,
+    ids: &[String],
+    message: &Message,
+) -> Result<usize, AppError> {
+    let now = to_millis(Utc::now());
+    let mut written = 0;
+    for channel in repo::channels(&mut *conn).await? {
+        if channel.input.enabled
+            && ids.contains(&channel.id)
+            && repo::enqueue(&mut *conn, &channel.id, message, None, now)
+                .await?
+                .is_some()
+        {
+            written += 1;
+        }
+    }
+    Ok(written)
+}
+
 /// Writes `message` for each of `channels` that wants it (under `key`, if given); how many
 /// deliveries were written.
 async fn write(
@@ -158,6 +181,28 @@ pub async fn save_channel(
 pub async fn delete_channel(pool: &AnyPool, actor: &Actor, id: &str) -> Result<(), AppError> {
     admin(actor)?;
     let mut tx = pool.begin().await?;
+    // Locks the channel first (the transaction's first statement writes, for SQLite's sake).
+    if !repo::touch_channel(&mut tx, id, to_millis(Utc::now())).await? {
+        return Err(AppError::NotFound);
+    }
+    let rules = crate::server::repo::alert_rules::paging_through(&mut tx, id).await?;
+    if !rules.is_empty() {
+        return Err(AppError::Conflict(format!(
+            "The alert rule{} {} page{} through this channel: take it off {} first.",
+            if rules.len() == 1 { "" } else { "s" },
+            rules
+                .iter()
+                .map(|r| format!("“{r}”"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            if rules.len() == 1 { "s" } else { "" },
+            if rules.len() == 1 {
+                "that rule"
+            } else {
+                "those rules"
+            },
+        )));
+    }
     if !repo::delete_channel(&mut tx, id).await? {
         return Err(AppError::NotFound);
     }

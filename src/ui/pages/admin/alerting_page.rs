@@ -41,6 +41,8 @@ pub fn AlertingPage() -> impl IntoView {
         |_| list_inhibit_rules(),
     );
     let plans = Resource::new(|| (), |_| crate::api::plans::list_plans());
+    // The channels a rule may page (admins only: others read the rules' channel names).
+    let channels = Resource::new(|| (), |_| crate::api::notifications::list_channels());
     let CurrentUser(me) = expect_context::<CurrentUser>();
     view! {
         <Title text="Alerting" />
@@ -59,6 +61,13 @@ pub fn AlertingPage() -> impl IntoView {
                     .filter(|p| matches!(p.scene, crate::model::catalog::Scene::SelfRecovery | crate::model::catalog::Scene::Emergency))
                     .map(|p| (p.number, p.name))
                     .collect();
+                let channels: Vec<Pageable> = if admin {
+                    channels.await.unwrap_or_default().into_iter()
+                        .map(|c| Pageable { id: c.id, name: c.name, enabled: c.enabled })
+                        .collect()
+                } else {
+                    Vec::new()
+                };
                 match (rules.await, inhibits.await) {
                     (Ok(rules), Ok(inhibits)) => view! {
                         <section class="card" aria-labelledby="rules-title">
@@ -69,12 +78,12 @@ pub fn AlertingPage() -> impl IntoView {
                             } else {
                                 view! {
                                     <ol class="rule-list">
-                                        {rules.into_iter().map(|r| view! { <RuleItem rule=r admin save delete plans=plans.clone() /> }).collect_view()}
+                                        {rules.into_iter().map(|r| view! { <RuleItem rule=r admin save delete plans=plans.clone() channels=channels.clone() /> }).collect_view()}
                                     </ol>
                                 }.into_any()
                             }}
                         </section>
-                        {admin.then(|| view! { <RuleForm save plans=plans.clone() rule=None /> })}
+                        {admin.then(|| view! { <RuleForm save plans=plans.clone() channels=channels.clone() rule=None /> })}
                         <section class="card" aria-labelledby="inhibit-title">
                             <h2 id="inhibit-title">"Inhibition rules"</h2>
                             <p class="muted">"While an event matching the source fires, events matching the target that agree with it on every listed label are muted."</p>
@@ -102,6 +111,14 @@ pub fn AlertingPage() -> impl IntoView {
     }
 }
 
+/// A notification channel a rule may page.
+#[derive(Clone)]
+struct Pageable {
+    id: String,
+    name: String,
+    enabled: bool,
+}
+
 #[component]
 fn RuleItem(
     rule: AlertRule,
@@ -109,6 +126,7 @@ fn RuleItem(
     save: ServerAction<SaveAlertRule>,
     delete: ServerAction<DeleteAlertRule>,
     plans: Vec<(i64, String)>,
+    channels: Vec<Pageable>,
 ) -> impl IntoView {
     let matchers = format_matchers(&rule.matchers);
     let preview = preview_href(&matchers);
@@ -137,7 +155,7 @@ fn RuleItem(
             {admin.then(|| view! {
                 <details class="rule-edit">
                     <summary>"Edit"</summary>
-                    <RuleForm save plans rule=Some(rule.clone()) />
+                    <RuleForm save plans channels rule=Some(rule.clone()) />
                 </details>
                 <ActionForm action=delete attr:class="row-form">
                     <input type="hidden" name="id" value=id />
@@ -152,6 +170,7 @@ fn RuleItem(
 fn RuleForm(
     save: ServerAction<SaveAlertRule>,
     plans: Vec<(i64, String)>,
+    channels: Vec<Pageable>,
     rule: Option<AlertRule>,
 ) -> impl IntoView {
     let result = save.value();
@@ -208,6 +227,14 @@ fn RuleForm(
     let declare = r.as_ref().is_none_or(|r| r.declare_incident);
     let enabled = r.as_ref().is_none_or(|r| r.enabled);
     let plan = r.as_ref().and_then(|r| r.plan);
+    let typed_pages: Vec<String> = (0..channels.len())
+        .filter_map(|i| typed::<SaveAlertRule>(&format!("notify[{i}]")))
+        .collect();
+    let pages = move |id: &str| match &r {
+        Some(r) => r.notify.iter().any(|c| c == id),
+        None => typed_pages.iter().any(|c| c == id),
+    };
+    let (pages_help, pages_described) = (id("notify"), id("notify"));
     let title = if editing {
         "Save the rule"
     } else {
@@ -238,8 +265,26 @@ fn RuleForm(
                                 <option value=n.to_string() selected=plan == Some(n)>{format!("PLAN-{n} {p}")}</option>
                             }).collect_view()}
                         </select>
-                        <p class="field-error" role="alert">{move || result.with(|r| field_error(r, "plan").or_else(|| field_error(r, "declare_incident")))}</p>
+                        <p class="field-error" role="alert">{move || result.with(|r| field_error(r, "plan"))}</p>
                     </div>
+                    <fieldset class="checks" aria-describedby=pages_described>
+                        <legend>"Page these channels"</legend>
+                        <p class="help" id=pages_help>
+                            {if channels.is_empty() {
+                                "No notification channels yet: add one under Notifications to page it from a rule."
+                            } else {
+                                "They get “Alert rule fired” with the event and the incident, whatever events they subscribe to."
+                            }}
+                        </p>
+                        {channels.iter().enumerate().map(|(i, c)| view! {
+                            <label>
+                                <input type="checkbox" name=format!("notify[{i}]") value=c.id.clone() checked=pages(&c.id) />
+                                " " {c.name.clone()} {(!c.enabled).then_some(" (disabled: sends nothing)")}
+                            </label>
+                        }).collect_view()}
+                        <p class="field-error" role="alert">{move || result.with(|r| list_field_error(r, "notify"))}</p>
+                    </fieldset>
+                    <p class="field-error" role="alert">{move || result.with(|r| field_error(r, "declare_incident"))}</p>
                 </fieldset>
                 <div class="field-grid">
                     <TextField label="After this many receipts" name="after_occurrences" id=id("after") value=Some(after_occurrences) error=field_signal(result, "after_occurrences") />
