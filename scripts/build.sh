@@ -45,4 +45,15 @@ mv "$pkg/${name}_bg.wasm" "$pkg/$name.wasm"
 wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int "$pkg/$name.wasm" -o "$pkg/$name.wasm"
 cp style/main.css "$pkg/$name.css"
 cp -R public/. "$site/"
+
+# Content-hashed names, so a browser keeps each file a year and asks again only when it changed
+# (the server reads pkg/hash.txt; see src/server/assets.rs), and each file precompressed with
+# brotli and gzip at their best, served as the browser accepts (node is here for binaryen).
+: >"$pkg/hash.txt"
+for ext in js wasm css; do
+  hash=$(sha256sum "$pkg/$name.$ext" | cut -c1-20)
+  mv "$pkg/$name.$ext" "$pkg/$name.$hash.$ext"
+  echo "$ext: $hash" >>"$pkg/hash.txt"
+done
+node scripts/compress.mjs "$pkg"/$name.*.{js,wasm,css}
 ls -l "$pkg"

@@ -1,7 +1,7 @@
 //! The HTML shell, `<App/>` and the route table.
 
 use leptos::prelude::*;
-use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_meta::{MetaTags, Title, provide_meta_context};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::{SsrMode, path};
 
@@ -33,6 +33,11 @@ use crate::ui::pages::runs::runs_page::RunsPage;
 
 /// The document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    // The stylesheet by its hashed name (read once), linked here, outside what hydrates.
+    #[cfg(feature = "ssr")]
+    let stylesheet = crate::server::assets::stylesheet(&options);
+    #[cfg(not(feature = "ssr"))]
+    let stylesheet = format!("/{}/{}.css", options.site_pkg_dir, options.output_name);
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -41,6 +46,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <meta name="color-scheme" content="light dark" />
                 <link rel="icon" type="image/svg+xml" href="/favicon.svg" />
+                <link rel="stylesheet" href=stylesheet />
                 <AutoReload options=options.clone() />
                 <HydrationScripts options />
                 <MetaTags />
@@ -64,7 +70,6 @@ pub fn App() -> impl IntoView {
         }
     });
     view! {
-        <Stylesheet id="leptos" href="/pkg/nightwatch.css" />
         <Title formatter=|page: String| crate::ui::format::document_title(&page) />
         <Router>
             {crate::ui::components::feedback::provide_form_feedback()}

@@ -1,6 +1,7 @@
 //! Everything that only runs on the server: configuration, storage, sessions, routing, jobs.
 
 pub mod actor;
+pub mod assets;
 pub mod auth;
 pub mod cli;
 pub mod config;

@@ -123,6 +123,14 @@ impl RuleInput {
         };
         if let Err(e) = crate::model::incident_input::parse_text(&self.name, true, 100) {
             push("name", e.to_string());
+        } else if self
+            .name
+            .chars()
+            .any(|c| c.is_control() || matches!(c, '\u{2028}' | '\u{2029}'))
+        {
+            // It heads every message the rule sends, and a form's one-line field would drop
+            // the break on the next edit.
+            push("name", "One line, without line breaks or tabs.".into());
         }
         if self.matchers.is_empty() {
             push(
@@ -378,6 +386,14 @@ mod tests {
         assert_eq!(pages.check(), Ok(()));
         pages.notify = vec!["c1".into(), "c1".into()];
         assert!(pages.check().unwrap_err().field_message("notify").is_some());
+        pages.notify = vec!["c1".into()];
+        for name in ["two\nlines", "tab\there", "line\u{2028}separator"] {
+            pages.name = name.into();
+            assert!(
+                pages.check().unwrap_err().field_message("name").is_some(),
+                "{name:?}"
+            );
+        }
     }
 
     #[test]

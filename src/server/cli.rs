@@ -328,6 +328,7 @@ async fn serve(config: Config, addr: Option<SocketAddr>) -> Result<(), String> {
     if options.output_name.is_empty() {
         options.output_name = "nightwatch".into();
     }
+    crate::server::assets::use_hashed_names(&mut options);
     let addr = addr.unwrap_or(options.site_addr);
 
     crate::server::repo::catalog::sync(&pool, crate::server::db::to_millis(chrono::Utc::now()))

@@ -32,6 +32,12 @@ pub fn is_unique_violation(error: &sqlx::Error) -> bool {
     matches!(error, sqlx::Error::Database(db) if db.is_unique_violation())
 }
 
+/// Whether `error` is a foreign-key violation (on either database): a row named by another was
+/// deleted, or is being, at the same time.
+pub fn is_foreign_key_violation(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::Database(db) if db.is_foreign_key_violation())
+}
+
 /// The next value of the named counter (`incident_number`, `plan_number`, `run_number`), taken
 /// in the caller's transaction: numbers are never reused, and concurrent callers never share one.
 pub(crate) async fn next_value(

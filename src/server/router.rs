@@ -9,7 +9,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use leptos_axum::{AxumRouteListing, LeptosRoutes, generate_route_list};
+use tower_http::CompressionLevel;
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::CompressionLayer;
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, Session, SessionManagerLayer};
@@ -19,7 +21,7 @@ use crate::model::AppError;
 use crate::server::AppState;
 use crate::server::auth::session_user;
 use crate::server::session_store::SqlSessionStore;
-use crate::server::{forms, input_guard, metrics, plain_forms, rest, security};
+use crate::server::{assets, forms, input_guard, metrics, plain_forms, rest, security};
 
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "nightwatch_session";
@@ -51,6 +53,10 @@ pub fn build_router(state: AppState) -> Router {
         .route("/plans/{number}/run", post(forms::run_plan))
         .nest("/api/v1", rest::router(state.clone()))
         .route("/api/docs", get(rest::openapi::page))
+        .nest_service(
+            &format!("/{}", state.leptos_options.site_pkg_dir),
+            assets::service(assets::pkg_dir(&state.leptos_options)),
+        )
         .leptos_routes_with_context(&state, routes, security::provide_page_policy, {
             let options = state.leptos_options.clone();
             move || shell(options.clone())
@@ -84,6 +90,9 @@ pub fn build_router(state: AppState) -> Router {
         )
         // A handler that panics answers 500 (logged) instead of dropping the connection.
         .layer(CatchPanicLayer::custom(panicked))
+        // Pages and JSON compressed as the browser asks (brotli at quality 4: most of the gain
+        // for little CPU); the client's files are served precompressed and pass as they are.
+        .layer(CompressionLayer::new().quality(CompressionLevel::Precise(4)))
         .layer(middleware::from_fn(security::headers))
         .layer(middleware::from_fn(metrics::track))
         .with_state(state)

@@ -65,6 +65,15 @@ fn add_headers(h: &mut HeaderMap) {
         HeaderValue::from_static("same-origin"),
     );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    // A page is the signed-in user's own and changes with every move: a browser asks again
+    // each time (a 304 when unchanged is not offered, but nothing stale is shown) and no shared
+    // proxy keeps it.
+    if html && !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-cache, private"),
+        );
+    }
 }
 
 #[cfg(test)]

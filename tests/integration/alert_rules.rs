@@ -377,3 +377,29 @@ db_test! {
         assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
     }
 }
+
+db_test! {
+    async fn a_channel_deleted_while_a_rule_names_it_is_refused_by_name_never_a_500(db) {
+        use nightwatch::model::AppError;
+        use nightwatch::model::alert_rule::RuleInput;
+        use nightwatch::server::repo::{alert_rules, notifications};
+        let admin = token(&db.pool, "admin", "admin", "").await;
+        let app = TestApp::new(&db);
+        let channel = slack(&app, &admin, "db-oncall", json!(["postmortem.published"]), true).await;
+        let eve = user(&db.pool, "eve", Role::Admin, PASSWORD).await.id.to_string();
+        let input: RuleInput = serde_json::from_value(json!({"name": "DB", "matchers": [{"name": "service", "value": "db"}],
+            "notify": ["gone-a-moment-ago"]})).unwrap();
+        // The save that lost the race to a delete (the service's own check passed before it).
+        let mut tx = db.pool.begin().await.unwrap();
+        let err = alert_rules::save(&mut tx, "r1", &input, 10, None, &eve, 1).await.unwrap_err();
+        assert!(matches!(&err, AppError::Validation(_)) && err.field_message("notify").is_some(), "{err:?}");
+        drop(tx);
+        // The delete that lost the race to a save.
+        let mut tx = db.pool.begin().await.unwrap();
+        let mut input = input;
+        input.notify = vec![channel.clone()];
+        alert_rules::save(&mut tx, "r1", &input, 10, None, &eve, 1).await.unwrap();
+        let err = notifications::delete_channel(&mut tx, &channel).await.unwrap_err();
+        assert!(matches!(err, AppError::Conflict(_)), "{err:?}");
+    }
+}

@@ -345,3 +345,35 @@ db_test! {
         }
     }
 }
+
+db_test! {
+    async fn pages_and_json_are_compressed_as_asked_and_pages_are_never_kept_by_a_proxy(db) {
+        let app = TestApp::new(&db);
+        for encoding in ["br", "gzip"] {
+            let req = Request::get("/login")
+                .header(header::HOST, "localhost")
+                .header(header::ACCEPT_ENCODING, encoding)
+                .body(Body::empty())
+                .unwrap();
+            let res = app.send(req).await;
+            assert_eq!(res.status(), StatusCode::OK);
+            assert_eq!(res.headers()[header::CONTENT_ENCODING], encoding);
+            assert_eq!(res.headers()[header::CACHE_CONTROL], "no-cache, private");
+            assert!(res.headers()[header::VARY].to_str().unwrap().to_lowercase().contains("accept-encoding"));
+        }
+        // Without Accept-Encoding, as it was.
+        let res = app.get("/login", None).await;
+        assert!(res.headers().get(header::CONTENT_ENCODING).is_none());
+        let page = text(res).await;
+        assert!(page.contains("<link rel=\"stylesheet\" href=\"/pkg/nightwatch"), "the shell links the stylesheet");
+        // The OpenAPI document (JSON) too.
+        let req = Request::get("/api/v1/openapi.json")
+            .header(header::HOST, "localhost")
+            .header(header::ACCEPT_ENCODING, "gzip, br")
+            .body(Body::empty())
+            .unwrap();
+        let res = app.send(req).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        assert_eq!(res.headers()[header::CONTENT_ENCODING], "br", "brotli is preferred");
+    }
+}

@@ -91,7 +91,17 @@ async fn set_channels(
             .bind(id)
             .bind(channel)
             .execute(&mut *conn)
-            .await?;
+            .await
+            .map_err(|e| {
+                if super::is_foreign_key_violation(&e) {
+                    AppError::field(
+                        "notify",
+                        "A channel this rule names was deleted just now: choose again.",
+                    )
+                } else {
+                    e.into()
+                }
+            })?;
     }
     Ok(())
 }
@@ -110,38 +120,44 @@ pub async fn paging_through(
     .await?)
 }
 
-/// Saves rule `id` from `input` (inserting it when new), with `plan_id` resolved; a new rule
-/// without a position goes last.
+/// The position rule `id` takes from `input`: the one given, else the one it has, else 10
+/// after the last (read before the saving transaction, whose first statement must write on
+/// SQLite; two rules added at once may share a place, ordered then by when they were made).
+pub async fn position_for(
+    conn: &mut AnyConnection,
+    id: &str,
+    input: &RuleInput,
+) -> Result<i64, AppError> {
+    if let Some(p) = input.position {
+        return Ok(p);
+    }
+    let existing: Option<i64> =
+        sqlx::query_scalar("SELECT position FROM alert_rules WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await?;
+    if let Some(p) = existing {
+        return Ok(p);
+    }
+    let last: Option<i64> = sqlx::query_scalar("SELECT MAX(position) FROM alert_rules")
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok(last
+        .unwrap_or(0)
+        .saturating_add(10)
+        .min(crate::model::alert_rule::POSITION_MAX))
+}
+
+/// Saves rule `id` from `input` at `position` (inserting it when new), with `plan_id` resolved.
 pub async fn save(
     conn: &mut AnyConnection,
     id: &str,
     input: &RuleInput,
+    position: i64,
     plan_id: Option<&str>,
     by: &str,
     now: i64,
 ) -> Result<(), AppError> {
-    let position = match input.position {
-        Some(p) => p,
-        None => {
-            let existing: Option<i64> =
-                sqlx::query_scalar("SELECT position FROM alert_rules WHERE id = $1")
-                    .bind(id)
-                    .fetch_optional(&mut *conn)
-                    .await?;
-            match existing {
-                Some(p) => p,
-                None => {
-                    let last: Option<i64> =
-                        sqlx::query_scalar("SELECT MAX(position) FROM alert_rules")
-                            .fetch_one(&mut *conn)
-                            .await?;
-                    last.unwrap_or(0)
-                        .saturating_add(10)
-                        .min(crate::model::alert_rule::POSITION_MAX)
-                }
-            }
-        }
-    };
     let matchers = serde_json::to_string(&input.matchers).map_err(|_| AppError::Internal)?;
     let map = serde_json::to_string(&input.severity_map).map_err(|_| AppError::Internal)?;
     sqlx::query(

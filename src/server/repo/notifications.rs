@@ -239,14 +239,21 @@ pub async fn delete_channel(conn: &mut AnyConnection, id: &str) -> Result<bool, 
         .bind(id)
         .execute(&mut *conn)
         .await?;
-    Ok(
-        sqlx::query("DELETE FROM notification_channels WHERE id = $1")
-            .bind(id)
-            .execute(&mut *conn)
-            .await?
-            .rows_affected()
-            == 1,
-    )
+    let deleted = sqlx::query("DELETE FROM notification_channels WHERE id = $1")
+        .bind(id)
+        .execute(&mut *conn)
+        .await
+        .map_err(|e| {
+            if super::is_foreign_key_violation(&e) {
+                AppError::Conflict(
+                    "An alert rule was set to page through this channel just now: take it off that rule first."
+                        .into(),
+                )
+            } else {
+                e.into()
+            }
+        })?;
+    Ok(deleted.rows_affected() == 1)
 }
 
 #[derive(FromRow)]

@@ -78,15 +78,16 @@ pub async fn save(
             .iter()
             .find(|id| !channels.iter().any(|c| &c.id == *id))
         {
+            let shown: String = missing.chars().take(40).collect();
             return Err(AppError::field(
                 "notify",
-                format!("There is no notification channel {missing:?}: it may have been deleted."),
+                format!("There is no notification channel {shown:?}: it may have been deleted."),
             ));
         }
     }
+    let mut conn = pool.acquire().await?;
     let id = match id {
         Some(id) => {
-            let mut conn = pool.acquire().await?;
             if !repo::exists(&mut conn, id).await? {
                 return Err(AppError::NotFound);
             }
@@ -94,11 +95,14 @@ pub async fn save(
         }
         None => Uuid::now_v7().to_string(),
     };
+    let position = repo::position_for(&mut conn, &id, input).await?;
+    drop(conn);
     let mut tx = pool.begin().await?;
     repo::save(
         &mut tx,
         &id,
         input,
+        position,
         plan_id.as_deref(),
         &actor.id.to_string(),
         to_millis(Utc::now()),

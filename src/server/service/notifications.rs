@@ -187,21 +187,7 @@ pub async fn delete_channel(pool: &AnyPool, actor: &Actor, id: &str) -> Result<(
     }
     let rules = crate::server::repo::alert_rules::paging_through(&mut tx, id).await?;
     if !rules.is_empty() {
-        return Err(AppError::Conflict(format!(
-            "The alert rule{} {} page{} through this channel: take it off {} first.",
-            if rules.len() == 1 { "" } else { "s" },
-            rules
-                .iter()
-                .map(|r| format!("“{r}”"))
-                .collect::<Vec<_>>()
-                .join(", "),
-            if rules.len() == 1 { "s" } else { "" },
-            if rules.len() == 1 {
-                "that rule"
-            } else {
-                "those rules"
-            },
-        )));
+        return Err(AppError::Conflict(paged_through(&rules)));
     }
     if !repo::delete_channel(&mut tx, id).await? {
         return Err(AppError::NotFound);
@@ -209,6 +195,30 @@ pub async fn delete_channel(pool: &AnyPool, actor: &Actor, id: &str) -> Result<(
     tx.commit().await?;
     tracing::info!(channel = %id, by = %actor.username, "notification channel deleted");
     Ok(())
+}
+
+/// Why a channel that rules page through stays: the rules by name (three at most, the rest
+/// counted, so the message stays short enough for a redirect's URL).
+fn paged_through(rules: &[String]) -> String {
+    let quoted = |r: &String| format!("“{}”", r.chars().take(60).collect::<String>());
+    let named = match rules {
+        [one] => format!("The alert rule {} pages", quoted(one)),
+        [..] if rules.len() <= 3 => format!(
+            "The alert rules {} page",
+            rules.iter().map(quoted).collect::<Vec<_>>().join(", ")
+        ),
+        _ => format!(
+            "The alert rules {} and {} more page",
+            rules[..3].iter().map(quoted).collect::<Vec<_>>().join(", "),
+            rules.len() - 3
+        ),
+    };
+    let which = if rules.len() == 1 {
+        "that rule"
+    } else {
+        "those rules"
+    };
+    format!("{named} through this channel: take it off {which} first.")
 }
 
 /// Sends a test message to channel `id` at once (not through the outbox) and says how it went
@@ -280,5 +290,27 @@ fn admin(actor: &Actor) -> Result<(), AppError> {
         Ok(())
     } else {
         Err(AppError::Forbidden)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::paged_through;
+
+    #[test]
+    fn a_refused_delete_names_three_rules_at_most() {
+        let rules: Vec<String> = (1..=5).map(|i| format!("rule {i}")).collect();
+        assert_eq!(
+            paged_through(&rules[..1]),
+            "The alert rule “rule 1” pages through this channel: take it off that rule first."
+        );
+        assert_eq!(
+            paged_through(&rules[..2]),
+            "The alert rules “rule 1”, “rule 2” page through this channel: take it off those rules first."
+        );
+        assert_eq!(
+            paged_through(&rules),
+            "The alert rules “rule 1”, “rule 2”, “rule 3” and 2 more page through this channel: take it off those rules first."
+        );
     }
 }

@@ -73,6 +73,12 @@ pub fn typed<S: ServerFn>(name: &str) -> Option<String> {
     })
 }
 
+/// Whether the URL carries a refused plain post of form `S` (its typed values with it).
+pub fn refused<S: ServerFn>() -> bool {
+    let query = use_query_map();
+    query.with_untracked(|q| q.get_str(FORM) == Some(form_name::<S>()))
+}
+
 /// Whether the URL says form `S` just succeeded (a plain form post came back).
 pub fn succeeded<S: ServerFn>() -> bool {
     let query = use_query_map();

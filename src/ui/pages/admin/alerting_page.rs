@@ -12,7 +12,7 @@ use crate::api::alerting::{
 use crate::model::alert_rule::AlertRule;
 use crate::model::matcher::{InhibitRule, format_matchers};
 use crate::model::{AppError, Role};
-use crate::ui::components::feedback::typed;
+use crate::ui::components::feedback::{refused, typed};
 use crate::ui::components::form::{
     FormMessage, TextField, field_error, field_signal, form_error, list_field_error,
 };
@@ -44,6 +44,17 @@ pub fn AlertingPage() -> impl IntoView {
     // The channels a rule may page (admins only: others read the rules' channel names).
     let channels = Resource::new(|| (), |_| crate::api::notifications::list_channels());
     let CurrentUser(me) = expect_context::<CurrentUser>();
+    // Which form was sent last ("" for the new rule): its errors show in it alone. A refused
+    // plain post says so in its URL; in the browser, each dispatch does.
+    let posted = RwSignal::new(refused::<SaveAlertRule>().then(refused_id));
+    Effect::new(move |_| {
+        if let Some(id) = save
+            .input()
+            .with(|i| i.as_ref().map(|i| i.id.trim().to_owned()))
+        {
+            posted.set(Some(id));
+        }
+    });
     view! {
         <Title text="Alerting" />
         <div class="page-header">
@@ -78,12 +89,12 @@ pub fn AlertingPage() -> impl IntoView {
                             } else {
                                 view! {
                                     <ol class="rule-list">
-                                        {rules.into_iter().map(|r| view! { <RuleItem rule=r admin save delete plans=plans.clone() channels=channels.clone() /> }).collect_view()}
+                                        {rules.into_iter().map(|r| view! { <RuleItem rule=r admin save posted delete plans=plans.clone() channels=channels.clone() /> }).collect_view()}
                                     </ol>
                                 }.into_any()
                             }}
                         </section>
-                        {admin.then(|| view! { <RuleForm save plans=plans.clone() channels=channels.clone() rule=None /> })}
+                        {admin.then(|| view! { <RuleForm save posted plans=plans.clone() channels=channels.clone() rule=None /> })}
                         <section class="card" aria-labelledby="inhibit-title">
                             <h2 id="inhibit-title">"Inhibition rules"</h2>
                             <p class="muted">"While an event matching the source fires, events matching the target that agree with it on every listed label are muted."</p>
@@ -124,10 +135,13 @@ fn RuleItem(
     rule: AlertRule,
     admin: bool,
     save: ServerAction<SaveAlertRule>,
+    posted: RwSignal<Option<String>>,
     delete: ServerAction<DeleteAlertRule>,
     plans: Vec<(i64, String)>,
     channels: Vec<Pageable>,
 ) -> impl IntoView {
+    // A refused plain post of this rule's edit comes back open, with what was typed.
+    let came_back = came_back(&rule.id);
     let matchers = format_matchers(&rule.matchers);
     let preview = preview_href(&matchers);
     let map = rule
@@ -153,9 +167,9 @@ fn RuleItem(
                 " " <a href=preview>"What it matches now"</a>
             </p>
             {admin.then(|| view! {
-                <details class="rule-edit">
+                <details class="rule-edit" open=came_back>
                     <summary>"Edit"</summary>
-                    <RuleForm save plans channels rule=Some(rule.clone()) />
+                    <RuleForm save posted plans channels rule=Some(rule.clone()) />
                 </details>
                 <ActionForm action=delete attr:class="row-form">
                     <input type="hidden" name="id" value=id />
@@ -169,21 +183,35 @@ fn RuleItem(
 #[component]
 fn RuleForm(
     save: ServerAction<SaveAlertRule>,
+    posted: RwSignal<Option<String>>,
     plans: Vec<(i64, String)>,
     channels: Vec<Pageable>,
     rule: Option<AlertRule>,
 ) -> impl IntoView {
-    let result = save.value();
     let editing = rule.is_some();
+    let mine = rule.as_ref().map(|r| r.id.clone()).unwrap_or_default();
+    // The last answer, when it answers this form.
+    let result: Signal<Option<Result<(), AppError>>> = {
+        let mine = mine.clone();
+        let all = save.value();
+        Signal::derive(move || {
+            if posted.with(|p| p.as_deref() == Some(mine.as_str())) {
+                all.get()
+            } else {
+                None
+            }
+        })
+    };
     // Ids keep the new-rule form and each edit form apart.
     let key = rule.as_ref().map_or("new".to_owned(), |r| r.id.clone());
     let id = move |name: &str| format!("rule-{key}-{name}");
-    // Only the new-rule form gets back what was typed after a plain post was refused.
+    // The form whose plain post was refused gets back what was typed, boxes included.
+    let came_back = came_back(&mine);
     let typed_or = |name: &str, current: String| {
-        if editing {
-            current
-        } else {
+        if came_back {
             typed::<SaveAlertRule>(name).unwrap_or(current)
+        } else {
+            current
         }
     };
     let r = rule.clone();
@@ -224,15 +252,33 @@ fn RuleForm(
         r.as_ref()
             .map_or("30".into(), |r| r.cooldown_minutes.to_string()),
     );
-    let declare = r.as_ref().is_none_or(|r| r.declare_incident);
-    let enabled = r.as_ref().is_none_or(|r| r.enabled);
-    let plan = r.as_ref().and_then(|r| r.plan);
+    // An unticked box sends nothing: after a refused post, unticked is what was chosen.
+    let ticked = |name: &str, current: bool| {
+        if came_back {
+            typed::<SaveAlertRule>(name).is_some()
+        } else {
+            current
+        }
+    };
+    let declare = ticked(
+        "declare_incident",
+        r.as_ref().is_none_or(|r| r.declare_incident),
+    );
+    let enabled = ticked("enabled", r.as_ref().is_none_or(|r| r.enabled));
+    let plan = if came_back {
+        typed::<SaveAlertRule>("plan").and_then(|p| p.trim().parse().ok())
+    } else {
+        r.as_ref().and_then(|r| r.plan)
+    };
     let typed_pages: Vec<String> = (0..channels.len())
         .filter_map(|i| typed::<SaveAlertRule>(&format!("notify[{i}]")))
         .collect();
-    let pages = move |id: &str| match &r {
-        Some(r) => r.notify.iter().any(|c| c == id),
-        None => typed_pages.iter().any(|c| c == id),
+    let pages = move |id: &str| {
+        if came_back {
+            typed_pages.iter().any(|c| c == id)
+        } else {
+            r.as_ref().is_some_and(|r| r.notify.iter().any(|c| c == id))
+        }
     };
     let (pages_help, pages_described) = (id("notify"), id("notify"));
     let title = if editing {
@@ -298,6 +344,19 @@ fn RuleForm(
             </ActionForm>
         </section>
     }
+}
+
+/// The rule whose refused plain post the URL carries ("" for a new rule: an empty field is not
+/// carried).
+fn refused_id() -> String {
+    typed::<SaveAlertRule>("id")
+        .map(|id| id.trim().to_owned())
+        .unwrap_or_default()
+}
+
+/// Whether the refused plain post the URL carries was of rule `id`'s form ("" for a new rule).
+fn came_back(id: &str) -> bool {
+    refused::<SaveAlertRule>() && refused_id() == id
 }
 
 #[component]
