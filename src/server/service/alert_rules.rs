@@ -1,7 +1,8 @@
 //! What risk events do: alert rules (admin) that declare incidents, run self-recovery plans and
-//! page notification channels by themselves, and a person's declare / link / run from an event. Each action claims its place in
-//! the database first (one firing per rule and event, one decision per rule and service at a
-//! time, one run per plan per cooldown), so several instances evaluating the same event act once.
+//! page notification channels by themselves, and a person's declare / link / run from an event.
+//! Each action claims its place in the database first (one firing per rule and event, one
+//! decision per rule and service at a time, one run per plan per cooldown), so several instances
+//! evaluating the same event act once.
 
 use std::collections::BTreeMap;
 
@@ -70,8 +71,8 @@ pub async fn save(
         Some(number) => Some(runnable_plan(pool, number, "plan").await?.id),
         None => None,
     };
+    let mut conn = pool.acquire().await?;
     if !input.notify.is_empty() {
-        let mut conn = pool.acquire().await?;
         let channels = crate::server::repo::notifications::channels(&mut conn).await?;
         if let Some(missing) = input
             .notify
@@ -85,7 +86,6 @@ pub async fn save(
             ));
         }
     }
-    let mut conn = pool.acquire().await?;
     let id = match id {
         Some(id) => {
             if !repo::exists(&mut conn, id).await? {

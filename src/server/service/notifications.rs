@@ -31,7 +31,7 @@ pub async fn notify_all(conn: &mut AnyConnection, messages: &[Message]) -> Resul
     let channels = repo::channels(&mut *conn).await?;
     let mut written = 0;
     for message in messages {
-        written += write(conn, &channels, message, None).await?;
+        written += write(conn, &channels, message, None, |c| wants(c, message)).await?;
     }
     Ok(written)
 }
@@ -44,7 +44,7 @@ pub async fn notify_once(
     key: &str,
 ) -> Result<usize, AppError> {
     let channels = repo::channels(&mut *conn).await?;
-    write(conn, &channels, message, Some(key)).await
+    write(conn, &channels, message, Some(key), |c| wants(c, message)).await
 }
 
 /// Writes `message` to the outbox of each of the channels `ids` that is enabled, whatever it
@@ -55,32 +55,26 @@ pub async fn page(
     ids: &[String],
     message: &Message,
 ) -> Result<usize, AppError> {
-    let now = to_millis(Utc::now());
-    let mut written = 0;
-    for channel in repo::channels(&mut *conn).await? {
-        if channel.input.enabled
-            && ids.contains(&channel.id)
-            && repo::enqueue(&mut *conn, &channel.id, message, None, now)
-                .await?
-                .is_some()
-        {
-            written += 1;
-        }
-    }
-    Ok(written)
+    let channels: Vec<Channel> = repo::channels(&mut *conn)
+        .await?
+        .into_iter()
+        .filter(|c| c.input.enabled && ids.contains(&c.id))
+        .collect();
+    write(conn, &channels, message, None, |_| true).await
 }
 
-/// Writes `message` for each of `channels` that wants it (under `key`, if given); how many
+/// Writes `message` for each of `channels` that `takes` it (under `key`, if given); how many
 /// deliveries were written.
 async fn write(
     conn: &mut AnyConnection,
     channels: &[Channel],
     message: &Message,
     key: Option<&str>,
+    takes: impl Fn(&Channel) -> bool,
 ) -> Result<usize, AppError> {
     let now = to_millis(Utc::now());
     let mut written = 0;
-    for channel in channels.iter().filter(|c| wants(c, message)) {
+    for channel in channels.iter().filter(|c| takes(c)) {
         if repo::enqueue(&mut *conn, &channel.id, message, key, now)
             .await?
             .is_some()
