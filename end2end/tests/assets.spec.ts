@@ -34,11 +34,12 @@ test("client files have content-hashed names, are cached as immutable and sent c
   expect(list.headers()["cache-control"]).toBe("no-cache");
 });
 
-test("pages are compressed as asked and a proxy never keeps them", async ({ request }, testInfo) => {
+test("pages are gzipped when accepted and a proxy never keeps them", async ({ request }, testInfo) => {
   test.skip(testInfo.project.name !== "hydrated", "headers are the same in both projects");
-  for (const encoding of ["br", "gzip"]) {
-    const res = await request.get("/login", { headers: { "Accept-Encoding": encoding } });
-    expect(res.headers()["content-encoding"]).toBe(encoding);
+  // Gzip whatever else is accepted: brotli on the fly costs more CPU than the bytes it saves.
+  for (const accepted of ["gzip, deflate, br, zstd", "gzip"]) {
+    const res = await request.get("/login", { headers: { "Accept-Encoding": accepted } });
+    expect(res.headers()["content-encoding"]).toBe("gzip");
     expect(res.headers()["vary"]?.toLowerCase()).toContain("accept-encoding");
     expect(res.headers()["cache-control"]).toBe("no-cache, private");
     expect(await res.text()).toContain("Sign in");

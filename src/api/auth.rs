@@ -94,10 +94,7 @@ pub async fn logout() -> Result<(), AppError> {
 /// The signed-in user, or `None`.
 #[server(endpoint = "current_user")]
 pub async fn current_user() -> Result<Option<UserView>, AppError> {
-    use crate::server::auth::{app_state, current_session, session_user};
-    let state = app_state()?;
-    let session = current_session()?;
-    Ok(session_user(&state.pool, &session).await?.map(|u| u.view()))
+    Ok(crate::server::auth::request_user().await?.map(|u| u.view()))
 }
 
 /// Changes the signed-in user's own password (any role). Other sessions of the user end.

@@ -9,10 +9,10 @@ use crate::model::board::{Board, BoardQuery};
 #[server(endpoint = "board")]
 pub async fn get_board(query: BoardQuery) -> Result<Board, AppError> {
     use crate::model::Role;
-    use crate::server::{auth, service::metrics};
+    use crate::server::auth;
     auth::require_role(Role::Viewer).await?;
     let today = chrono::Utc::now().date_naive();
     let request = query.check(today)?;
     let state = auth::app_state()?;
-    metrics::board(&state.pool, &request, today).await
+    state.boards.view(&state.pool, &request, today).await
 }

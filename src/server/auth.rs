@@ -117,6 +117,36 @@ pub async fn session_user(
     Ok(user.filter(|u| !u.disabled && u.session_epoch == stored.epoch))
 }
 
+/// The signed-in user of one request, looked up once however many server functions of its page
+/// ask (the router puts one in every request; the page's shell, its list and the sign-in check
+/// would otherwise each read the user again).
+#[derive(Clone, Default)]
+pub struct SignedIn(std::sync::Arc<tokio::sync::OnceCell<Option<UserRecord>>>);
+
+impl SignedIn {
+    /// The user signed in on `session`, read on the first call.
+    pub async fn user(
+        &self,
+        pool: &AnyPool,
+        session: &Session,
+    ) -> Result<Option<UserRecord>, AppError> {
+        self.0
+            .get_or_try_init(|| session_user(pool, session))
+            .await
+            .cloned()
+    }
+}
+
+/// The user signed in on the current server-function call or page render ([`SignedIn`]).
+pub async fn request_user() -> Result<Option<UserRecord>, AppError> {
+    let state = app_state()?;
+    let session = current_session()?;
+    let once = use_context::<http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<SignedIn>().cloned())
+        .unwrap_or_default();
+    once.user(&state.pool, &session).await
+}
+
 /// Signs `id` in on `session` under a fresh session id (an id planted before sign-in is worthless
 /// after it), remembering the user's session epoch.
 pub async fn start_session(session: &Session, id: UserId, epoch: i64) -> Result<(), AppError> {
@@ -152,12 +182,7 @@ pub fn app_state() -> Result<AppState, AppError> {
 /// The signed-in user if their role includes `required`: `Unauthorized` when nobody is signed
 /// in, `Forbidden` when the role is too low. Every server function starts with this.
 pub async fn require_role(required: Role) -> Result<Actor, AppError> {
-    let state = app_state()?;
-    let session = current_session()?;
-    check_role(
-        session_user(&state.pool, &session).await?.map(Actor::from),
-        required,
-    )
+    check_role(request_user().await?.map(Actor::from), required)
 }
 
 /// The role check itself, for endpoints that are not server functions (plain forms, the REST

@@ -16,12 +16,18 @@ use sqlx::{AnyPool, Executor};
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!();
 
 /// Migrations SQLite runs in a text of its own (under `migrations_sqlite/`, same version and
-/// name): SQLite cannot alter a constraint. A database only ever sees one of the two texts, so
-/// the checksums sqlx keeps stay consistent.
-const SQLITE_TEXTS: &[(i64, &str)] = &[(
-    20261130000017,
-    include_str!("../../migrations_sqlite/20261130000017_inspections.sql"),
-)];
+/// name): SQLite cannot alter a constraint and writes triggers its own way. A database only ever
+/// sees one of the two texts, so the checksums sqlx keeps stay consistent.
+const SQLITE_TEXTS: &[(i64, &str)] = &[
+    (
+        20261130000017,
+        include_str!("../../migrations_sqlite/20261130000017_inspections.sql"),
+    ),
+    (
+        20261203000021,
+        include_str!("../../migrations_sqlite/20261203000021_incident_counts.sql"),
+    ),
+];
 
 /// The migrations for a backend: [`MIGRATOR`]'s, with SQLite's own texts swapped in.
 pub fn migrator(sqlite: bool) -> sqlx::migrate::Migrator {
@@ -61,6 +67,9 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<AnyPool, sqlx::E
     AnyPoolOptions::new()
         .max_connections(max_connections)
         .acquire_timeout(Duration::from_secs(10))
+        // A request that waits longer than this for a connection is logged (a warning from
+        // `sqlx::pool::acquire`): the pool is too small for the load, or something holds it.
+        .acquire_slow_threshold(Duration::from_millis(100))
         .after_connect(|conn, _meta| {
             Box::pin(async move {
                 if is_sqlite_conn(conn) {

@@ -37,6 +37,10 @@ pub struct AppState {
     pub executor: Executor,
     /// Sends notifications (the outbox worker; an admin's test message goes through it too).
     pub outbox: Outbox,
+    /// The metrics board's share of the pool and the views being computed.
+    pub boards: Arc<crate::server::service::metrics::Boards>,
+    /// `/healthz`'s last database check.
+    pub health: Arc<crate::server::router::Health>,
     /// Signs what plain form posts carry back in a page's URL (read once from the database).
     feedback_key: Arc<tokio::sync::OnceCell<Vec<u8>>>,
 }
@@ -64,6 +68,10 @@ impl AppState {
             )
             .knowing_self(executor.clone()),
             executor,
+            boards: Arc::new(crate::server::service::metrics::Boards::for_pool(
+                config.db_max_connections,
+            )),
+            health: Arc::default(),
             config: Arc::new(config),
             feedback_key: Arc::default(),
         }

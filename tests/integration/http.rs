@@ -349,15 +349,16 @@ db_test! {
 db_test! {
     async fn pages_and_json_are_compressed_as_asked_and_pages_are_never_kept_by_a_proxy(db) {
         let app = TestApp::new(&db);
-        for encoding in ["br", "gzip"] {
+        // Gzip, whatever else the browser accepts (brotli on the fly costs more CPU than it saves).
+        for accepted in ["gzip, deflate, br, zstd", "gzip"] {
             let req = Request::get("/login")
                 .header(header::HOST, "localhost")
-                .header(header::ACCEPT_ENCODING, encoding)
+                .header(header::ACCEPT_ENCODING, accepted)
                 .body(Body::empty())
                 .unwrap();
             let res = app.send(req).await;
             assert_eq!(res.status(), StatusCode::OK);
-            assert_eq!(res.headers()[header::CONTENT_ENCODING], encoding);
+            assert_eq!(res.headers()[header::CONTENT_ENCODING], "gzip");
             assert_eq!(res.headers()[header::CACHE_CONTROL], "no-cache, private");
             assert!(res.headers()[header::VARY].to_str().unwrap().to_lowercase().contains("accept-encoding"));
         }
@@ -374,6 +375,6 @@ db_test! {
             .unwrap();
         let res = app.send(req).await;
         assert_eq!(res.status(), StatusCode::OK);
-        assert_eq!(res.headers()[header::CONTENT_ENCODING], "br", "brotli is preferred");
+        assert_eq!(res.headers()[header::CONTENT_ENCODING], "gzip");
     }
 }

@@ -318,3 +318,75 @@ db_test! {
         assert_eq!(stored.timeline.len(), 2, "the declaration and the move");
     }
 }
+
+/// What `incident_counts` says per (status, severity), and what counting the incidents says.
+async fn kept_and_counted(
+    pool: &AnyPool,
+) -> (Vec<(String, String, i64)>, Vec<(String, String, i64)>) {
+    let kept = sqlx::query_as(
+        "SELECT status, severity, n FROM incident_counts WHERE n <> 0 ORDER BY status, severity",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    let counted = sqlx::query_as(
+        "SELECT status, severity, CAST(COUNT(*) AS BIGINT) FROM incidents \
+         GROUP BY status, severity ORDER BY status, severity",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    (kept, counted)
+}
+
+db_test! {
+    async fn the_kept_counts_per_status_follow_every_move_made_at_once_on_two_instances(db) {
+        use nightwatch::server::demo;
+        use IncidentStatus::*;
+        // The demo generator's bulk insert counts too (a database filled before the counts
+        // existed is counted by their migration).
+        demo::fill(&db.pool, 120, 3).await.unwrap();
+        let cmdr = commander(&db.pool).await;
+        let second = nightwatch::server::db::connect(&db.url, 5).await.unwrap();
+        let mut numbers = Vec::new();
+        for i in 0..12 {
+            let severity = ["sev1", "sev2", "sev3", "sev4"][i % 4];
+            numbers.push(declare(&db.pool, &cmdr, &format!("Counted {i}"), severity, "api", "", 5).await);
+        }
+        // Each incident moved forward and back and its severity changed, half of them through
+        // the second instance, all at once: opposite moves cross on the same count rows.
+        let moves = numbers.iter().enumerate().map(|(i, &n)| {
+            let pool = if i % 2 == 0 { db.pool.clone() } else { second.clone() };
+            let cmdr = cmdr.clone();
+            async move {
+                service::transition(&pool, &cmdr, n, Open, Mitigating, "on it").await.unwrap();
+                service::transition(&pool, &cmdr, n, Mitigating, Recovered, "fixed").await.unwrap();
+                if i % 3 == 0 {
+                    service::transition(&pool, &cmdr, n, Recovered, Mitigating, "relapsed").await.unwrap();
+                }
+                let from = ["sev1", "sev2", "sev3", "sev4"][i % 4].parse::<Severity>().unwrap();
+                let to = if from == Severity::Sev1 { Severity::Sev4 } else { Severity::Sev1 };
+                service::change_severity(&pool, &cmdr, n, from, to, "re-rated").await.unwrap();
+            }
+        });
+        futures::future::join_all(moves).await;
+        second.close().await;
+
+        let (kept, counted) = kept_and_counted(&db.pool).await;
+        assert_eq!(kept, counted);
+
+        // The list's tabs read them, with and without a severity, and say what counting says.
+        for severity in ["", "sev1"] {
+            let filter = IncidentFilter { severity: severity.into(), ..Default::default() };
+            let page = repo::list(&db.pool, &filter).await.unwrap();
+            for (status, n) in page.counts {
+                let expected = counted
+                    .iter()
+                    .filter(|(s, sev, _)| s == status.as_str() && (severity.is_empty() || sev == severity))
+                    .map(|(.., n)| n)
+                    .sum::<i64>();
+                assert_eq!(n, expected, "{status:?} {severity}");
+            }
+        }
+    }
+}

@@ -355,3 +355,37 @@ db_test! {
         }
     }
 }
+
+db_test! {
+    async fn identical_board_views_at_once_are_computed_once_and_equal_a_board_alone(db) {
+        use nightwatch::model::board::BoardQuery;
+        use nightwatch::server::service::metrics::{Boards, board};
+
+        demo::fill(&db.pool, 300, 7).await.unwrap();
+        let today = Utc::now().date_naive();
+        let request = BoardQuery::default().check(today).unwrap();
+        let alone = board(&db.pool, &request, today).await.unwrap();
+        assert!(alone.incidents > 0, "the default view has incidents");
+
+        // Eight viewers at once, the board's queries on one connection: one computation, shared.
+        let boards = Boards::with_slots(1);
+        let views =
+            futures::future::join_all((0..8).map(|_| boards.view(&db.pool, &request, today)))
+                .await;
+        for view in views {
+            assert_eq!(view.unwrap(), alone);
+        }
+        assert_eq!(boards.computed(), 1);
+        assert_eq!(boards.computing(), 0, "a finished view is not kept");
+
+        // A later request computes afresh and sees what was written since.
+        sqlx::query("UPDATE incidents SET severity = 'sev1' WHERE severity <> 'sev1'")
+            .execute(&db.pool)
+            .await
+            .unwrap();
+        let later = boards.view(&db.pool, &request, today).await.unwrap();
+        assert_eq!(boards.computed(), 2);
+        let sev1 = later.by_severity.iter().find(|(s, _)| s == "sev1").unwrap().1;
+        assert_eq!(sev1, later.incidents);
+    }
+}

@@ -695,7 +695,61 @@ pub async fn list(pool: &AnyPool, filter: &IncidentFilter) -> Result<IncidentPag
         .encode()
     });
 
-    // One bounded count per status: each stops after COUNT_CAP + 1 rows of its index.
+    let counts = match kept_counts(pool, filter).await? {
+        Some(counts) => counts,
+        None => capped_counts(pool, filter).await?,
+    };
+    Ok(IncidentPage {
+        items,
+        next,
+        counts,
+    })
+}
+
+/// The counts per status the database keeps (`incident_counts`, written by triggers), when the
+/// filter is at most a severity: sixteen rows read, however many incidents there are. Capped
+/// like the counted ones (COUNT_CAP + 1 means "more"), so the answer does not depend on the way.
+async fn kept_counts(
+    pool: &AnyPool,
+    filter: &IncidentFilter,
+) -> Result<Option<Vec<(IncidentStatus, i64)>>, AppError> {
+    if !(filter.service.trim().is_empty()
+        && filter.tag.trim().is_empty()
+        && filter.q.trim().is_empty())
+    {
+        return Ok(None);
+    }
+    let severity = filter
+        .severity
+        .parse::<Severity>()
+        .map(|s| s.as_str().to_owned())
+        .unwrap_or_default();
+    let rows: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT status, CAST(SUM(n) AS BIGINT) FROM incident_counts \
+         WHERE ($1 = '' OR severity = $1) GROUP BY status",
+    )
+    .bind(severity)
+    .fetch_all(pool)
+    .await?;
+    Ok(Some(
+        IncidentStatus::ALL
+            .iter()
+            .map(|status| {
+                let n = rows
+                    .iter()
+                    .find(|(s, _)| s == status.as_str())
+                    .map_or(0, |(_, n)| *n);
+                (*status, n.clamp(0, COUNT_CAP + 1))
+            })
+            .collect(),
+    ))
+}
+
+/// One bounded count per status: each stops after COUNT_CAP + 1 rows of its index.
+async fn capped_counts(
+    pool: &AnyPool,
+    filter: &IncidentFilter,
+) -> Result<Vec<(IncidentStatus, i64)>, AppError> {
     let mut counts = Vec::with_capacity(IncidentStatus::ALL.len());
     for status in IncidentStatus::ALL {
         let mut c = Conditions::common(filter);
@@ -711,11 +765,7 @@ pub async fn list(pool: &AnyPool, filter: &IncidentFilter) -> Result<IncidentPag
             .await?;
         counts.push((status, n));
     }
-    Ok(IncidentPage {
-        items,
-        next,
-        counts,
-    })
+    Ok(counts)
 }
 
 /// The id and status of the incident numbered `number`, if there is one.

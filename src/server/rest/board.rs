@@ -10,7 +10,6 @@ use crate::model::Role;
 use crate::model::board::{Board, BoardQuery};
 use crate::server::AppState;
 use crate::server::actor::Actor;
-use crate::server::service::metrics;
 
 pub(super) fn routes() -> Vec<Route> {
     vec![route(Method::GET, "/board", board)]
@@ -41,5 +40,5 @@ async fn board(
     caller(&actor, Role::Viewer)?;
     let today = chrono::Utc::now().date_naive();
     let request = query.check(today)?;
-    Ok(Json(metrics::board(&state.pool, &request, today).await?))
+    Ok(Json(state.boards.view(&state.pool, &request, today).await?))
 }
