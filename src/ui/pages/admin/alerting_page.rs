@@ -152,6 +152,15 @@ fn RuleItem(
         .join(", ");
     let delete_label = format!("Delete the rule “{}”", rule.name);
     let id = rule.id.clone();
+    // With JavaScript, a refused save keeps its panel open: the list may be drawn again when the
+    // answer comes, and a closed panel would hide the message beside the field.
+    let refused_here = {
+        let mine = rule.id.clone();
+        move || {
+            posted.with(|p| p.as_deref() == Some(mine.as_str()))
+                && save.value().with(|v| matches!(v, Some(Err(_))))
+        }
+    };
     view! {
         <li class="rule">
             <p>
@@ -167,7 +176,7 @@ fn RuleItem(
                 " " <a href=preview>"What it matches now"</a>
             </p>
             {admin.then(|| view! {
-                <details class="rule-edit" open=came_back>
+                <details class="rule-edit" open=move || came_back || refused_here()>
                     <summary>"Edit"</summary>
                     <RuleForm save posted plans channels rule=Some(rule.clone()) />
                 </details>
