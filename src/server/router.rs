@@ -257,6 +257,39 @@ fn percent_encode(value: &str) -> String {
     url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
 }
 
+/// The last database check of `/healthz`.
+#[derive(Default)]
+pub struct Health {
+    last: tokio::sync::Mutex<Option<(std::time::Instant, bool)>>,
+}
+
+impl Health {
+    /// How long one check's answer stands.
+    const FRESH: std::time::Duration = std::time::Duration::from_secs(1);
+
+    /// Whether the database answered `SELECT 1` within two seconds, checked at most once a
+    /// second: probes arriving during a check wait for it and share its answer. A closed pool
+    /// (the instance shutting down) is unhealthy at once.
+    pub async fn database_ok(&self, pool: &sqlx::AnyPool) -> bool {
+        if pool.is_closed() {
+            return false;
+        }
+        let mut last = self.last.lock().await;
+        if let Some((at, ok)) = *last
+            && at.elapsed() < Self::FRESH
+        {
+            return ok;
+        }
+        let query = sqlx::query("SELECT 1").execute(pool);
+        let ok = matches!(
+            tokio::time::timeout(std::time::Duration::from_secs(2), query).await,
+            Ok(Ok(_))
+        );
+        *last = Some((std::time::Instant::now(), ok));
+        ok
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -306,38 +339,5 @@ mod tests {
         let wanted = "/admin/users?tab=a&b=c d";
         let query = format!("next={}", percent_encode(wanted));
         assert_eq!(query_param(&query, "next").as_deref(), Some(wanted));
-    }
-}
-
-/// The last database check of `/healthz`.
-#[derive(Default)]
-pub struct Health {
-    last: tokio::sync::Mutex<Option<(std::time::Instant, bool)>>,
-}
-
-impl Health {
-    /// How long one check's answer stands.
-    const FRESH: std::time::Duration = std::time::Duration::from_secs(1);
-
-    /// Whether the database answered `SELECT 1` within two seconds, checked at most once a
-    /// second: probes arriving during a check wait for it and share its answer. A closed pool
-    /// (the instance shutting down) is unhealthy at once.
-    pub async fn database_ok(&self, pool: &sqlx::AnyPool) -> bool {
-        if pool.is_closed() {
-            return false;
-        }
-        let mut last = self.last.lock().await;
-        if let Some((at, ok)) = *last
-            && at.elapsed() < Self::FRESH
-        {
-            return ok;
-        }
-        let query = sqlx::query("SELECT 1").execute(pool);
-        let ok = matches!(
-            tokio::time::timeout(std::time::Duration::from_secs(2), query).await,
-            Ok(Ok(_))
-        );
-        *last = Some((std::time::Instant::now(), ok));
-        ok
     }
 }
