@@ -49,17 +49,33 @@ async fn serve(url: String) {
 }
 
 /// `BENCH_QUERIES=1`: each of the default view's queries alone, one at a time on the pool —
-/// where the board's time goes.
-async fn queries(pool: &sqlx::AnyPool, runs: usize) {
+/// where the board's time goes (`BENCH_QUERIES=all`: the all-time view's, by month).
+async fn queries(pool: &sqlx::AnyPool, runs: usize, all_time: bool) {
     use nightwatch::model::board::{BoardQuery, buckets};
     use nightwatch::model::metrics::Measure;
     use nightwatch::server::repo::metrics::{self as repo, Breakdown};
     let today = chrono::Utc::now().date_naive();
-    let request = BoardQuery::default().check(today).unwrap();
+    let query = if all_time {
+        BoardQuery {
+            from: (today - chrono::Duration::days(365 * 12))
+                .format("%Y-%m-%d")
+                .to_string(),
+            period: "month".to_owned(),
+            ..BoardQuery::default()
+        }
+    } else {
+        BoardQuery::default()
+    };
+    let request = query.check(today).unwrap();
     let filter = &request.filter;
     let points = buckets(request.period, request.first, request.last);
     let text = today.format("%Y-%m-%d").to_string();
-    println!("| query (default view) | median ms |");
+    let view = if all_time {
+        "all-time view"
+    } else {
+        "default view"
+    };
+    println!("| query ({view}) | median ms |");
     println!("|---|---|");
     macro_rules! time {
         ($name:expr, $call:expr) => {{
@@ -72,6 +88,10 @@ async fn queries(pool: &sqlx::AnyPool, runs: usize) {
             println!("| {} | {:.1} |", $name, summary(times).0);
         }};
     }
+    time!(
+        "MTTA statistics",
+        repo::duration_stats(pool, Measure::Mtta, filter)
+    );
     time!(
         "MTTR statistics",
         repo::duration_stats(pool, Measure::Mttr, filter)
@@ -87,10 +107,17 @@ async fn queries(pool: &sqlx::AnyPool, runs: usize) {
     );
     time!("drill runs", repo::drill_stats(pool, filter));
     time!("action items", repo::action_figures(pool, filter, &text));
-    time!("weekly trend", repo::trend(pool, filter, &points));
+    time!("status", repo::count_by(pool, Breakdown::Status, filter));
+    time!("trend", repo::trend(pool, filter, &points));
     time!(
-        "the whole board",
+        "the whole board (from the monthly rollups where the range has whole months)",
         nightwatch::server::service::metrics::board(pool, &request, today)
+    );
+    time!(
+        "the whole board counted from every incident (no rollups)",
+        nightwatch::server::service::metrics::Boards::with_slots(16)
+            .without_rollups()
+            .view(pool, &request, today)
     );
     println!();
 }
@@ -170,8 +197,9 @@ async fn main() {
         };
         accounts::create_user(&pool, &new).await.unwrap();
     }
-    if std::env::var("BENCH_QUERIES").is_ok() {
-        queries(&pool, requests).await;
+    if let Ok(which) = std::env::var("BENCH_QUERIES") {
+        let runs = if which == "all" { 3 } else { requests };
+        queries(&pool, runs, which == "all").await;
     }
     pool.close().await;
 

@@ -26,7 +26,12 @@ server=$!
 cleanup() {
   kill "$server" 2>/dev/null || true
   wait "$server" 2>/dev/null || true
-  if [ "${keep_log:-0}" = 1 ]; then echo "--- server log ---"; tail -n 80 "$state/server.log"; fi
+  if [ "${keep_log:-0}" = 1 ]; then
+    # What went wrong on the server side of a failed run: every warning and error, then the end.
+    echo "--- server log: warnings and errors ---"; grep -E ' (WARN|ERROR) ' "$state/server.log" | tail -n 200 || true
+    echo "--- server log: last lines ---"; tail -n 80 "$state/server.log"
+    if [ -n "${E2E_KEEP_LOG:-}" ]; then cp "$state/server.log" "$E2E_KEEP_LOG"; fi
+  fi
   rm -rf "$state"
 }
 trap cleanup EXIT

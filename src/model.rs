@@ -65,6 +65,7 @@ pub mod postmortem;
 pub mod postmortem_form;
 pub mod reminder;
 pub mod review;
+pub mod rollup;
 pub mod run;
 pub mod schedule;
 pub mod score;

@@ -196,6 +196,25 @@ pub struct TrendPoint {
     pub mttr_mean_ms: Option<f64>,
 }
 
+impl TrendPoint {
+    /// `bucket`'s point from the database's counts: its incidents, how many recovered and their
+    /// times to recover summed (none if a count is negative).
+    pub fn counted(
+        bucket: Bucket,
+        incidents: i64,
+        recovered: i64,
+        recovery_ms: i64,
+    ) -> Option<Self> {
+        let recovered = u64::try_from(recovered).ok()?;
+        Some(Self {
+            bucket,
+            incidents: u64::try_from(incidents).ok()?,
+            recovered,
+            mttr_mean_ms: (recovered > 0).then(|| recovery_ms as f64 / recovered as f64),
+        })
+    }
+}
+
 /// A measure's statistics.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]

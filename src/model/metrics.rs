@@ -54,6 +54,10 @@ pub struct DurationStats {
     pub median_ms: Option<f64>,
     /// Their 90th percentile.
     pub p90_ms: Option<f64>,
+    /// Whether the median and p90 were read off a histogram (within 5 %: see
+    /// `model::rollup::APPROXIMATION`) rather than ranked exactly.
+    #[serde(default)]
+    pub approximate: bool,
 }
 
 /// A quantile as an exact fraction, so the database (in integer arithmetic) and this module pick
@@ -112,6 +116,7 @@ pub fn duration_stats(values: &[i64]) -> DurationStats {
         mean_ms: (count > 0).then(|| sorted.iter().map(|v| *v as f64).sum::<f64>() / count as f64),
         median_ms: percentile(&sorted, MEDIAN),
         p90_ms: percentile(&sorted, P90),
+        approximate: false,
     }
 }
 
@@ -204,6 +209,19 @@ pub struct ActionFigures {
     pub closed: u64,
     /// Done by the end of the due day.
     pub closed_on_time: u64,
+}
+
+impl ActionFigures {
+    /// From the database's counts (none if one is negative).
+    pub fn counted(open: i64, overdue: i64, closed: i64, closed_on_time: i64) -> Option<Self> {
+        let count = |n: i64| u64::try_from(n).ok();
+        Some(Self {
+            open: count(open)?,
+            overdue: count(overdue)?,
+            closed: count(closed)?,
+            closed_on_time: count(closed_on_time)?,
+        })
+    }
 }
 
 impl ActionFigures {

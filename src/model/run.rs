@@ -319,9 +319,11 @@ pub struct RunView {
 
 impl RunView {
     /// Whether someone of `role` is asked for something on this run now (a step waits for an
-    /// answer they may give).
+    /// answer they may give, and none has been given: an answer the run has not taken up yet
+    /// asks nothing more).
     pub fn waits_for(&self, role: super::Role) -> bool {
         self.waiting_step()
+            .filter(|s| s.decision.is_none())
             .and_then(|s| s.awaiting)
             .is_some_and(|a| role.allows(a.answered_by()))
     }

@@ -27,6 +27,10 @@ const SQLITE_TEXTS: &[(i64, &str)] = &[
         20261203000021,
         include_str!("../../migrations_sqlite/20261203000021_incident_counts.sql"),
     ),
+    (
+        20261204000022,
+        include_str!("../../migrations_sqlite/20261204000022_board_rollups.sql"),
+    ),
 ];
 
 /// The migrations for a backend: [`MIGRATOR`]'s, with SQLite's own texts swapped in.

@@ -13,6 +13,7 @@ pub mod plans;
 pub mod postmortems;
 pub mod reminders;
 pub mod risk_events;
+pub mod rollups;
 pub mod runs;
 pub mod schedules;
 pub mod secrets;

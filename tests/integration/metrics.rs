@@ -389,3 +389,232 @@ db_test! {
         assert_eq!(sev1, later.incidents);
     }
 }
+
+type MonthRows = Vec<Vec<i64>>;
+type HistogramRows = Vec<(String, i64, String, i64, i64)>;
+
+/// The monthly rollups as kept and as counting every incident gives them: (month, severity,
+/// status, n, repeats, acknowledged, ms, mitigated, ms, resolved, ms) and the histograms
+/// (measure, month, severity, bucket, n), zero rows left out.
+async fn rollups_kept_and_counted(
+    pool: &AnyPool,
+) -> ((MonthRows, HistogramRows), (MonthRows, HistogramRows)) {
+    use nightwatch::model::rollup::{bucket_of, month_of};
+    use std::collections::BTreeMap;
+    type Incident = (
+        i64,
+        Option<i64>,
+        Option<i64>,
+        Option<i64>,
+        String,
+        String,
+        i64,
+    );
+    let incidents: Vec<Incident> = sqlx::query_as(
+        "SELECT detected_at, acknowledged_at, mitigated_at, resolved_at, severity, status, repeats FROM incidents",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    let severities = ["sev1", "sev2", "sev3", "sev4"];
+    let statuses = ["open", "mitigating", "recovered", "reviewed"];
+    let code = |list: &[&str], s: &str| list.iter().position(|x| *x == s).unwrap() as i64;
+    let mut months: BTreeMap<(i64, i64, i64), [i64; 8]> = BTreeMap::new();
+    let mut histograms: BTreeMap<(String, i64, String, i64), i64> = BTreeMap::new();
+    for (d, ack, mit, res, severity, status, repeats) in &incidents {
+        let month = month_of(*d);
+        let row = months
+            .entry((month, code(&severities, severity), code(&statuses, status)))
+            .or_default();
+        row[0] += 1;
+        row[1] += repeats;
+        for (k, (end, measure)) in [(ack, "mtta"), (mit, "mttm"), (res, "mttr")]
+            .into_iter()
+            .enumerate()
+        {
+            if let Some(end) = end {
+                row[2 + 2 * k] += 1;
+                row[3 + 2 * k] += end - d;
+                *histograms
+                    .entry((
+                        measure.to_owned(),
+                        month,
+                        severity.clone(),
+                        bucket_of(end - d),
+                    ))
+                    .or_default() += 1;
+            }
+        }
+    }
+    let counted_months: MonthRows = months
+        .into_iter()
+        .map(|((m, sev, st), v)| [vec![m, sev, st], v.to_vec()].concat())
+        .collect();
+    let counted_histograms = histograms
+        .into_iter()
+        .map(|((a, b, c, d), n)| (a, b, c, d, n))
+        .collect();
+    let kept: Vec<nightwatch::server::repo::rollups::Figures> = sqlx::query_as(
+        "SELECT month, severity, status, n, repeats, acknowledged, acknowledged_ms, mitigated, mitigated_ms, resolved, resolved_ms \
+         FROM incident_months WHERE n <> 0 OR acknowledged_ms <> 0 OR mitigated_ms <> 0 OR resolved_ms <> 0 OR repeats <> 0",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    let mut kept_months: MonthRows = kept
+        .into_iter()
+        .map(|f| {
+            vec![
+                f.month,
+                code(&severities, &f.severity),
+                code(&statuses, &f.status),
+                f.n,
+                f.repeats,
+                f.acknowledged,
+                f.acknowledged_ms,
+                f.mitigated,
+                f.mitigated_ms,
+                f.resolved,
+                f.resolved_ms,
+            ]
+        })
+        .collect();
+    kept_months.sort();
+    let mut kept_histograms: HistogramRows = sqlx::query_as(
+        "SELECT measure, month, severity, lo, n FROM incident_month_durations WHERE n <> 0",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    kept_histograms.sort();
+    (
+        (kept_months, kept_histograms),
+        (counted_months, counted_histograms),
+    )
+}
+
+db_test! {
+    async fn boards_read_from_the_monthly_rollups_equal_boards_counted_from_every_incident(db) {
+        use nightwatch::model::board::{Board, BoardQuery};
+        use nightwatch::model::incident::{IncidentNumber, IncidentStatus::*};
+        use nightwatch::model::Role;
+        use nightwatch::server::service::incidents as service;
+        use nightwatch::server::service::metrics::Boards;
+
+        // The demo generator's bulk insert (about two months), then the app's own writes from
+        // two instances at once: moves forward and back and severity changes crossing on the
+        // same rollup rows, and a deletion.
+        demo::fill(&db.pool, 400, 9).await.unwrap();
+        let cmdr = crate::support::user(&db.pool, "cmdr", Role::Commander, crate::support::PASSWORD).await;
+        let second = nightwatch::server::db::connect(&db.url, 5).await.unwrap();
+        // Declared through the app across the last 70 days (detection is kept as declared).
+        let mut open = Vec::new();
+        for i in 0..12i64 {
+            let severity = ["sev1", "sev2", "sev3", "sev4"][i as usize % 4];
+            let detected = (Utc::now() - chrono::Duration::hours(i * 140 + 1)).format("%Y-%m-%dT%H:%M:%S").to_string();
+            let new = nightwatch::model::incident_input::NewIncident::parse(
+                &format!("Rolled up {i}"), "", severity, "api", "db", &detected, Utc::now(),
+            ).unwrap();
+            let n = service::declare(&db.pool, &cmdr, &new).await.unwrap();
+            open.push((n.0, severity.to_owned()));
+        }
+        let moves = open.iter().enumerate().map(|(i, (n, severity))| {
+            let pool = if i % 2 == 0 { db.pool.clone() } else { second.clone() };
+            let cmdr = cmdr.clone();
+            let (n, from) = (IncidentNumber(*n), severity.parse::<Severity>().unwrap());
+            async move {
+                service::transition(&pool, &cmdr, n, Open, Mitigating, "on it").await.unwrap();
+                service::transition(&pool, &cmdr, n, Mitigating, Recovered, "fixed").await.unwrap();
+                if i % 3 == 0 {
+                    service::transition(&pool, &cmdr, n, Recovered, Mitigating, "relapsed").await.unwrap();
+                }
+                let to = if from == Severity::Sev1 { Severity::Sev4 } else { Severity::Sev1 };
+                service::change_severity(&pool, &cmdr, n, from, to, "re-rated").await.unwrap();
+            }
+        });
+        futures::future::join_all(moves).await;
+        second.close().await;
+        let gone: String = sqlx::query_scalar("SELECT id FROM incidents ORDER BY number DESC LIMIT 1")
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+        for table in ["incident_events", "incident_services", "incident_tags"] {
+            sqlx::query(&format!("DELETE FROM {table} WHERE incident_id = $1")).bind(&gone).execute(&db.pool).await.unwrap();
+        }
+        sqlx::query("DELETE FROM incidents WHERE id = $1").bind(&gone).execute(&db.pool).await.unwrap();
+
+        // Action items done (some after their due day), postponed, and one moved to another
+        // incident, written as the app writes them: the incidents' item figures move with them.
+        let now = to_millis(Utc::now());
+        sqlx::query("UPDATE action_items SET state = 'done', done_at = $1 WHERE id IN (SELECT id FROM action_items WHERE state <> 'done' ORDER BY id LIMIT 5)")
+            .bind(now).execute(&db.pool).await.unwrap();
+        sqlx::query("UPDATE action_items SET due_on = '2030-01-01' WHERE id IN (SELECT id FROM action_items WHERE state <> 'done' ORDER BY id LIMIT 3)")
+            .execute(&db.pool).await.unwrap();
+        let newest: String = sqlx::query_scalar("SELECT id FROM incidents ORDER BY detected_at DESC LIMIT 1 OFFSET 1")
+            .fetch_one(&db.pool).await.unwrap();
+        sqlx::query("UPDATE action_items SET incident_id = $1 WHERE id IN (SELECT id FROM action_items WHERE incident_id IS NOT NULL ORDER BY id LIMIT 2)")
+            .bind(&newest).execute(&db.pool).await.unwrap();
+
+        let (kept, counted) = rollups_kept_and_counted(&db.pool).await;
+        assert_eq!(kept.0, counted.0, "the monthly figures");
+        assert_eq!(kept.1, counted.1, "the histograms");
+        let services = |sql: &'static str| {
+            let pool = db.pool.clone();
+            async move {
+                let mut rows: Vec<(i64, String, String, i64)> = sqlx::query_as(sql).fetch_all(&pool).await.unwrap();
+                rows.sort();
+                rows
+            }
+        };
+        // Incidents per month (as the model numbers months), service and severity, counted.
+        let pairs: Vec<(i64, String, String)> = sqlx::query_as(
+            "SELECT s.detected_at, s.service, i.severity FROM incident_services s JOIN incidents i ON i.id = s.incident_id",
+        )
+        .fetch_all(&db.pool)
+        .await
+        .unwrap();
+        let mut expected: std::collections::BTreeMap<(i64, String, String), i64> = Default::default();
+        for (d, service, severity) in pairs {
+            *expected.entry((nightwatch::model::rollup::month_of(d), service, severity)).or_default() += 1;
+        }
+        let expected: Vec<(i64, String, String, i64)> = expected.into_iter().map(|((m, s, v), n)| (m, s, v, n)).collect();
+        let kept_services = services("SELECT month, service, severity, n FROM incident_service_months WHERE n <> 0").await;
+        assert_eq!(kept_services, expected, "the services per month");
+
+        // Views with whole months in them (and parts outside them), by week and by month, of
+        // one severity: read from the rollups, they equal the board counted from every incident.
+        let today = Utc::now().date_naive();
+        let day = |days: i64| (today - chrono::Duration::days(days)).format("%Y-%m-%d").to_string();
+        let views = [
+            BoardQuery { from: day(400), period: "month".into(), ..Default::default() },
+            BoardQuery { from: day(75), ..Default::default() },
+            BoardQuery { from: day(75), severity: "sev2".into(), period: "month".into(), ..Default::default() },
+            BoardQuery::default(),
+        ];
+        let approximated = |b: &Board| b.measures.iter().filter(|m| m.stats.approximate).count();
+        for query in &views {
+            let request = query.check(today).unwrap();
+            let counted = Boards::with_slots(4).without_rollups().view(&db.pool, &request, today).await.unwrap();
+            assert!(counted.incidents > 0, "{query:?}");
+            if query.from == day(400) {
+                assert!(counted.actions.open > 0 && counted.actions.closed > 0, "{:?}", counted.actions);
+            }
+            let rolled = Boards::with_slots(4).view(&db.pool, &request, today).await.unwrap();
+            assert_eq!(rolled, counted, "{query:?}");
+            assert_eq!(approximated(&rolled), 0);
+
+            // Past the exact bound, the median and p90 come from the histogram: within 5 % (or a
+            // second) of the ranked figures, and the board says they are approximated.
+            let approx = Boards::with_slots(4).exact_up_to(0).view(&db.pool, &request, today).await.unwrap();
+            assert_eq!(approximated(&approx), 3, "{query:?}");
+            for (a, c) in approx.measures.iter().zip(&counted.measures) {
+                assert_eq!((a.stats.count, a.stats.mean_ms), (c.stats.count, c.stats.mean_ms));
+                for (x, e) in [(a.stats.median_ms, c.stats.median_ms), (a.stats.p90_ms, c.stats.p90_ms)] {
+                    let (x, e) = (x.unwrap(), e.unwrap());
+                    assert!((x - e).abs() <= e * 0.05 + 1000.0, "{query:?} {:?}: {x} vs {e}", a.measure);
+                }
+            }
+            assert_eq!((approx.trend, approx.by_status), (counted.trend, counted.by_status));
+        }
+    }
+}

@@ -158,6 +158,38 @@ fn statuses(view: &RunView) -> Vec<StepStatus> {
 }
 
 db_test! {
+    async fn a_step_waits_for_a_person_in_the_same_write_as_its_run(db) {
+        // A page drawn between two writes saw a "running" run whose step already waited for
+        // its reader, and without JavaScript stopped refreshing itself on that status.
+        use nightwatch::model::run::Awaiting;
+        let eve = user(&db.pool, "eve", Role::Commander, PASSWORD).await;
+        let number = plan(&db.pool, &eve, vec![step("look", ActionCode::ManualCheck, &[("instructions", "Is it green?")])]).await;
+        let prepared = runs::create(&db.pool, Some(&eve), number, Trigger::Manual, &BTreeMap::new(), None).await.unwrap();
+        let run_number = prepared.number;
+        assert!(run_repo::set_status(&db.pool, run_number, RunStatus::Running, Utc::now()).await.unwrap());
+        assert!(runs::wait_for_person(&db.pool, run_number, 0, "look", Awaiting::Verdict).await.unwrap());
+        let view = run(&db.pool, run_number).await;
+        assert_eq!(view.summary.status, RunStatus::WaitingForConfirmation);
+        assert_eq!(statuses(&view), [StepStatus::WaitingForConfirmation]);
+        assert_eq!(view.steps[0].awaiting, Some(Awaiting::Verdict));
+        assert!(view.waits_for(Role::Responder), "the page stops refreshing only for a run that says it waits");
+
+        // Answered, but not yet taken up by the executor: the run still says it waits, and
+        // asks nobody anything more (the page without JavaScript goes back to refreshing
+        // itself until the run moves on, instead of showing "waiting" for good).
+        runs::decide(&db.pool, &eve, run_number, 0, Decision::Pass, "all green").await.unwrap();
+        let view = run(&db.pool, run_number).await;
+        assert_eq!(view.summary.status, RunStatus::WaitingForConfirmation);
+        assert!(!view.waits_for(Role::Responder) && !view.waits_for(Role::Admin));
+
+        // A run that ended meanwhile is left as it ended, its step included.
+        assert!(runs::finish(&db.pool, run_number, RunStatus::Aborted, Utc::now()).await.unwrap());
+        assert!(!runs::wait_for_person(&db.pool, run_number, 0, "look", Awaiting::Verdict).await.unwrap());
+        assert_eq!(run(&db.pool, run_number).await.summary.status, RunStatus::Aborted);
+    }
+}
+
+db_test! {
     async fn steps_run_in_order_webhooks_are_signed_polls_wait_for_recovery_and_secrets_are_masked(db) {
         let (base, seen, _) = target().await;
         let eve = user(&db.pool, "eve", Role::Commander, PASSWORD).await;

@@ -256,8 +256,8 @@ impl Inner {
         held(repo::set_status(&self.pool, number, status, Utc::now()).await?)
     }
 
-    /// Marks run `number` as waiting for a person at step `index` (the channels hear who may
-    /// answer), unless the run ended elsewhere.
+    /// Marks step `index` of run `number`, and the run, as waiting for a person (in one write;
+    /// the channels hear who may answer), unless the run ended elsewhere.
     async fn wait_status(
         &self,
         number: i64,
@@ -314,8 +314,6 @@ impl Inner {
             // Who let a gated step run, kept above its own output.
             let mut confirmed = String::new();
             if step.pre_confirm {
-                self.step(number, index, &StepUpdate::waiting(Awaiting::Confirmation))
-                    .await?;
                 self.wait_status(number, index, step, Awaiting::Confirmation)
                     .await?;
                 let waiting_since = Instant::now();
@@ -553,8 +551,6 @@ impl Inner {
                 Err(e) => return refused(e),
             },
             ActionCode::ManualCheck => {
-                self.step(number, index, &StepUpdate::waiting(Awaiting::Verdict))
-                    .await?;
                 self.wait_status(number, index, step, Awaiting::Verdict)
                     .await?;
                 let answer = self.wait_for_decision(number, index, wake, seat).await?;

@@ -102,6 +102,7 @@ pub async fn duration_stats(
         mean_ms: Some(total as f64 / count as f64),
         median_ms: quantile(MEDIAN),
         p90_ms: quantile(P90),
+        approximate: false,
     })
 }
 
@@ -300,6 +301,27 @@ pub async fn action_figures(
     filter: &BoardFilter,
     today: &str,
 ) -> Result<ActionFigures, AppError> {
+    items(pool, filter, today, Items::Both).await
+}
+
+/// Whose action items [`items`] counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Items {
+    /// Of the filter's incidents and of drill runs that ended in its range.
+    Both,
+    /// Of the filter's incidents only.
+    OfIncidents,
+    /// Of drill runs that ended in the filter's range only.
+    OfRuns,
+}
+
+/// [`action_figures`] of the incidents, the runs, or both.
+pub async fn items(
+    pool: &AnyPool,
+    filter: &BoardFilter,
+    today: &str,
+    whose: Items,
+) -> Result<ActionFigures, AppError> {
     let Scope { from, filtered, .. } = scope(filter);
     let sql = format!(
         "SELECT CAST(COUNT(*) AS BIGINT), \
@@ -308,25 +330,21 @@ pub async fn action_figures(
            CAST(COALESCE(SUM(CASE WHEN state = 'done' AND done_at < ({DUE_DAY} + 1) * {DAY_MS} THEN 1 ELSE 0 END), 0) AS BIGINT) \
          FROM (SELECT a.state, a.due_on, a.done_at, {DUE_PARTS} FROM ( \
              SELECT a.state, a.due_on, a.done_at FROM {from} \
-             JOIN action_items a ON a.incident_id = i.id WHERE {filtered} \
+             JOIN action_items a ON a.incident_id = i.id WHERE {filtered} AND $6 = 1 \
              UNION ALL \
              SELECT a.state, a.due_on, a.done_at FROM runs r JOIN plans p ON p.id = r.plan_id \
              JOIN action_items a ON a.run_id = r.id \
-             WHERE $3 = '' AND r.finished_at >= $1 AND r.finished_at < $2 AND ($4 = '' OR p.service = $4) \
+             WHERE $7 = 1 AND $3 = '' AND r.finished_at >= $1 AND r.finished_at < $2 AND ($4 = '' OR p.service = $4) \
          ) a) parts"
     );
     let (total, open, overdue, on_time): (i64, i64, i64, i64) =
         bind_filter(sqlx::query_as(&sql), filter)
             .bind(today)
+            .bind(i64::from(whose != Items::OfRuns))
+            .bind(i64::from(whose != Items::OfIncidents))
             .fetch_one(pool)
             .await?;
-    let count = |n: i64| u64::try_from(n).map_err(|_| AppError::Internal);
-    Ok(ActionFigures {
-        open: count(open)?,
-        overdue: count(overdue)?,
-        closed: count(total - open)?,
-        closed_on_time: count(on_time)?,
-    })
+    ActionFigures::counted(open, overdue, total - open, on_time).ok_or(AppError::Internal)
 }
 
 /// Per bucket (consecutive spans inside the filter's range): incidents of `filter` detected in
@@ -359,7 +377,6 @@ pub async fn trend(
         query = query.bind(bucket.start).bind(bucket.end);
     }
     let rows: Vec<(i64, i64, i64, i64)> = query.fetch_all(pool).await?;
-    let count = |n: i64| u64::try_from(n).map_err(|_| AppError::Internal);
     buckets
         .iter()
         .map(|bucket| {
@@ -368,13 +385,8 @@ pub async fn trend(
                 .find(|r| r.0 == bucket.start)
                 .copied()
                 .unwrap_or_default();
-            let recovered = count(recovered)?;
-            Ok(TrendPoint {
-                bucket: bucket.clone(),
-                incidents: count(incidents)?,
-                recovered,
-                mttr_mean_ms: (recovered > 0).then(|| total as f64 / recovered as f64),
-            })
+            TrendPoint::counted(bucket.clone(), incidents, recovered, total)
+                .ok_or(AppError::Internal)
         })
         .collect()
 }

@@ -135,7 +135,7 @@ impl StepUpdate {
 /// Writes step `index` of run `number`: started when it starts running, finished when it ends.
 /// Only while the run has not ended; whether it was written.
 pub async fn set_step(
-    pool: &AnyPool,
+    db: impl sqlx::Executor<'_, Database = sqlx::Any>,
     number: i64,
     index: usize,
     update: &StepUpdate,
@@ -168,7 +168,7 @@ pub async fn set_step(
     .bind(update.waited_ms)
     .bind(number)
     .bind(index as i64)
-    .execute(pool)
+    .execute(db)
     .await?;
     Ok(done.rows_affected() == 1)
 }

@@ -2,7 +2,7 @@
 //! side by side on the pool, at most [`Boards`]'s share of it at once), and identical views
 //! asked for at the same time computed once.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -12,10 +12,12 @@ use sqlx::AnyPool;
 use tokio::sync::{OnceCell, Semaphore};
 
 use crate::model::AppError;
-use crate::model::board::{Board, BoardRequest, MeasureFigures, buckets};
+use crate::model::board::{Board, BoardRequest, Bucket, MeasureFigures, TrendPoint, buckets};
 use crate::model::incident::{IncidentStatus, Severity};
-use crate::model::metrics::Measure;
-use crate::server::repo::metrics::{self as repo, Breakdown};
+use crate::model::metrics::{ActionFigures, BoardFilter, DurationStats, MEDIAN, Measure, P90};
+use crate::model::rollup::{self, Split};
+use crate::server::repo::metrics::{self as repo, Breakdown, Items};
+use crate::server::repo::rollups;
 
 /// One board being computed, shared by every request for the same view that arrives meanwhile.
 type InFlight = Arc<OnceCell<Result<Board, AppError>>>;
@@ -32,6 +34,8 @@ pub struct Boards {
     slots: Semaphore,
     in_flight: Mutex<HashMap<String, InFlight>>,
     computed: AtomicU64,
+    rollups: bool,
+    exact_up_to: u64,
 }
 
 impl Boards {
@@ -46,7 +50,23 @@ impl Boards {
             slots: Semaphore::new(slots.max(1)),
             in_flight: Mutex::default(),
             computed: AtomicU64::new(0),
+            rollups: true,
+            exact_up_to: rollup::EXACT_UP_TO,
         }
+    }
+
+    /// Counting every incident of the range, never reading the monthly rollups (tests compare
+    /// the two).
+    pub fn without_rollups(mut self) -> Self {
+        self.rollups = false;
+        self
+    }
+
+    /// Ranking the durations exactly for a median and p90 up to `n` durations in a range read
+    /// from the rollups, and reading them off the histogram beyond (tests use 0).
+    pub fn exact_up_to(mut self, n: u64) -> Self {
+        self.exact_up_to = n;
+        self
     }
 
     /// The board for `request` as of `today`: computed, or shared with the identical request
@@ -97,6 +117,33 @@ impl Boards {
         query.await
     }
 
+    /// `whole` (a query over the whole months of `months`) and `part` over each part of the
+    /// range outside them (at most two: before and after), side by side, each in a slot.
+    async fn over<T, P, F>(
+        &self,
+        months: &Split,
+        whole: impl Future<Output = Result<T, AppError>>,
+        part: P,
+    ) -> Result<Vec<T>, AppError>
+    where
+        P: Fn(i64, i64) -> F,
+        F: Future<Output = Result<T, AppError>>,
+    {
+        debug_assert!(months.edges.len() <= 2, "{months:?}");
+        let edge = |k: usize| {
+            let range = months.edges.get(k).copied();
+            let part = &part;
+            async move {
+                match range {
+                    Some((from, until)) => self.slot(part(from, until)).await.map(Some),
+                    None => Ok(None),
+                }
+            }
+        };
+        let (whole, before, after) = tokio::try_join!(self.slot(whole), edge(0), edge(1))?;
+        Ok(std::iter::once(whole).chain(before).chain(after).collect())
+    }
+
     async fn compute(
         &self,
         pool: &AnyPool,
@@ -107,19 +154,36 @@ impl Boards {
         let filter = &request.filter;
         let today = today.format("%Y-%m-%d").to_string();
         let points = buckets(request.period, request.first, request.last);
-        let (mtta, mttm, mttr, (recurrences, incidents), drills, actions) = tokio::try_join!(
-            self.slot(repo::duration_stats(pool, Measure::Mtta, filter)),
-            self.slot(repo::duration_stats(pool, Measure::Mttm, filter)),
-            self.slot(repo::duration_stats(pool, Measure::Mttr, filter)),
-            self.slot(repo::recurrence(pool, filter)),
+        // A range with whole months in it and no service: its incidents are counted from the
+        // monthly rollups (and the parts outside whole months from the incidents).
+        let months = if self.rollups && filter.service.is_none() {
+            rollup::split(filter.from, filter.until)
+        } else {
+            None
+        };
+        let (counts, drills, actions, by_service) = tokio::try_join!(
+            async {
+                match &months {
+                    Some(months) => self.rolled_up(pool, filter, months, &points).await,
+                    None => self.counted(pool, filter, &points).await,
+                }
+            },
             self.slot(repo::drill_stats(pool, filter)),
-            self.slot(repo::action_figures(pool, filter, &today)),
-        )?;
-        let (severities, statuses, by_service, trend) = tokio::try_join!(
-            self.slot(repo::count_by(pool, Breakdown::Severity, filter)),
-            self.slot(repo::count_by(pool, Breakdown::Status, filter)),
-            self.slot(repo::count_by(pool, Breakdown::Service, filter)),
-            self.slot(repo::trend(pool, filter, &points)),
+            async {
+                match &months {
+                    Some(months) => self.items(pool, filter, months, &today).await,
+                    None => self.slot(repo::action_figures(pool, filter, &today)).await,
+                }
+            },
+            async {
+                match &months {
+                    Some(months) => self.services(pool, filter, months).await,
+                    None => {
+                        self.slot(repo::count_by(pool, Breakdown::Service, filter))
+                            .await
+                    }
+                }
+            },
         )?;
         // Every severity and status is shown, in their own order, zeros included.
         let in_order = |counts: &[(String, u64)], codes: &mut dyn Iterator<Item = &'static str>| {
@@ -138,10 +202,11 @@ impl Boards {
             services.push(chosen.clone());
         }
         services.sort();
+        let [mtta, mttm, mttr] = counts.measures;
         Ok(Board {
             first: request.first.format("%Y-%m-%d").to_string(),
             last: request.last.format("%Y-%m-%d").to_string(),
-            incidents,
+            incidents: counts.incidents,
             measures: [
                 (Measure::Mtta, mtta),
                 (Measure::Mttm, mttm),
@@ -150,20 +215,266 @@ impl Boards {
             .into_iter()
             .map(|(measure, stats)| MeasureFigures { measure, stats })
             .collect(),
-            recurrences,
+            recurrences: counts.recurrences,
             drills,
             actions,
-            by_severity: in_order(&severities, &mut Severity::ALL.iter().map(|s| s.as_str())),
+            by_severity: in_order(
+                &counts.severities,
+                &mut Severity::ALL.iter().map(|s| s.as_str()),
+            ),
             by_status: in_order(
-                &statuses,
+                &counts.statuses,
                 &mut IncidentStatus::ALL.iter().map(|s| s.as_str()),
             ),
             by_service,
             period: request.period,
-            trend,
+            trend: counts.trend,
             services,
         })
     }
+
+    /// The incidents' figures counted from the incidents themselves.
+    async fn counted(
+        &self,
+        pool: &AnyPool,
+        filter: &BoardFilter,
+        points: &[Bucket],
+    ) -> Result<Counts, AppError> {
+        let (mtta, mttm, mttr, (recurrences, incidents), severities, statuses, trend) = tokio::try_join!(
+            self.slot(repo::duration_stats(pool, Measure::Mtta, filter)),
+            self.slot(repo::duration_stats(pool, Measure::Mttm, filter)),
+            self.slot(repo::duration_stats(pool, Measure::Mttr, filter)),
+            self.slot(repo::recurrence(pool, filter)),
+            self.slot(repo::count_by(pool, Breakdown::Severity, filter)),
+            self.slot(repo::count_by(pool, Breakdown::Status, filter)),
+            self.slot(repo::trend(pool, filter, points)),
+        )?;
+        Ok(Counts {
+            measures: [mtta, mttm, mttr],
+            incidents,
+            recurrences,
+            severities,
+            statuses,
+            trend,
+        })
+    }
+
+    /// The incidents' figures from the monthly rollups of `months` and the incidents of the
+    /// parts of the range outside them: counts and means exactly; the median and p90 ranked
+    /// exactly up to [`Boards::exact_up_to`] durations, read off the histogram beyond.
+    async fn rolled_up(
+        &self,
+        pool: &AnyPool,
+        filter: &BoardFilter,
+        months: &Split,
+        points: &[Bucket],
+    ) -> Result<Counts, AppError> {
+        let severity = filter.severity;
+        let rows: Vec<rollups::Figures> = self
+            .over(
+                months,
+                rollups::months(pool, months.first_month, months.end_month, severity),
+                |from, until| rollups::part(pool, rollup::month_of(from), from, until, severity),
+            )
+            .await?
+            .into_iter()
+            .flatten()
+            .collect();
+        let count = |n: i64| u64::try_from(n).map_err(|_| AppError::Internal);
+        let total = |pick: &dyn Fn(&rollups::Figures) -> i64| rows.iter().map(pick).sum::<i64>();
+        let by = |key: &dyn Fn(&rollups::Figures) -> &str| {
+            let mut out: Vec<(String, u64)> = Vec::new();
+            for row in &rows {
+                match out.iter_mut().find(|(k, _)| k == key(row)) {
+                    Some((_, n)) => *n += count(row.n)?,
+                    None => out.push((key(row).to_owned(), count(row.n)?)),
+                }
+            }
+            Ok::<_, AppError>(out)
+        };
+        let (mtta, mttm, mttr, trend) = tokio::try_join!(
+            self.measure(pool, filter, months, &rows, Measure::Mtta),
+            self.measure(pool, filter, months, &rows, Measure::Mttm),
+            self.measure(pool, filter, months, &rows, Measure::Mttr),
+            self.trend(pool, filter, months, &rows, points),
+        )?;
+        Ok(Counts {
+            measures: [mtta, mttm, mttr],
+            incidents: count(total(&|r| r.n))?,
+            recurrences: count(total(&|r| r.repeats))?,
+            severities: by(&|r| r.severity.as_str())?,
+            statuses: by(&|r| r.status.as_str())?,
+            trend,
+        })
+    }
+
+    /// One measure's statistics over a range split into `months` (whose figures are `rows`).
+    async fn measure(
+        &self,
+        pool: &AnyPool,
+        filter: &BoardFilter,
+        months: &Split,
+        rows: &[rollups::Figures],
+        measure: Measure,
+    ) -> Result<DurationStats, AppError> {
+        let (n, sum) = rows.iter().fold((0, 0), |(n, sum), row| {
+            let (k, ms) = row.measure(measure);
+            (n + k, sum + ms)
+        });
+        let count = u64::try_from(n).map_err(|_| AppError::Internal)?;
+        if count <= self.exact_up_to {
+            return self.slot(repo::duration_stats(pool, measure, filter)).await;
+        }
+        let severity = filter.severity;
+        let mut histogram = BTreeMap::new();
+        let parts = self
+            .over(
+                months,
+                rollups::histogram(
+                    pool,
+                    measure,
+                    months.first_month,
+                    months.end_month,
+                    severity,
+                ),
+                |from, until| rollups::part_histogram(pool, measure, from, until, severity),
+            )
+            .await?;
+        for (lo, k) in parts.into_iter().flatten() {
+            *histogram.entry(lo).or_insert(0) += k;
+        }
+        let histogram: Vec<(i64, u64)> = histogram.into_iter().collect();
+        Ok(DurationStats {
+            count,
+            mean_ms: Some(sum as f64 / count as f64),
+            median_ms: rollup::quantile(&histogram, MEDIAN),
+            p90_ms: rollup::quantile(&histogram, P90),
+            approximate: true,
+        })
+    }
+
+    /// The trend: a point that is a whole month of `months` from its rollup rows, the others
+    /// (weeks, and the months cut by the range) counted.
+    async fn trend(
+        &self,
+        pool: &AnyPool,
+        filter: &BoardFilter,
+        months: &Split,
+        rows: &[rollups::Figures],
+        points: &[Bucket],
+    ) -> Result<Vec<TrendPoint>, AppError> {
+        let whole = |b: &Bucket| {
+            let m = rollup::month_of(b.start);
+            (m >= months.first_month
+                && m < months.end_month
+                && b.start == rollup::month_start(m)
+                && b.end == rollup::month_start(m + 1))
+            .then_some(m)
+        };
+        let rest: Vec<Bucket> = points
+            .iter()
+            .filter(|b| whole(b).is_none())
+            .cloned()
+            .collect();
+        let counted = if rest.is_empty() {
+            Vec::new()
+        } else {
+            self.slot(repo::trend(pool, filter, &rest)).await?
+        };
+        points
+            .iter()
+            .map(|bucket| match whole(bucket) {
+                Some(m) => {
+                    let of_month = rows.iter().filter(|r| r.month == m);
+                    let (incidents, recovered, total) = of_month.fold((0, 0, 0), |(n, k, t), r| {
+                        (n + r.n, k + r.resolved, t + r.resolved_ms)
+                    });
+                    TrendPoint::counted(bucket.clone(), incidents, recovered, total)
+                        .ok_or(AppError::Internal)
+                }
+                None => counted
+                    .iter()
+                    .find(|p| p.bucket == *bucket)
+                    .cloned()
+                    .ok_or(AppError::Internal),
+            })
+            .collect()
+    }
+
+    /// The action item figures: of the incidents of `months` from their rollups, of those of
+    /// the parts outside them and of drill runs that ended in the range counted.
+    async fn items(
+        &self,
+        pool: &AnyPool,
+        filter: &BoardFilter,
+        months: &Split,
+        today: &str,
+    ) -> Result<ActionFigures, AppError> {
+        let severity = filter.severity;
+        let (mut parts, runs) = tokio::try_join!(
+            self.over(
+                months,
+                rollups::items(pool, months.first_month, months.end_month, severity, today),
+                |from, until| {
+                    let edge = BoardFilter {
+                        from,
+                        until,
+                        ..filter.clone()
+                    };
+                    async move { repo::items(pool, &edge, today, Items::OfIncidents).await }
+                },
+            ),
+            self.slot(repo::items(pool, filter, today, Items::OfRuns)),
+        )?;
+        parts.push(runs);
+        Ok(parts
+            .into_iter()
+            .fold(ActionFigures::default(), |a, b| ActionFigures {
+                open: a.open + b.open,
+                overdue: a.overdue + b.overdue,
+                closed: a.closed + b.closed,
+                closed_on_time: a.closed_on_time + b.closed_on_time,
+            }))
+    }
+
+    /// The breakdown by service (the 20 largest, as `repo::metrics::count_by` answers it) from
+    /// the monthly rollups of `months` and the incidents of the parts outside them.
+    async fn services(
+        &self,
+        pool: &AnyPool,
+        filter: &BoardFilter,
+        months: &Split,
+    ) -> Result<Vec<(String, u64)>, AppError> {
+        let severity = filter.severity;
+        let mut counts: BTreeMap<String, u64> = BTreeMap::new();
+        let parts = self
+            .over(
+                months,
+                rollups::services(pool, months.first_month, months.end_month, severity),
+                |from, until| rollups::part_services(pool, from, until, severity),
+            )
+            .await?;
+        for (service, n) in parts.into_iter().flatten() {
+            *counts.entry(service).or_insert(0) += n;
+        }
+        let mut largest: Vec<(String, u64)> = counts.into_iter().collect();
+        largest.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        largest.truncate(SERVICES_SHOWN);
+        Ok(largest)
+    }
+}
+
+/// How many services the breakdown shows.
+const SERVICES_SHOWN: usize = 20;
+
+/// The incidents' figures of a board (its measures, counts and trend).
+struct Counts {
+    measures: [DurationStats; 3],
+    incidents: u64,
+    recurrences: u64,
+    severities: Vec<(String, u64)>,
+    statuses: Vec<(String, u64)>,
+    trend: Vec<TrendPoint>,
 }
 
 /// The board for `request`, as of `today` (UTC: action items are overdue after their due day),

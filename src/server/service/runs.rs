@@ -18,7 +18,7 @@ use crate::server::actor::Actor;
 use crate::server::db::to_millis;
 use crate::server::repo::incidents as incident_repo;
 use crate::server::repo::plans::{self as plan_repo, StoredPlan};
-use crate::server::repo::runs as repo;
+use crate::server::repo::runs::{self as repo, StepUpdate};
 use crate::server::service::notifications::notify;
 
 /// A run ready to execute: what the executor needs, secrets in clear (kept in memory only).
@@ -334,14 +334,13 @@ pub async fn wait_for_person(
 ) -> Result<bool, AppError> {
     let run = repo::find(pool, number).await?.ok_or(AppError::NotFound)?;
     let facts = facts(pool, &run.summary).await?;
+    let now = Utc::now();
+    // The step's wait and the run's status are one write: a page drawn between the two would
+    // show a run still "running" whose step already waits for its reader, and (without
+    // JavaScript) stop refreshing itself on a status that never changes.
     let mut tx = pool.begin().await?;
-    if !repo::set_status(
-        &mut *tx,
-        number,
-        RunStatus::WaitingForConfirmation,
-        Utc::now(),
-    )
-    .await?
+    if !repo::set_step(&mut *tx, number, index, &StepUpdate::waiting(awaiting), now).await?
+        || !repo::set_status(&mut *tx, number, RunStatus::WaitingForConfirmation, now).await?
     {
         return Ok(false);
     }

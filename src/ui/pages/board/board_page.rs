@@ -12,6 +12,7 @@ use crate::model::incident::{IncidentStatus, Severity};
 use crate::model::metrics::{
     self, ACTION_ITEMS, DRILLS, DurationStats, RECURRENCE, STATISTICS, rate,
 };
+use crate::model::rollup;
 use crate::ui::components::chart::{Bar, BarChart, Unit};
 use crate::ui::components::form::FilterForm;
 use crate::ui::format;
@@ -175,13 +176,22 @@ fn Filters(query: BoardQuery, board: Option<Board>, error: Option<AppError>) -> 
 fn MeasureTile(measure: metrics::Measure, stats: DurationStats) -> impl IntoView {
     let id = format!("tile-{}", measure.as_str());
     let labelled_by = id.clone();
+    // Read off the monthly histogram (a range of very many incidents): said so beside the figure.
+    let about = move |value: Option<f64>| {
+        let text = ms(value);
+        if stats.approximate && value.is_some() {
+            view! { <span aria-hidden="true">"≈ "</span>{text}<span class="visually-hidden">" (approximated)"</span> }.into_any()
+        } else {
+            view! { {text} }.into_any()
+        }
+    };
     view! {
         <section class="card metric" aria-labelledby=labelled_by>
             <h2 id=id>{measure.label()}</h2>
             <p class="metric-value">{ms(stats.mean_ms)}</p>
             <dl class="metric-parts">
-                <div><dt>"Median"</dt><dd>{ms(stats.median_ms)}</dd></div>
-                <div><dt>"p90"</dt><dd>{ms(stats.p90_ms)}</dd></div>
+                <div><dt>"Median"</dt><dd>{about(stats.median_ms)}</dd></div>
+                <div><dt>"p90"</dt><dd>{about(stats.p90_ms)}</dd></div>
                 <div><dt>"Incidents"</dt><dd>{stats.count}</dd></div>
             </dl>
             <p class="metric-definition">{measure.definition()}</p>
@@ -261,6 +271,9 @@ fn Figures(board: Board, requested_period: Option<String>) -> impl IntoView {
             {format!("{} detected {} to {} (UTC). ", format::count(incidents, "incident"), b.first, b.last)}
             {STATISTICS}
         </p>
+        {b.measures.iter().any(|m| m.stats.approximate).then(|| view! {
+            <p class="alert info" role="note">{rollup::APPROXIMATION}</p>
+        })}
         {(requested_period.as_deref().is_some_and(|p| p != b.period.as_str())).then(|| view! {
             <p class="alert info" role="note">
                 {format!("Shown by {}: the range has more {}s than a chart can hold.", b.period.label().to_lowercase(), requested_period.clone().unwrap_or_default())}
