@@ -133,7 +133,10 @@ counter = 0
 request = function()
   counter = counter + 1
   local body = '{"title":"Load incident ' .. counter .. '","severity":"sev3","services":["load"]}'
-  return wrk.format("POST", nil, {["Content-Type"] = "application/json"}, body)
+  -- wrk.format's headers replace wrk.headers (the -H token): keep them.
+  local headers = {["Content-Type"] = "application/json"}
+  for name, value in pairs(wrk.headers) do headers[name] = value end
+  return wrk.format("POST", nil, headers, body)
 end
 EOF
     row "POST /api/v1/incidents (declare)" "$(run "$conns" "$base/api/v1/incidents" -H "Authorization: Bearer $token" -s "$work/declare.lua")"
