@@ -170,6 +170,10 @@ FROM incident_services s JOIN incidents i ON i.id = s.incident_id GROUP BY 1, 2,
 CREATE FUNCTION service_months_apply() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_TABLE_NAME = 'incident_services' THEN
+        -- As for action items below: a severity change at the same time waits, or is waited for.
+        PERFORM 1 FROM incidents
+        WHERE id = CASE WHEN TG_OP = 'INSERT' THEN NEW.incident_id ELSE OLD.incident_id END
+        FOR SHARE;
         INSERT INTO incident_service_months AS m
         SELECT incident_month(s.detected_at), s.service, i.severity,
             CASE WHEN TG_OP = 'INSERT' THEN 1 ELSE -1 END
@@ -237,6 +241,14 @@ FROM action_items a JOIN incidents i ON i.id = a.incident_id GROUP BY 1, 2, 3, 4
 CREATE FUNCTION item_months_apply() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_TABLE_NAME = 'action_items' THEN
+        -- The item's incidents are read locked: a change of their severity made at the same time
+        -- waits for this item's transaction (and then moves the item as it is now), or this waits
+        -- for it and reads the new severity. Without it, each side read the other's old state and
+        -- the item was counted under both severities (write skew).
+        PERFORM 1 FROM incidents
+        WHERE id IN (CASE WHEN TG_OP <> 'INSERT' THEN OLD.incident_id END,
+                     CASE WHEN TG_OP <> 'DELETE' THEN NEW.incident_id END)
+        ORDER BY id FOR SHARE;
         INSERT INTO incident_item_months AS m
         SELECT month, severity, done, due_on, on_time, SUM(n) FROM (
             SELECT incident_month(i.detected_at) AS month, i.severity, item_done(OLD.state) AS done,

@@ -618,3 +618,60 @@ db_test! {
         }
     }
 }
+
+db_test! {
+    async fn an_action_item_done_while_its_incident_is_re_rated_is_counted_once_under_the_new_severity(db) {
+        use nightwatch::model::Role;
+        use nightwatch::model::action_item::{ItemSource, NewActionItem};
+        use nightwatch::server::service::{action_items, incidents as service};
+        // Two transactions at once, as two instances make them: one marks an item done and
+        // commits a moment later, the other re-rates the item's incident meanwhile. On
+        // PostgreSQL each trigger read the other's old state and the item was counted twice,
+        // under both severities.
+        let ada = crate::support::user(&db.pool, "ada", Role::Commander, crate::support::PASSWORD).await;
+        let detected = (Utc::now() - chrono::Duration::days(40)).format("%Y-%m-%dT%H:%M:%S").to_string();
+        let new = nightwatch::model::incident_input::NewIncident::parse("Re-rated", "", "sev3", "api", "", &detected, Utc::now()).unwrap();
+        let number = service::declare(&db.pool, &ada, &new).await.unwrap();
+        let due = Utc::now().date_naive().format("%Y-%m-%d").to_string();
+        let item = NewActionItem::parse("Add an alarm", "ada", &due, "p2", "corrective").unwrap();
+        action_items::create(&db.pool, &ada, ItemSource::Incident(number), &item).await.unwrap();
+        let (item_id, incident_id): (String, String) =
+            sqlx::query_as("SELECT a.id, a.incident_id FROM action_items a").fetch_one(&db.pool).await.unwrap();
+
+        let second = nightwatch::server::db::connect(&db.url, 2).await.unwrap();
+        let pool = db.pool.clone();
+        let done = tokio::spawn(async move {
+            let mut tx = pool.begin().await.unwrap();
+            sqlx::query("UPDATE action_items SET state = 'done', done_at = $1 WHERE id = $2")
+                .bind(to_millis(Utc::now()))
+                .bind(&item_id)
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+            tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+            tx.commit().await.unwrap();
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        sqlx::query("UPDATE incidents SET severity = 'sev1' WHERE id = $1")
+            .bind(&incident_id)
+            .execute(&second)
+            .await
+            .unwrap();
+        done.await.unwrap();
+        second.close().await;
+
+        let mut kept: Vec<(String, i64, i64)> = sqlx::query_as(
+            "SELECT severity, done, CAST(SUM(n) AS BIGINT) FROM incident_item_months GROUP BY severity, done HAVING SUM(n) <> 0",
+        )
+        .fetch_all(&db.pool)
+        .await
+        .unwrap();
+        kept.sort();
+        assert_eq!(kept, [("sev1".to_owned(), 1, 1)], "one item, done, under the incident's new severity");
+        let negative: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM incident_item_months WHERE n < 0")
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+        assert_eq!(negative, 0);
+    }
+}
