@@ -28,7 +28,7 @@ cleanup() {
   wait "$server" 2>/dev/null || true
   if [ "${keep_log:-0}" = 1 ]; then
     # What went wrong on the server side of a failed run: every warning and error, then the end.
-    echo "--- server log: warnings and errors ---"; grep -E ' (WARN|ERROR) ' "$state/server.log" | tail -n 200 || true
+    echo "--- server log: warnings and errors ---"; sed 's/\x1b\[[0-9;]*m//g' "$state/server.log" | grep -E ' (WARN|ERROR) ' | tail -n 200 || true
     echo "--- server log: last lines ---"; tail -n 80 "$state/server.log"
     if [ -n "${E2E_KEEP_LOG:-}" ]; then cp "$state/server.log" "$E2E_KEEP_LOG"; fi
   fi
