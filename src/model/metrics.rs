@@ -222,9 +222,7 @@ impl ActionFigures {
             closed_on_time: count(closed_on_time)?,
         })
     }
-}
 
-impl ActionFigures {
     /// The share of closed items closed on time, in percent.
     pub fn on_time_rate(&self) -> Option<f64> {
         rate(self.closed_on_time, self.closed)

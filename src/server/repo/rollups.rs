@@ -147,10 +147,11 @@ pub async fn part_histogram(
     counted(rows)
 }
 
-fn counted(rows: Vec<(i64, i64)>) -> Result<Vec<(i64, u64)>, AppError> {
+/// `rows` (a key and how many) with the empty ones left out; a negative count is an error.
+fn counted<K>(rows: Vec<(K, i64)>) -> Result<Vec<(K, u64)>, AppError> {
     rows.into_iter()
         .filter(|(_, n)| *n != 0)
-        .map(|(lo, n)| Ok((lo, u64::try_from(n).map_err(|_| AppError::Internal)?)))
+        .map(|(k, n)| Ok((k, u64::try_from(n).map_err(|_| AppError::Internal)?)))
         .collect()
 }
 
@@ -171,7 +172,7 @@ pub async fn services(
     .bind(severity.map_or("", |s| s.as_str()))
     .fetch_all(pool)
     .await?;
-    counted_by(rows)
+    counted(rows)
 }
 
 /// Incidents per affected service detected in `[from, until)` (of one severity, when given),
@@ -193,14 +194,7 @@ pub async fn part_services(
     .bind(severity.map_or("", |s| s.as_str()))
     .fetch_all(pool)
     .await?;
-    counted_by(rows)
-}
-
-fn counted_by(rows: Vec<(String, i64)>) -> Result<Vec<(String, u64)>, AppError> {
-    rows.into_iter()
-        .filter(|(_, n)| *n != 0)
-        .map(|(k, n)| Ok((k, u64::try_from(n).map_err(|_| AppError::Internal)?)))
-        .collect()
+    counted(rows)
 }
 
 /// Action item figures of the incidents of months `[first, end)` (of one severity, when given)
