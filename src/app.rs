@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Title, provide_meta_context};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
-use leptos_router::{SsrMode, path};
+use leptos_router::{Lazy, LazyRoute, SsrMode, path};
 
 use crate::ui::components::shell::AppShell;
 use crate::ui::pages::account::account_page::AccountPage;
@@ -33,11 +33,18 @@ use crate::ui::pages::runs::runs_page::RunsPage;
 
 /// The document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
-    // The stylesheet by its hashed name (read once), linked here, outside what hydrates.
+    // The stylesheet by its hashed name and the client in its hashed directory (read once),
+    // linked here, outside what hydrates.
     #[cfg(feature = "ssr")]
-    let stylesheet = crate::server::assets::stylesheet(&options);
+    let (stylesheet, client) = (
+        crate::server::assets::stylesheet(&options),
+        crate::server::assets::client_options(&options),
+    );
     #[cfg(not(feature = "ssr"))]
-    let stylesheet = format!("/{}/{}.css", options.site_pkg_dir, options.output_name);
+    let (stylesheet, client) = (
+        format!("/{}/{}.css", options.site_pkg_dir, options.output_name),
+        options.clone(),
+    );
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -48,7 +55,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <link rel="icon" type="image/svg+xml" href="/favicon.svg" />
                 <link rel="stylesheet" href=stylesheet />
                 <AutoReload options=options.clone() />
-                <HydrationScripts options />
+                <HydrationScripts options=client />
                 <MetaTags />
             </head>
             <body>
@@ -59,57 +66,179 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 }
 
 /// The application: routes, each rendered fully on the server before it is sent (`Async`), so
-/// every page works with JavaScript off.
+/// every page works with JavaScript off. The pages a responder opens at 3 a.m. (sign-in, home,
+/// the incident list, declaring, an incident) are in the client's main module; the others are
+/// in five groups loaded on demand (`LazyRoute`): postmortems, plans and runs, the board and
+/// action items, risks, administration. `scripts/build.sh` splits the client at these points;
+/// the server links the chunks of the page it renders so the browser fetches them at once.
+/// (One split point per page made hundreds of small chunks, a page needing 300 of them.)
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    // Effects run only in the browser: this marks the page as hydrated (browser tests wait for it).
-    Effect::new(move |_| {
-        if let Some(root) = document().document_element() {
-            let _ = root.set_attribute("data-hydrated", "true");
-        }
-    });
     view! {
         <Title formatter=|page: String| crate::ui::format::document_title(&page) />
         <Router>
             {crate::ui::components::feedback::provide_form_feedback()}
-            <Routes fallback=NotFoundPage>
-                <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async />
+            <Routes fallback=|| view! { <NotFoundPage /> <Hydrated /> }>
+                <Route
+                    path=path!("/login")
+                    view={Lazy::<Login>::new()}
+                    ssr=SsrMode::Async
+                />
                 <ParentRoute path=path!("") view=AppShell ssr=SsrMode::Async>
-                    <Route path=path!("") view=HomePage ssr=SsrMode::Async />
-                    <Route path=path!("/incidents") view=IncidentsPage ssr=SsrMode::Async />
-                    <Route path=path!("/incidents/new") view=DeclarePage ssr=SsrMode::Async />
-                    <Route path=path!("/incidents/:number") view=IncidentPage ssr=SsrMode::Async />
+                    <Route
+                        path=path!("")
+                        view={Lazy::<Home>::new()}
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("/incidents")
+                        view={Lazy::<Incidents>::new()}
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("/incidents/new")
+                        view={Lazy::<Declare>::new()}
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("/incidents/:number")
+                        view=|| view! { <IncidentPage /> <Hydrated /> }
+                        ssr=SsrMode::Async
+                    />
                     <Route
                         path=path!("/incidents/:number/postmortem")
-                        view=PostmortemPage
+                        view={Lazy::<Postmortem>::new()}
                         ssr=SsrMode::Async
                     />
                     <Route
                         path=path!("/incidents/:number/postmortem/report")
-                        view=PostmortemReportPage
+                        view={Lazy::<PostmortemReport>::new()}
                         ssr=SsrMode::Async
                     />
-                    <Route path=path!("/plans") view=PlansPage ssr=SsrMode::Async />
-                    <Route path=path!("/plans/new") view=NewPlanPage ssr=SsrMode::Async />
-                    <Route path=path!("/plans/:number") view=PlanPage ssr=SsrMode::Async />
-                    <Route path=path!("/plans/:number/edit") view=EditPlanPage ssr=SsrMode::Async />
-                    <Route path=path!("/runs") view=RunsPage ssr=SsrMode::Async />
-                    <Route path=path!("/runs/:number") view=RunPage ssr=SsrMode::Async />
-                    <Route path=path!("/actions") view=ActionsPage ssr=SsrMode::Async />
-                    <Route path=path!("/board") view=BoardPage ssr=SsrMode::Async />
-                    <Route path=path!("/risks") view=RisksPage ssr=SsrMode::Async />
-                    <Route path=path!("/risks/:number") view=RiskPage ssr=SsrMode::Async />
-                    <Route path=path!("/silences") view=SilencesPage ssr=SsrMode::Async />
-                    <Route path=path!("/inspections") view=InspectionsPage ssr=SsrMode::Async />
-                    <Route path=path!("/admin/users") view=UsersPage ssr=SsrMode::Async />
-                    <Route path=path!("/admin/tokens") view=TokensPage ssr=SsrMode::Async />
-                    <Route path=path!("/admin/alerting") view=AlertingPage ssr=SsrMode::Async />
-                    <Route path=path!("/admin/notifications") view=NotificationsPage ssr=SsrMode::Async />
-                    <Route path=path!("/admin/notifications/:id") view=ChannelLogPage ssr=SsrMode::Async />
-                    <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async />
+                    <Route path=path!("/plans") view={Lazy::<Plans>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/plans/new") view={Lazy::<NewPlan>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/plans/:number") view={Lazy::<Plan>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/plans/:number/edit") view={Lazy::<EditPlan>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/runs") view={Lazy::<Runs>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/runs/:number") view={Lazy::<Run>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/actions") view={Lazy::<Actions>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/board") view={Lazy::<Board>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/risks") view={Lazy::<Risks>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/risks/:number") view={Lazy::<Risk>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/silences") view={Lazy::<Silences>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/inspections") view={Lazy::<Inspections>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/admin/users") view={Lazy::<Users>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/admin/tokens") view={Lazy::<Tokens>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/admin/alerting") view={Lazy::<Alerting>::new()} ssr=SsrMode::Async />
+                    <Route
+                        path=path!("/admin/notifications")
+                        view={Lazy::<Notifications>::new()}
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("/admin/notifications/:id")
+                        view={Lazy::<ChannelLog>::new()}
+                        ssr=SsrMode::Async
+                    />
+                    <Route path=path!("/account") view={Lazy::<Account>::new()} ssr=SsrMode::Async />
                 </ParentRoute>
             </Routes>
         </Router>
     }
 }
+
+/// Marks the page hydrated once the page's own view has hydrated (its chunks loaded): effects run
+/// only in the browser. Browser tests and `scripts/first-load.sh` wait for `data-hydrated`.
+#[component]
+fn Hydrated() -> impl IntoView {
+    Effect::new(move |_| {
+        if let Some(root) = document().document_element() {
+            let _ = root.set_attribute("data-hydrated", "true");
+        }
+    });
+}
+
+/// A group of pages loaded on demand: `$load` is the group's split point (one chunk set for all
+/// its pages) and `$preload` the function `#[lazy]` makes beside it to fetch its chunks (named
+/// `__preload_` + `$load`), `$group` names its pages, each `$route` is one route's `LazyRoute`.
+/// The router awaits `preload` before it hydrates or shows the page, so the chunks are there
+/// when the page's view is made (hydrating before they are fails).
+macro_rules! lazy_group {
+    ($load:ident / $preload:ident, $group:ident { $($route:ident => $page:ident),+ $(,)? }) => {
+        #[derive(Clone, Copy)]
+        #[repr(u8)]
+        enum $group {
+            $($route),+
+        }
+
+        #[lazy]
+        fn $load(page: $group) -> AnyView {
+            match page {
+                $($group::$route => view! { <$page /> <Hydrated /> }.into_any()),+
+            }
+        }
+
+        $(
+            struct $route;
+
+            impl LazyRoute for $route {
+                fn data() -> Self {
+                    $route
+                }
+
+                async fn view(_this: Self) -> AnyView {
+                    $load($group::$route).await
+                }
+
+                async fn preload() {
+                    // Only the client is split (on the server the pages are plain functions).
+                    #[cfg(target_arch = "wasm32")]
+                    $preload().await;
+                }
+            }
+        )+
+    };
+}
+
+lazy_group!(responder_pages / __preload_responder_pages, ResponderPages {
+    Login => LoginPage,
+    Home => HomePage,
+    Incidents => IncidentsPage,
+    Declare => DeclarePage,
+});
+
+lazy_group!(postmortem_pages / __preload_postmortem_pages, PostmortemPages {
+    Postmortem => PostmortemPage,
+    PostmortemReport => PostmortemReportPage,
+});
+
+lazy_group!(plan_pages / __preload_plan_pages, PlanPages {
+    Plans => PlansPage,
+    NewPlan => NewPlanPage,
+    Plan => PlanPage,
+    EditPlan => EditPlanPage,
+    Runs => RunsPage,
+    Run => RunPage,
+});
+
+lazy_group!(board_pages / __preload_board_pages, BoardPages {
+    Board => BoardPage,
+    Actions => ActionsPage,
+});
+
+lazy_group!(risk_pages / __preload_risk_pages, RiskPages {
+    Risks => RisksPage,
+    Risk => RiskPage,
+    Silences => SilencesPage,
+    Inspections => InspectionsPage,
+});
+
+lazy_group!(admin_pages / __preload_admin_pages, AdminPages {
+    Users => UsersPage,
+    Tokens => TokensPage,
+    Alerting => AlertingPage,
+    Notifications => NotificationsPage,
+    ChannelLog => ChannelLogPage,
+    Account => AccountPage,
+});

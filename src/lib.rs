@@ -10,10 +10,11 @@ pub mod model;
 pub mod server;
 pub mod ui;
 
-/// Entry point of the WASM client: hydrates the server-rendered page.
+/// Entry point of the WASM client: hydrates the server-rendered page, waiting for the chunks of a
+/// page loaded on demand (`LazyRoute`, see `app`) before it hydrates that page.
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(app::App);
+    leptos::mount::hydrate_lazy(app::App);
 }

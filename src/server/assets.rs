@@ -1,9 +1,13 @@
-//! The client's files under `/pkg`: content-hashed names (`nightwatch.<hash>.wasm`) cached for a
-//! year as immutable, served precompressed (`.br`, `.gz`, written by `scripts/build.sh`) when the
-//! browser accepts it. `scripts/build.sh` writes the names in `pkg/hash.txt`; without it (a
-//! `cargo leptos` build) the plain names are served and revalidated on every load.
+//! The client's files under `/pkg`: the WASM client's modules in a directory named by their
+//! contents' hash (`pkg/<20 hex>/nightwatch.js`, `.wasm`, the lazily loaded chunks and their
+//! loader, which load one another by relative names) and the stylesheet named by its own
+//! (`nightwatch.<20 hex>.css`), all cached for a year as immutable, served precompressed (`.br`,
+//! `.gz`, written by `scripts/build.sh`) when the browser accepts it. `scripts/build.sh` writes
+//! both hashes in `pkg/hash.txt`; without it (a `cargo leptos` build) the plain names are served
+//! and revalidated on every load.
 
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use axum::Router;
 use axum::extract::Request;
@@ -13,7 +17,8 @@ use axum::response::Response;
 use leptos::config::LeptosOptions;
 use tower_http::services::ServeDir;
 
-/// The file listing each client file's content hash, in the site's package directory.
+/// The file listing the client directory's and the stylesheet's content hashes, in the site's
+/// package directory.
 pub const HASH_FILE: &str = "hash.txt";
 
 /// A year: how long a browser or proxy keeps a file whose name changes with its content.
@@ -24,29 +29,30 @@ pub fn pkg_dir(options: &LeptosOptions) -> PathBuf {
     Path::new(options.site_root.as_ref()).join(options.site_pkg_dir.as_ref())
 }
 
-/// Points `options` at the hashed names when the build wrote them (Leptos's hydration scripts
-/// then link `nightwatch.<hash>.js` and `.wasm`).
+/// Points `options` at the hashed names when the build wrote them and every file they name is
+/// there (a later `cargo leptos` build writes plain names and leaves an older list behind).
 pub fn use_hashed_names(options: &mut LeptosOptions) {
     let pkg = pkg_dir(options);
     let file = pkg.join(HASH_FILE);
     let name = options.output_name.to_string();
-    // Only when every file it names is there (a later `cargo leptos` build writes plain names
-    // and leaves an older list behind).
     let complete = std::fs::read_to_string(&file).is_ok_and(|text| {
-        ["js", "wasm", "css"].iter().all(|kind| {
-            hash_of(&text, kind)
-                .is_some_and(|hash| pkg.join(format!("{name}.{hash}.{kind}")).is_file())
-        })
+        let client = hash_of(&text, "client").is_some_and(|hash| {
+            ["js", "wasm"]
+                .iter()
+                .all(|kind| pkg.join(hash).join(format!("{name}.{kind}")).is_file())
+        });
+        let css = hash_of(&text, "css")
+            .is_some_and(|hash| pkg.join(format!("{name}.{hash}.css")).is_file());
+        client && css
     });
     if complete {
-        // An absolute path: Leptos joins it to the executable's directory, which it replaces.
         let file = std::path::absolute(&file).unwrap_or(file);
         options.hash_files = true;
         options.hash_file = file.to_string_lossy().into_owned().into();
     }
 }
 
-/// The hash of `kind` (`js`, `wasm`, `css`) in a hash file's text.
+/// The hash of `kind` (`client`, `css`) in a hash file's text.
 fn hash_of<'a>(text: &'a str, kind: &str) -> Option<&'a str> {
     text.lines()
         .filter_map(|l| l.split_once(':'))
@@ -55,18 +61,41 @@ fn hash_of<'a>(text: &'a str, kind: &str) -> Option<&'a str> {
         .filter(|v| !v.is_empty() && v.chars().all(|c| c.is_ascii_alphanumeric()))
 }
 
+/// The hash of `kind` in the build's hash file, when `use_hashed_names` found one.
+fn built_hash(options: &LeptosOptions, kind: &str) -> Option<String> {
+    let text = options
+        .hash_files
+        .then(|| std::fs::read_to_string(options.hash_file.as_ref()).ok())
+        .flatten()?;
+    hash_of(&text, kind).map(str::to_owned)
+}
+
+/// The options Leptos's hydration scripts link the client with: its package directory is the
+/// hashed one (`pkg/<hash>`), where the main module, the WASM and the split manifest are found
+/// under their plain names. Read once per process.
+pub fn client_options(options: &LeptosOptions) -> LeptosOptions {
+    static PKG: OnceLock<String> = OnceLock::new();
+    let pkg = PKG.get_or_init(|| {
+        let pkg = options.site_pkg_dir.to_string();
+        match built_hash(options, "client") {
+            Some(hash) => format!("{pkg}/{hash}"),
+            None => pkg,
+        }
+    });
+    let mut client = options.clone();
+    client.site_pkg_dir = pkg.clone().into();
+    client.hash_files = false;
+    client
+}
+
 /// The stylesheet's path: `/pkg/nightwatch.<hash>.css` after `scripts/build.sh`, else
 /// `/pkg/nightwatch.css`. Read once per process.
 pub fn stylesheet(options: &LeptosOptions) -> String {
-    static HREF: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    static HREF: OnceLock<String> = OnceLock::new();
     HREF.get_or_init(|| {
         let name = options.output_name.as_ref();
         let pkg = options.site_pkg_dir.as_ref();
-        let hash = options
-            .hash_files
-            .then(|| std::fs::read_to_string(options.hash_file.as_ref()).ok())
-            .flatten();
-        match hash.as_deref().and_then(|t| hash_of(t, "css")) {
+        match built_hash(options, "css") {
             Some(hash) => format!("/{pkg}/{name}.{hash}.css"),
             None => format!("/{pkg}/{name}.css"),
         }
@@ -74,16 +103,19 @@ pub fn stylesheet(options: &LeptosOptions) -> String {
     .clone()
 }
 
-/// Whether a file name carries a content hash: `name.<hash>.ext` with a hash of 16 or more
-/// letters and digits.
+/// Whether a path names a file by content: in a directory named by a hash
+/// (`/<hash>/nightwatch.js`) or with a hash in its name (`name.<hash>.ext`), a hash being 16 or
+/// more letters and digits.
 fn is_hashed(path: &str) -> bool {
-    let file = path.rsplit('/').next().unwrap_or(path);
+    let is_hash = |s: &str| s.len() >= 16 && s.chars().all(|c| c.is_ascii_alphanumeric());
+    let mut segments = path.split('/').filter(|s| !s.is_empty());
+    let file = segments.next_back().unwrap_or(path);
+    if segments.any(is_hash) {
+        return true;
+    }
     let mut parts = file.split('.');
     let _name = parts.next();
-    parts
-        .next()
-        .is_some_and(|hash| hash.len() >= 16 && hash.chars().all(|c| c.is_ascii_alphanumeric()))
-        && parts.next().is_some()
+    parts.next().is_some_and(is_hash) && parts.next().is_some()
 }
 
 /// The `/pkg` service over `dir`: precompressed files, hashed ones cached as immutable.
@@ -118,13 +150,20 @@ mod tests {
         assert!(!is_hashed("/nightwatch.css"));
         assert!(!is_hashed("/hash.txt"));
         assert!(!is_hashed("/nightwatch.abc.js"));
+        // The client's modules, in the directory named by their contents' hash.
+        assert!(is_hashed("/0123456789abcdef0123/nightwatch.js"));
+        assert!(is_hashed(
+            "/0123456789abcdef0123/__wasm_split.______________________.js"
+        ));
+        assert!(!is_hashed("/abc/nightwatch.js"));
+        assert!(!is_hashed("/0123456789abcdef0123"));
     }
 
     #[test]
     fn a_hash_file_names_each_kind() {
-        let text = "js: 0123456789abcdef\nwasm: fedcba9876543210\ncss: 00112233445566ff\n";
+        let text = "client: fedcba9876543210\ncss: 00112233445566ff\n";
         assert_eq!(hash_of(text, "css"), Some("00112233445566ff"));
-        assert_eq!(hash_of(text, "wasm"), Some("fedcba9876543210"));
+        assert_eq!(hash_of(text, "client"), Some("fedcba9876543210"));
         assert_eq!(
             hash_of("css: ../x", "css"),
             None,

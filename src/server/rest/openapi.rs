@@ -295,13 +295,16 @@ pub async fn json() -> Response {
 
 /// `GET /api/docs`: every operation with its parameters, body and answers, as one page. Its
 /// policy lets it load the site's stylesheet and nothing else.
-pub async fn page() -> Response {
+pub async fn page(
+    axum::extract::State(state): axum::extract::State<crate::server::state::AppState>,
+) -> Response {
+    let stylesheet = crate::server::assets::stylesheet(&state.leptos_options);
     (
         [(
             axum::http::header::CONTENT_SECURITY_POLICY,
             "default-src 'none'; style-src 'self'; img-src 'self'; frame-ancestors 'none'; base-uri 'none'",
         )],
-        Html(render(document())),
+        Html(render(document(), &stylesheet)),
     )
         .into_response()
 }
@@ -349,7 +352,7 @@ fn escape(text: &str) -> String {
     crate::ui::format::escape_html(text)
 }
 
-fn render(doc: &Value) -> String {
+fn render(doc: &Value, stylesheet: &str) -> String {
     let mut toc = String::new();
     let mut body = String::new();
     let empty = Map::new();
@@ -414,13 +417,14 @@ fn render(doc: &Value) -> String {
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <meta name=\"color-scheme\" content=\"light dark\">\
-         <title>Nightwatch REST API</title><link rel=\"stylesheet\" href=\"/pkg/nightwatch.css\"></head>\
+         <title>Nightwatch REST API</title><link rel=\"stylesheet\" href=\"{stylesheet}\"></head>\
          <body><main class=\"api-docs\"><h1>Nightwatch REST API</h1>\
          <p>Version {version}. Send <code>Authorization: Bearer nw_…</code> with a token from \
          <code>nightwatch token create</code>. The machine-readable description is \
          <a href=\"/api/v1/openapi.json\">/api/v1/openapi.json</a> (OpenAPI 3.1).</p>\
          <nav aria-label=\"Operations\"><ul>{toc}</ul></nav>{body}<h2>Schemas</h2>{schemas}</main></body></html>",
         version = escape(doc["info"]["version"].as_str().unwrap_or_default()),
+        stylesheet = escape(stylesheet),
     )
 }
 

@@ -36,15 +36,29 @@ pub async fn create(
             )
         })?;
     let now = to_millis(Utc::now());
-    let mut tx = pool.begin().await?;
-    let id = match source {
+    // A run's number names it for good (runs are never deleted): it is read before the
+    // transaction, so the transaction's first statement is a write. On SQLite a transaction that
+    // reads and then writes fails at once ("database is locked") if another connection wrote in
+    // between, instead of waiting its turn (seen in the browser suite while the executor and the
+    // outbox were writing).
+    let run = match source {
         ItemSource::Run(number) => {
-            let run = run_repo::id_by_number(&mut tx, number)
-                .await?
-                .ok_or(AppError::NotFound)?;
+            let mut conn = pool.acquire().await?;
+            Some(
+                run_repo::id_by_number(&mut conn, number)
+                    .await?
+                    .ok_or(AppError::NotFound)?,
+            )
+        }
+        ItemSource::Incident(_) => None,
+    };
+    let mut tx = pool.begin().await?;
+    let id = match (source, run) {
+        (ItemSource::Run(_), Some(run)) => {
             repo::insert(&mut tx, new, &owner, &ItemLink::Run(&run), actor.id, now).await?
         }
-        ItemSource::Incident(number) => {
+        (ItemSource::Run(_), None) => return Err(AppError::NotFound),
+        (ItemSource::Incident(number), _) => {
             let state = incident_repo::lock_for_change(&mut tx, number, false, now).await?;
             let incident = state.id.to_string();
             let id = repo::insert(
