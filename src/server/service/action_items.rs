@@ -36,29 +36,22 @@ pub async fn create(
             )
         })?;
     let now = to_millis(Utc::now());
-    // A run's number names it for good (runs are never deleted): it is read before the
-    // transaction, so the transaction's first statement is a write. On SQLite a transaction that
-    // reads and then writes fails at once ("database is locked") if another connection wrote in
-    // between, instead of waiting its turn (seen in the browser suite while the executor and the
-    // outbox were writing).
-    let run = match source {
+    let id = match source {
+        // A run's item is one insert: no transaction. (A transaction that read the run and then
+        // wrote failed at once on SQLite, "database is locked", when another connection wrote in
+        // between, instead of waiting its turn: seen in the browser suite while the executor and
+        // the outbox were writing.)
         ItemSource::Run(number) => {
             let mut conn = pool.acquire().await?;
-            Some(
-                run_repo::id_by_number(&mut conn, number)
-                    .await?
-                    .ok_or(AppError::NotFound)?,
-            )
+            let run = run_repo::id_by_number(&mut conn, number)
+                .await?
+                .ok_or(AppError::NotFound)?;
+            repo::insert(&mut conn, new, &owner, &ItemLink::Run(&run), actor.id, now).await?
         }
-        ItemSource::Incident(_) => None,
-    };
-    let mut tx = pool.begin().await?;
-    let id = match (source, run) {
-        (ItemSource::Run(_), Some(run)) => {
-            repo::insert(&mut tx, new, &owner, &ItemLink::Run(&run), actor.id, now).await?
-        }
-        (ItemSource::Run(_), None) => return Err(AppError::NotFound),
-        (ItemSource::Incident(number), _) => {
+        // The incident's row is written first (`lock_for_change`), so the transaction holds the
+        // write lock from its first statement.
+        ItemSource::Incident(number) => {
+            let mut tx = pool.begin().await?;
             let state = incident_repo::lock_for_change(&mut tx, number, false, now).await?;
             let incident = state.id.to_string();
             let id = repo::insert(
@@ -77,10 +70,10 @@ pub async fn create(
             };
             incident_repo::append_event(&mut tx, state.id, &event, now, now, Some(actor.id), None)
                 .await?;
+            tx.commit().await?;
             id
         }
     };
-    tx.commit().await?;
     Ok(id)
 }
 
