@@ -20,14 +20,13 @@ pub async fn my_reminders() -> Result<Vec<ReminderView>, AppError> {
 #[server(endpoint = "reminder_count")]
 pub async fn reminder_count() -> Result<i64, AppError> {
     use crate::model::Role;
-    use crate::server::{auth, repo::reminders};
+    use crate::server::auth;
     let me = match auth::require_role(Role::Viewer).await {
         Ok(me) => me,
         Err(AppError::Unauthorized) => return Ok(0),
         Err(e) => return Err(e),
     };
-    let state = auth::app_state()?;
-    reminders::count_unseen(&state.pool, me.id).await
+    auth::request_unseen_reminders(me.id).await
 }
 
 /// Marks the caller's reminders read.

@@ -106,22 +106,49 @@ pub async fn session_user(
     pool: &AnyPool,
     session: &Session,
 ) -> Result<Option<UserRecord>, AppError> {
+    Ok(signed_in(pool, session).await?.user)
+}
+
+/// Who a request is signed in as, and their unseen reminders when that came with it.
+#[derive(Clone, Default)]
+struct Signed {
+    user: Option<UserRecord>,
+    unseen_reminders: Option<i64>,
+}
+
+/// [`session_user`], with the unseen reminders when the session was read the short way.
+async fn signed_in(pool: &AnyPool, session: &Session) -> Result<Signed, AppError> {
+    // The common case in one query: a session saved with its user in columns, unchanged by
+    // this request. Anything else (no cookie, an expired or older session, a sign-in or
+    // sign-out in progress) is read through the session, which also clears a dead cookie.
+    if let Some(id) = session.id().filter(|_| !session.is_modified()) {
+        let now = crate::server::db::now_millis();
+        if let Some((user, unseen)) = users::find_by_session(pool, &id.to_string(), now).await? {
+            return Ok(Signed {
+                user: Some(user),
+                unseen_reminders: Some(unseen),
+            });
+        }
+    }
     let stored: Option<SessionUser> = session.get(SESSION_USER_KEY).await.map_err(|e| {
         tracing::error!(error = %e, "session store failed");
         AppError::Internal
     })?;
     let Some(stored) = stored else {
-        return Ok(None);
+        return Ok(Signed::default());
     };
     let user = users::find_by_id(pool, stored.id).await?;
-    Ok(user.filter(|u| !u.disabled && u.session_epoch == stored.epoch))
+    Ok(Signed {
+        user: user.filter(|u| !u.disabled && u.session_epoch == stored.epoch),
+        unseen_reminders: None,
+    })
 }
 
 /// The signed-in user of one request, looked up once however many server functions of its page
 /// ask (the router puts one in every request; the page's shell, its list and the sign-in check
 /// would otherwise each read the user again).
 #[derive(Clone, Default)]
-pub struct SignedIn(std::sync::Arc<tokio::sync::OnceCell<Option<UserRecord>>>);
+pub struct SignedIn(std::sync::Arc<tokio::sync::OnceCell<Signed>>);
 
 impl SignedIn {
     /// The user signed in on `session`, read on the first call.
@@ -130,21 +157,39 @@ impl SignedIn {
         pool: &AnyPool,
         session: &Session,
     ) -> Result<Option<UserRecord>, AppError> {
-        self.0
-            .get_or_try_init(|| session_user(pool, session))
-            .await
-            .cloned()
+        Ok(self.signed(pool, session).await?.user.clone())
     }
+
+    async fn signed(&self, pool: &AnyPool, session: &Session) -> Result<&Signed, AppError> {
+        self.0.get_or_try_init(|| signed_in(pool, session)).await
+    }
+}
+
+/// The [`SignedIn`] of the current server-function call or page render.
+fn request_signed_in() -> SignedIn {
+    use_context::<http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<SignedIn>().cloned())
+        .unwrap_or_default()
 }
 
 /// The user signed in on the current server-function call or page render ([`SignedIn`]).
 pub async fn request_user() -> Result<Option<UserRecord>, AppError> {
     let state = app_state()?;
-    let session = current_session()?;
-    let once = use_context::<http::request::Parts>()
-        .and_then(|parts| parts.extensions.get::<SignedIn>().cloned())
-        .unwrap_or_default();
-    once.user(&state.pool, &session).await
+    request_signed_in()
+        .user(&state.pool, &current_session()?)
+        .await
+}
+
+/// How many of `user`'s reminders are unseen, as read with the current request's signed-in
+/// user (one query for both), or counted now when it was not.
+pub async fn request_unseen_reminders(user: UserId) -> Result<i64, AppError> {
+    let state = app_state()?;
+    let signed = request_signed_in();
+    let signed = signed.signed(&state.pool, &current_session()?).await?;
+    match (signed.unseen_reminders, &signed.user) {
+        (Some(n), Some(u)) if u.id == user => Ok(n),
+        _ => crate::server::repo::reminders::count_unseen(&state.pool, user).await,
+    }
 }
 
 /// Signs `id` in on `session` under a fresh session id (an id planted before sign-in is worthless

@@ -74,6 +74,11 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<AnyPool, sqlx::E
         // A request that waits longer than this for a connection is logged (a warning from
         // `sqlx::pool::acquire`): the pool is too small for the load, or something holds it.
         .acquire_slow_threshold(Duration::from_millis(100))
+        // sqlx pings a connection before lending it (and again when it comes back): a round
+        // trip to the connection's worker thread, two task switches. A SQLite connection is a
+        // file in this process and cannot have gone away while idle, so it is lent without.
+        // A PostgreSQL one can (a restarted server, a dropped VPN), so it keeps the check.
+        .test_before_acquire(!is_sqlite(&url))
         .after_connect(|conn, _meta| {
             Box::pin(async move {
                 if is_sqlite_conn(conn) {

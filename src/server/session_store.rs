@@ -7,6 +7,8 @@ use time::OffsetDateTime;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, ExpiredDeletion, SessionStore};
 
+use crate::server::auth::{SESSION_USER_KEY, SessionUser};
+
 /// A session store over the application's pool (SQLite or PostgreSQL).
 #[derive(Debug, Clone)]
 pub struct SqlSessionStore {
@@ -32,18 +34,34 @@ fn encode(record: &Record) -> session_store::Result<String> {
     serde_json::to_string(&record.data).map_err(|e| session_store::Error::Encode(e.to_string()))
 }
 
+/// The signed-in user's id and epoch kept in their own columns, so a request's session and user
+/// are one query ([`crate::server::repo::users::find_by_session`]); none for a session nobody
+/// is signed in on.
+fn signed_in(record: &Record) -> (Option<String>, Option<i64>) {
+    record
+        .data
+        .get(SESSION_USER_KEY)
+        .and_then(|value| serde_json::from_value::<SessionUser>(value.clone()).ok())
+        .map_or((None, None), |user| {
+            (Some(user.id.to_string()), Some(user.epoch))
+        })
+}
+
 #[async_trait]
 impl SessionStore for SqlSessionStore {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
         // A fresh id could collide with a live one: draw again until the insert lands.
+        let (user_id, user_epoch) = signed_in(record);
         loop {
             let inserted = sqlx::query(
-                "INSERT INTO sessions (id, data, expires_at) VALUES ($1, $2, $3) \
-                 ON CONFLICT (id) DO NOTHING",
+                "INSERT INTO sessions (id, data, expires_at, user_id, user_epoch) \
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING",
             )
             .bind(record.id.to_string())
             .bind(encode(record)?)
             .bind(expiry_millis(record))
+            .bind(user_id.clone())
+            .bind(user_epoch)
             .execute(&self.pool)
             .await
             .map_err(backend)?
@@ -56,13 +74,18 @@ impl SessionStore for SqlSessionStore {
     }
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
+        let (user_id, user_epoch) = signed_in(record);
         sqlx::query(
-            "INSERT INTO sessions (id, data, expires_at) VALUES ($1, $2, $3) \
-             ON CONFLICT (id) DO UPDATE SET data = excluded.data, expires_at = excluded.expires_at",
+            "INSERT INTO sessions (id, data, expires_at, user_id, user_epoch) \
+             VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (id) DO UPDATE SET data = excluded.data, expires_at = excluded.expires_at, \
+             user_id = excluded.user_id, user_epoch = excluded.user_epoch",
         )
         .bind(record.id.to_string())
         .bind(encode(record)?)
         .bind(expiry_millis(record))
+        .bind(user_id)
+        .bind(user_epoch)
         .execute(&self.pool)
         .await
         .map_err(backend)?;

@@ -14,8 +14,22 @@ use crate::server::netpolicy::Reach;
 use crate::server::throttle::{ApiRateLimiter, LoginThrottle};
 
 /// Shared by the router, the pages and the server functions (through the Leptos context).
+///
+/// One reference-counted pointer: a page's request clones it a few dozen times (each layer,
+/// each context read), and one atomic count costs less than one per field.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// What [`AppState`] points to.
+pub struct Shared {
     /// The database (SQLite or PostgreSQL).
     pub pool: AnyPool,
     /// Where the site's assets are and how the app is named.
@@ -42,14 +56,14 @@ pub struct AppState {
     /// `/healthz`'s last database check.
     pub health: Arc<crate::server::router::Health>,
     /// Signs what plain form posts carry back in a page's URL (read once from the database).
-    feedback_key: Arc<tokio::sync::OnceCell<Vec<u8>>>,
+    feedback_key: tokio::sync::OnceCell<Vec<u8>>,
 }
 
 impl AppState {
     /// State over an open pool.
     pub fn new(pool: AnyPool, leptos_options: LeptosOptions, config: Config) -> Self {
         let executor = Executor::new(pool.clone(), ExecutorSettings::from_config(&config));
-        Self {
+        Self(Arc::new(Shared {
             pool: pool.clone(),
             leptos_options,
             throttle: Arc::new(LoginThrottle::default()),
@@ -73,8 +87,8 @@ impl AppState {
             )),
             health: Arc::default(),
             config: Arc::new(config),
-            feedback_key: Arc::default(),
-        }
+            feedback_key: tokio::sync::OnceCell::new(),
+        }))
     }
 
     /// The key that signs plain-form feedback: drawn by the first instance that needs it and

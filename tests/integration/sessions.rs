@@ -57,3 +57,67 @@ db_test! {
         assert!(store.load(&clash.id).await.unwrap().is_some());
     }
 }
+
+db_test! {
+    async fn a_session_finds_its_user_in_one_query_until_the_user_or_session_changes(db) {
+        use nightwatch::model::Role;
+        use nightwatch::server::repo::users;
+        let store = SqlSessionStore::new(db.pool.clone());
+        let user = users::insert(&db.pool, "ada", Role::Commander, "hash").await.unwrap();
+        let signed_in = |epoch: i64, expires_in: Duration| {
+            let mut rec = record(expires_in);
+            rec.data.insert("user".to_owned(), serde_json::json!({"id": user.id, "epoch": epoch}));
+            rec
+        };
+        let now = nightwatch::server::db::now_millis();
+        let find = |id: Id| {
+            let pool = db.pool.clone();
+            async move { users::find_by_session(&pool, &id.to_string(), now).await.unwrap() }
+        };
+
+        // Signed in under the user's epoch: found, with no unseen reminders.
+        let mut live = signed_in(0, Duration::hours(1));
+        store.create(&mut live).await.unwrap();
+        let (found, unseen) = find(live.id).await.expect("the session's user");
+        assert_eq!((found.id, unseen), (user.id, 0));
+
+        // Saved again (as a session is after a change) it still names its user.
+        store.save(&live).await.unwrap();
+        assert!(find(live.id).await.is_some());
+
+        // An expired session, a session nobody signed in on, one saved before sessions kept
+        // their user in columns: not found (the caller reads those the long way).
+        let mut expired = signed_in(0, Duration::seconds(-5));
+        store.create(&mut expired).await.unwrap();
+        assert!(find(expired.id).await.is_none());
+        let mut anonymous = record(Duration::hours(1));
+        anonymous.data.clear();
+        store.create(&mut anonymous).await.unwrap();
+        assert!(find(anonymous.id).await.is_none());
+        sqlx::query("UPDATE sessions SET user_id = NULL, user_epoch = NULL WHERE id = $1")
+            .bind(live.id.to_string())
+            .execute(&db.pool)
+            .await
+            .unwrap();
+        assert!(find(live.id).await.is_none());
+        store.save(&live).await.unwrap();
+        assert!(find(live.id).await.is_some(), "saving fills the columns again");
+
+        // A password reset (a new epoch) and a disabled account end the session.
+        sqlx::query("UPDATE users SET session_epoch = 1 WHERE id = $1")
+            .bind(user.id.to_string())
+            .execute(&db.pool)
+            .await
+            .unwrap();
+        assert!(find(live.id).await.is_none());
+        let mut renewed = signed_in(1, Duration::hours(1));
+        store.create(&mut renewed).await.unwrap();
+        assert!(find(renewed.id).await.is_some());
+        sqlx::query("UPDATE users SET disabled_at = 1 WHERE id = $1")
+            .bind(user.id.to_string())
+            .execute(&db.pool)
+            .await
+            .unwrap();
+        assert!(find(renewed.id).await.is_none());
+    }
+}

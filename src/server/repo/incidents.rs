@@ -679,7 +679,12 @@ pub async fn list(pool: &AnyPool, filter: &IncidentFilter) -> Result<IncidentPag
         c.where_clause(),
         PAGE_SIZE + 1
     );
-    let rows: Vec<SummaryRow> = sqlx::query_as_with(&sql, c.args).fetch_all(pool).await?;
+    // The page and its counts on one connection: one pool checkout (on SQLite each is a round
+    // trip to the connection's thread), not one per query.
+    let mut conn = pool.acquire().await?;
+    let rows: Vec<SummaryRow> = sqlx::query_as_with(&sql, c.args)
+        .fetch_all(&mut *conn)
+        .await?;
     let mut items = rows
         .into_iter()
         .map(IncidentSummary::try_from)
@@ -695,9 +700,9 @@ pub async fn list(pool: &AnyPool, filter: &IncidentFilter) -> Result<IncidentPag
         .encode()
     });
 
-    let counts = match kept_counts(pool, filter).await? {
+    let counts = match kept_counts(&mut conn, filter).await? {
         Some(counts) => counts,
-        None => capped_counts(pool, filter).await?,
+        None => capped_counts(&mut conn, filter).await?,
     };
     Ok(IncidentPage {
         items,
@@ -710,7 +715,7 @@ pub async fn list(pool: &AnyPool, filter: &IncidentFilter) -> Result<IncidentPag
 /// filter is at most a severity: sixteen rows read, however many incidents there are. Capped
 /// like the counted ones (COUNT_CAP + 1 means "more"), so the answer does not depend on the way.
 async fn kept_counts(
-    pool: &AnyPool,
+    conn: &mut AnyConnection,
     filter: &IncidentFilter,
 ) -> Result<Option<Vec<(IncidentStatus, i64)>>, AppError> {
     if !(filter.service.trim().is_empty()
@@ -729,7 +734,7 @@ async fn kept_counts(
          WHERE ($1 = '' OR severity = $1) GROUP BY status",
     )
     .bind(severity)
-    .fetch_all(pool)
+    .fetch_all(conn)
     .await?;
     Ok(Some(
         IncidentStatus::ALL
@@ -747,7 +752,7 @@ async fn kept_counts(
 
 /// One bounded count per status: each stops after COUNT_CAP + 1 rows of its index.
 async fn capped_counts(
-    pool: &AnyPool,
+    conn: &mut AnyConnection,
     filter: &IncidentFilter,
 ) -> Result<Vec<(IncidentStatus, i64)>, AppError> {
     let mut counts = Vec::with_capacity(IncidentStatus::ALL.len());
@@ -761,7 +766,7 @@ async fn capped_counts(
             COUNT_CAP + 1
         );
         let n: i64 = sqlx::query_scalar_with(&sql, c.args)
-            .fetch_one(pool)
+            .fetch_one(&mut *conn)
             .await?;
         counts.push((status, n));
     }

@@ -150,6 +150,46 @@ pub async fn find_by_id<'e>(
         .transpose()
 }
 
+/// The user signed in on the session `session_id` at `now` (Unix ms), with how many of their
+/// reminders are unseen (every page shows that count), in one query: the session is live and
+/// names the user, whose account is enabled and whose session epoch is the one the session was
+/// signed in under. None otherwise — including a session saved before sessions kept their user
+/// in columns (its caller then reads it the long way).
+pub async fn find_by_session(
+    pool: &AnyPool,
+    session_id: &str,
+    now: i64,
+) -> Result<Option<(UserRecord, i64)>, AppError> {
+    #[derive(FromRow)]
+    struct Row {
+        #[sqlx(flatten)]
+        user: UserRow,
+        unseen: i64,
+    }
+    sqlx::query_as::<_, Row>(&format!(
+        "SELECT {}, (SELECT COUNT(*) FROM reminders r WHERE r.user_id = u.id AND r.seen_at IS NULL) AS unseen \
+         FROM sessions s JOIN users u ON u.id = s.user_id \
+         WHERE s.id = $1 AND s.expires_at > $2 \
+         AND u.session_epoch = s.user_epoch AND u.disabled_at IS NULL",
+        qualified_columns("u")
+    ))
+    .bind(session_id)
+    .bind(now)
+    .fetch_optional(pool)
+    .await?
+    .map(|row| Ok((UserRecord::try_from(row.user)?, row.unseen)))
+    .transpose()
+}
+
+/// [`COLUMNS`], each prefixed with `alias.`.
+fn qualified_columns(alias: &str) -> String {
+    COLUMNS
+        .split(", ")
+        .map(|c| format!("{alias}.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// The person with this (normalised) username, if any (service accounts cannot sign in).
 pub async fn find_by_username(
     pool: &AnyPool,
