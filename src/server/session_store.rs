@@ -7,6 +7,8 @@ use time::OffsetDateTime;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, ExpiredDeletion, SessionStore};
 
+use serde::Deserialize;
+
 use crate::server::auth::{SESSION_USER_KEY, SessionUser};
 
 /// A session store over the application's pool (SQLite or PostgreSQL).
@@ -37,11 +39,11 @@ fn encode(record: &Record) -> session_store::Result<String> {
 /// The signed-in user's id and epoch kept in their own columns, so a request's session and user
 /// are one query ([`crate::server::repo::users::find_by_session`]); none for a session nobody
 /// is signed in on.
-fn signed_in(record: &Record) -> (Option<String>, Option<i64>) {
+fn user_columns(record: &Record) -> (Option<String>, Option<i64>) {
     record
         .data
         .get(SESSION_USER_KEY)
-        .and_then(|value| serde_json::from_value::<SessionUser>(value.clone()).ok())
+        .and_then(|value| SessionUser::deserialize(value).ok())
         .map_or((None, None), |user| {
             (Some(user.id.to_string()), Some(user.epoch))
         })
@@ -51,7 +53,7 @@ fn signed_in(record: &Record) -> (Option<String>, Option<i64>) {
 impl SessionStore for SqlSessionStore {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
         // A fresh id could collide with a live one: draw again until the insert lands.
-        let (user_id, user_epoch) = signed_in(record);
+        let (user_id, user_epoch) = user_columns(record);
         loop {
             let inserted = sqlx::query(
                 "INSERT INTO sessions (id, data, expires_at, user_id, user_epoch) \
@@ -74,7 +76,7 @@ impl SessionStore for SqlSessionStore {
     }
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
-        let (user_id, user_epoch) = signed_in(record);
+        let (user_id, user_epoch) = user_columns(record);
         sqlx::query(
             "INSERT INTO sessions (id, data, expires_at, user_id, user_epoch) \
              VALUES ($1, $2, $3, $4, $5) \

@@ -166,28 +166,27 @@ pub async fn find_by_session(
         user: UserRow,
         unseen: i64,
     }
-    sqlx::query_as::<_, Row>(&format!(
-        "SELECT {}, (SELECT COUNT(*) FROM reminders r WHERE r.user_id = u.id AND r.seen_at IS NULL) AS unseen \
-         FROM sessions s JOIN users u ON u.id = s.user_id \
-         WHERE s.id = $1 AND s.expires_at > $2 \
-         AND u.session_epoch = s.user_epoch AND u.disabled_at IS NULL",
-        qualified_columns("u")
-    ))
-    .bind(session_id)
-    .bind(now)
-    .fetch_optional(pool)
-    .await?
-    .map(|row| Ok((UserRecord::try_from(row.user)?, row.unseen)))
-    .transpose()
-}
-
-/// [`COLUMNS`], each prefixed with `alias.`.
-fn qualified_columns(alias: &str) -> String {
-    COLUMNS
-        .split(", ")
-        .map(|c| format!("{alias}.{c}"))
-        .collect::<Vec<_>>()
-        .join(", ")
+    // Written once: this runs on every signed-in request.
+    static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        let columns = COLUMNS
+            .split(", ")
+            .map(|c| format!("u.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        format!(
+            "SELECT {columns}, (SELECT COUNT(*) FROM reminders r WHERE r.user_id = u.id AND r.seen_at IS NULL) AS unseen \
+             FROM sessions s JOIN users u ON u.id = s.user_id \
+             WHERE s.id = $1 AND s.expires_at > $2 \
+             AND u.session_epoch = s.user_epoch AND u.disabled_at IS NULL"
+        )
+    });
+    sqlx::query_as::<_, Row>(SQL.as_str())
+        .bind(session_id)
+        .bind(now)
+        .fetch_optional(pool)
+        .await?
+        .map(|row| Ok((UserRecord::try_from(row.user)?, row.unseen)))
+        .transpose()
 }
 
 /// The person with this (normalised) username, if any (service accounts cannot sign in).
