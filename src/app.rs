@@ -159,6 +159,36 @@ fn Hydrated() -> impl IntoView {
     });
 }
 
+/// Links the chunks of the group whose `#[lazy]` function is `function` in the page's head, so
+/// the browser fetches them beside the main module rather than after it has started. Leptos 0.8
+/// links them itself only now and then (it looks for the client's manifest outside the
+/// request's reactive owner, after the page is rendered): here, within the route's owner, and
+/// Leptos's own list is shadowed for this route so a page cannot get them twice.
+#[cfg(feature = "ssr")]
+fn preload_chunks(function: &str) {
+    use leptos_meta::Link;
+    provide_context(leptos::PrefetchLazyFn::default());
+    let Some(splits) = crate::server::assets::Splits::get() else {
+        return;
+    };
+    if splits.modules(function).is_empty() {
+        return;
+    }
+    let nonce = leptos::nonce::use_nonce()
+        .map(|n| n.to_string())
+        .unwrap_or_default();
+    // to_html() on a leptos_meta element registers it with the page's head.
+    for module in splits.modules(function) {
+        let href = format!("{}/{module}.wasm", splits.pkg);
+        let _ = view! {
+            <Link rel="preload" href=href as_="fetch" type_="application/wasm" crossorigin=nonce.clone() />
+        }
+        .to_html();
+    }
+    let loader = format!("{}/{}", splits.pkg, splits.loader);
+    let _ = view! { <Link rel="modulepreload" href=loader crossorigin=nonce /> }.to_html();
+}
+
 /// A group of pages loaded on demand: `$load` is the group's split point (one chunk set for all
 /// its pages) and `$preload` the function `#[lazy]` makes beside it to fetch its chunks (named
 /// `__preload_` + `$load`), `$group` names its pages, each `$route` is one route's `LazyRoute`.
@@ -188,6 +218,8 @@ macro_rules! lazy_group {
                 }
 
                 async fn view(_this: Self) -> AnyView {
+                    #[cfg(feature = "ssr")]
+                    preload_chunks(stringify!($load));
                     $load($group::$route).await
                 }
 

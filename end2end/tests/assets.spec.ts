@@ -5,6 +5,7 @@
 // compressed too and never cached by a proxy.
 import { createHash } from "node:crypto";
 import { APIRequestContext, expect, test } from "@playwright/test";
+import { COMMANDER, signIn } from "./helpers";
 
 const sha256 = (data: Buffer | string) => createHash("sha256").update(data).digest("hex");
 
@@ -71,5 +72,21 @@ test("pages are gzipped when accepted and a proxy never keeps them", async ({ re
     expect(res.headers()["vary"]?.toLowerCase()).toContain("accept-encoding");
     expect(res.headers()["cache-control"]).toBe("no-cache, private");
     expect(await res.text()).toContain("Sign in");
+  }
+});
+
+test("a page links its lazily loaded chunks, each once, on every load", async ({ page }, testInfo) => {
+  test.skip(testInfo.project.name !== "hydrated", "the links are the same in both projects");
+  await signIn(page, testInfo, COMMANDER);
+  for (const path of ["/incidents", "/board", "/plans"]) {
+    const seen = new Set<string>();
+    for (let load = 0; load < 8; load++) {
+      const html = await (await page.request.get(path)).text();
+      const wasm = [...html.matchAll(/<link [^>]*href="(\/pkg\/[0-9a-f]{20}\/[^"]+\.wasm)"/g)].map((m) => m[1]);
+      expect(new Set(wasm).size, `${path}: no file linked twice`).toBe(wasm.length);
+      expect(wasm.filter((w) => !w.endsWith("/nightwatch.wasm")).length, `${path}, load ${load}: its chunks`).toBeGreaterThan(0);
+      seen.add(wasm.sort().join(" "));
+    }
+    expect(seen.size, `${path}: the same links on every load`).toBe(1);
   }
 });

@@ -61,8 +61,20 @@ fn read_day(raw: &str) -> Result<Option<NaiveDate>, String> {
     if raw.is_empty() {
         return Ok(None);
     }
-    NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+    // Exactly `YYYY-MM-DD`, as a date input sends it (chrono alone takes `26-1-1` as the year 26).
+    let shaped = raw.len() == 10
+        && raw.bytes().enumerate().all(|(i, b)| {
+            if i == 4 || i == 7 {
+                b == b'-'
+            } else {
+                b.is_ascii_digit()
+            }
+        });
+    shaped
+        .then(|| NaiveDate::parse_from_str(raw, "%Y-%m-%d").ok())
+        .flatten()
         .map(Some)
+        .ok_or(())
         .map_err(|_| format!("{raw:?} is not a date: write it as YYYY-MM-DD, e.g. 2026-11-01."))
 }
 
@@ -297,6 +309,16 @@ mod tests {
         let err = bad.check(today).unwrap_err();
         for field in ["from", "until", "severity", "period"] {
             assert!(err.field_message(field).is_some(), "{field}: {err:?}");
+        }
+        for loose in [
+            "26-1-1",
+            "+2026-11-01",
+            "2026-1-01",
+            "02026-11-1",
+            " 2026-11-01x",
+        ] {
+            let err = query(loose, "").check(today).unwrap_err();
+            assert!(err.field_message("from").is_some(), "{loose:?} was taken");
         }
         let reversed = query("2026-11-10", "2026-11-01").check(today).unwrap_err();
         assert_eq!(

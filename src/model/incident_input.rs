@@ -9,9 +9,13 @@ use super::incident::Severity;
 /// How far ahead of the server clock an instant may be (clock skew), in seconds.
 const FUTURE_SLACK_SECS: i64 = 60;
 
-/// A title: 3–200 characters after trimming.
+/// A title: 3–200 characters after trimming, no control characters or direction overrides
+/// (a title is shown in lists, notifications and exports, where they would disguise it).
 pub fn parse_title(input: &str) -> Result<String, String> {
     let title = input.trim();
+    if title.chars().any(is_disguising) {
+        return Err(TextError::Control.to_string());
+    }
     match title.chars().count() {
         0 => Err("Give the incident a title.".into()),
         1..=2 => Err("A title needs at least 3 characters.".into()),
@@ -249,6 +253,23 @@ impl NewIncident {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_title_may_not_hide_what_it_says() {
+        for title in [
+            "rtl \u{202e} override",
+            "bell\u{7} here",
+            "esc\u{1b}[31m red",
+        ] {
+            assert!(
+                parse_title(title)
+                    .unwrap_err()
+                    .contains("control characters"),
+                "{title:?}"
+            );
+        }
+        assert_eq!(parse_title("  Disk full  ").unwrap(), "Disk full");
+    }
 
     #[test]
     fn text_that_shows_nothing_or_disguises_itself_is_refused() {

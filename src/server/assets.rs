@@ -6,6 +6,7 @@
 //! both hashes in `pkg/hash.txt`; without it (a `cargo leptos` build) the plain names are served
 //! and revalidated on every load.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
@@ -85,7 +86,63 @@ pub fn client_options(options: &LeptosOptions) -> LeptosOptions {
     let mut client = options.clone();
     client.site_pkg_dir = pkg.clone().into();
     client.hash_files = false;
+    SPLITS.get_or_init(|| Splits::read(&client));
     client
+}
+
+/// The split client's files: where they are served, the loader of its chunks, and the modules of
+/// each lazily loaded group of pages (from the splitter's manifest).
+#[derive(Debug, PartialEq)]
+pub struct Splits {
+    /// `/pkg/<hash>`.
+    pub pkg: String,
+    /// The chunks' loader, `__wasm_split.______________________.js`.
+    pub loader: &'static str,
+    groups: HashMap<String, Vec<String>>,
+}
+
+static SPLITS: OnceLock<Option<Splits>> = OnceLock::new();
+
+impl Splits {
+    /// The loader's name when file names are not hashed (as `scripts/build.sh` and Leptos name it).
+    const LOADER: &'static str = "__wasm_split.______________________.js";
+
+    /// The split client's files, once a page has been rendered (its shell reads them), or `None`
+    /// for a client that is not split or not built (tests).
+    pub fn get() -> Option<&'static Splits> {
+        SPLITS.get().and_then(Option::as_ref)
+    }
+
+    fn read(client: &LeptosOptions) -> Option<Splits> {
+        let text =
+            std::fs::read_to_string(pkg_dir(client).join("__wasm_split_manifest.json")).ok()?;
+        Self::parse(&format!("/{}", client.site_pkg_dir), &text)
+    }
+
+    /// The manifest names a group `<function>_<hash of where #[lazy] was written>`; it is kept
+    /// under the function's name.
+    fn parse(pkg: &str, manifest: &str) -> Option<Splits> {
+        let keyed: HashMap<String, Vec<String>> = serde_json::from_str(manifest).ok()?;
+        let groups = keyed
+            .into_iter()
+            .filter_map(|(key, modules)| {
+                let (name, hash) = key.rsplit_once('_')?;
+                hash.bytes()
+                    .all(|b| b.is_ascii_digit())
+                    .then(|| (name.to_owned(), modules))
+            })
+            .collect();
+        Some(Splits {
+            pkg: pkg.to_owned(),
+            loader: Self::LOADER,
+            groups,
+        })
+    }
+
+    /// The modules (without `.wasm`) the group whose `#[lazy]` function is `function` loads.
+    pub fn modules(&self, function: &str) -> &[String] {
+        self.groups.get(function).map_or(&[], Vec::as_slice)
+    }
 }
 
 /// The stylesheet's path: `/pkg/nightwatch.<hash>.css` after `scripts/build.sh`, else
@@ -157,6 +214,21 @@ mod tests {
         ));
         assert!(!is_hashed("/abc/nightwatch.js"));
         assert!(!is_hashed("/0123456789abcdef0123"));
+    }
+
+    #[test]
+    fn a_group_is_found_by_its_function_name() {
+        let manifest = r#"{"plan_pages_1721": ["chunk_8", "split_plan_pages_1721"],
+            "board_pages_99": ["chunk_2"], "odd": ["x"]}"#;
+        let splits = Splits::parse("/pkg/abc", manifest).unwrap();
+        assert_eq!(
+            splits.modules("plan_pages"),
+            ["chunk_8", "split_plan_pages_1721"]
+        );
+        assert_eq!(splits.modules("board_pages"), ["chunk_2"]);
+        assert!(splits.modules("odd").is_empty() && splits.modules("nothing").is_empty());
+        assert_eq!(splits.pkg, "/pkg/abc");
+        assert_eq!(Splits::parse("/pkg", "not json"), None);
     }
 
     #[test]

@@ -13,32 +13,83 @@ use crate::model::AppError;
 /// Largest request body read (plans, postmortems and forms are far smaller).
 pub const BODY_LIMIT: usize = 4 << 20;
 
-/// What a NUL character earns.
-fn refused(field: &str, api: bool) -> Response {
-    answer(
-        AppError::field(
-            field,
-            "Remove the NUL character (\\0): text cannot contain it.",
-        ),
-        api,
-    )
+/// Who sent the request, for the language of a refusal.
+#[derive(Clone, Copy)]
+enum Caller {
+    /// A REST API client: a problem document.
+    Api,
+    /// A browser navigating to a page (a link, an address typed, a GET form): a page. (A form
+    /// posted without JavaScript gets the JSON, which `plain_forms` turns into a way back to its
+    /// page with the message beside the field.)
+    Browser,
+    /// The hydrated client calling a server function: the server functions' JSON.
+    Client,
 }
 
-/// The refusal in the caller's language: a problem document for the REST API, the server
-/// functions' JSON for the pages.
-fn answer(error: AppError, api: bool) -> Response {
-    if api {
-        crate::server::rest::Problem::from(error).into_response()
-    } else {
-        error.into_response()
+impl Caller {
+    fn of(req: &Request) -> Caller {
+        if req.uri().path().starts_with("/api/v1/") {
+            return Caller::Api;
+        }
+        let wants_html = req
+            .headers()
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|accept| accept.contains("text/html"));
+        if wants_html && matches!(*req.method(), Method::GET | Method::HEAD) {
+            Caller::Browser
+        } else {
+            Caller::Client
+        }
     }
+}
+
+const NUL_MESSAGE: &str = "Remove the NUL character (\\0): text cannot contain it.";
+
+/// What a NUL character earns.
+fn refused(field: &str, caller: Caller, path: &str) -> Response {
+    let error = AppError::field(field, NUL_MESSAGE);
+    match caller {
+        Caller::Api => crate::server::rest::Problem::from(error).into_response(),
+        Caller::Client => error.into_response(),
+        Caller::Browser => refusal_page(field, path),
+    }
+}
+
+/// A small page for a browser: what was refused and a way on (the field's name and the path are
+/// the only text from the request it shows, both escaped; the answer's policy allows no script or
+/// style, so it is plain HTML).
+fn refusal_page(field: &str, path: &str) -> Response {
+    let field = crate::ui::format::escape_html(field);
+    // Only a path on this site (`//evil.example/x` or `/\\evil.example` would lead elsewhere).
+    let path = crate::ui::format::escape_html(&crate::api::auth::safe_next(Some(path)));
+    let body = format!(
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <meta name=\"color-scheme\" content=\"light dark\">\
+         <title>Refused · Nightwatch</title></head><body>\
+         <h1>This request was refused</h1>\
+         <p role=\"alert\">{field}: {NUL_MESSAGE}</p>\
+         <p><a href=\"{path}\">Back to the page without it</a> · <a href=\"/\">Home</a></p>\
+         </body></html>\n"
+    );
+    (
+        StatusCode::UNPROCESSABLE_ENTITY,
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        body,
+    )
+        .into_response()
 }
 
 /// The middleware: checks the query string and, for form and JSON bodies, the body.
 pub async fn refuse_nul(req: Request, next: Next) -> Response {
-    let api = req.uri().path().starts_with("/api/v1/");
+    let caller = Caller::of(&req);
+    let api = matches!(caller, Caller::Api);
     if let Some(field) = req.uri().query().and_then(|q| nul_in_form(q.as_bytes())) {
-        return refused(&field, api);
+        return refused(&field, caller, req.uri().path());
     }
     // Alert intake takes what monitors send and cleans control characters from it (refusing the
     // whole Alertmanager group for one NUL in one label would lose the rest of the group).
@@ -78,7 +129,7 @@ pub async fn refuse_nul(req: Request, next: Next) -> Response {
         Kind::Json => nul_in_json(&bytes),
     };
     if let Some(field) = found {
-        return refused(&field, api);
+        return refused(&field, caller, parts.uri.path());
     }
     next.run(Request::from_parts(parts, Body::from(bytes)))
         .await

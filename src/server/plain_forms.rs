@@ -89,7 +89,12 @@ pub fn location(
             .iter()
             .filter(|(k, v)| may_travel(k) && !v.is_empty() && v.chars().count() <= VALUE_MAX)
             // Without the NUL a refusal may be about: the page's address may not carry one.
-            .map(|(k, v)| (format!("{VALUE}.{k}"), v.replace('\0', "")))
+            .map(|(k, v)| {
+                (
+                    format!("{VALUE}.{}", k.replace('\0', "")),
+                    v.replace('\0', ""),
+                )
+            })
             .collect();
         let size: usize = values.iter().map(|(k, v)| k.len() + v.len()).sum();
         if size <= QUERY_MAX {

@@ -57,14 +57,27 @@ pub fn count(n: u64, noun: &str) -> String {
     }
 }
 
-/// An instant as `2026-11-23 09:30 UTC`.
+/// An instant as `2026-11-23 09:30 UTC` (written out field by field: lists print one per row,
+/// and chrono's `format` reads its pattern again on every call).
 pub fn instant(at: DateTime<Utc>) -> String {
-    at.format("%Y-%m-%d %H:%M UTC").to_string()
+    use chrono::{Datelike, Timelike};
+    if !(0..=9999).contains(&at.year()) {
+        return at.format("%Y-%m-%d %H:%M UTC").to_string();
+    }
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02} UTC",
+        at.year(),
+        at.month(),
+        at.day(),
+        at.hour(),
+        at.minute()
+    )
 }
 
 /// An instant as `09:30:15` (for timeline rows; the date is in the header).
 pub fn clock(at: DateTime<Utc>) -> String {
-    at.format("%H:%M:%S").to_string()
+    use chrono::Timelike;
+    format!("{:02}:{:02}:{:02}", at.hour(), at.minute(), at.second())
 }
 
 /// The day of `at` as `Nov 23`, with the year when it is not `now`'s (`Jan 01 2001`).
@@ -113,6 +126,20 @@ pub fn url_encode(value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn instants_and_clocks_are_written_as_chrono_writes_them() {
+        for at in [
+            "2026-11-23T09:30:15Z",
+            "2001-01-01T00:00:00Z",
+            "0099-12-31T23:59:59.999Z",
+            "+12026-05-06T07:08:09Z",
+        ] {
+            let at: DateTime<Utc> = at.parse().unwrap();
+            assert_eq!(instant(at), at.format("%Y-%m-%d %H:%M UTC").to_string());
+            assert_eq!(clock(at), at.format("%H:%M:%S").to_string());
+        }
+    }
 
     #[test]
     fn a_day_names_its_year_only_when_it_is_not_this_one() {

@@ -242,6 +242,37 @@ db_test! {
     }
 }
 
+db_test! {
+    async fn a_browser_refused_for_a_nul_gets_a_page_that_names_the_field_escaped(db) {
+        user(&db.pool, "rita", Role::Responder, PASSWORD).await;
+        let app = TestApp::new(&db);
+        let cookie = app.sign_in("rita", PASSWORD).await;
+        let req = Request::get("/board?%3Cscript%3Ex=%00").header(header::HOST, "localhost")
+            .header(header::ACCEPT, "text/html,application/xhtml+xml,*/*;q=0.8")
+            .header(header::COOKIE, &cookie).body(Body::empty()).unwrap();
+        let res = app.send(req).await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(res.headers()[header::CONTENT_TYPE].to_str().unwrap().starts_with("text/html"));
+        assert_eq!(res.headers()[header::CONTENT_SECURITY_POLICY], DEFAULT_POLICY);
+        let page = text(res).await;
+        assert!(page.contains("&lt;script&gt;x: Remove the NUL character"), "{page}");
+        assert!(!page.contains("<script"), "{page}");
+        assert!(page.contains(r#"<a href="/board">"#), "{page}");
+        // The way back never leads off the site.
+        for path in ["//evil.example/x?q=%00", "/%5Cevil.example?q=%00", "///evil.example?q=%00"] {
+            let req = Request::get(path).header(header::HOST, "localhost").header(header::ACCEPT, "text/html")
+                .body(Body::empty()).unwrap();
+            let page = text(app.send(req).await).await;
+            let back = page.split("<a href=\"").nth(1).and_then(|rest| rest.split('"').next()).unwrap();
+            assert!(back.starts_with('/') && !back.starts_with("//") && !back.contains('\\'), "{path}: {back}");
+        }
+        let status = app.get("/incidents/INC-99999/postmortem", Some(&cookie)).await.status();
+        assert_eq!(status, StatusCode::NOT_FOUND, "an incident that does not exist has no postmortem page");
+        let report = app.get("/incidents/INC-99999/postmortem/report", Some(&cookie)).await.status();
+        assert_eq!(report, StatusCode::NOT_FOUND);
+    }
+}
+
 async fn incidents_count(pool: &sqlx::AnyPool) -> i64 {
     sqlx::query_scalar("SELECT COUNT(*) FROM incidents")
         .fetch_one(pool)

@@ -46,9 +46,12 @@ pub fn PostmortemPage() -> impl IntoView {
                 let role = user.await.ok().flatten().map(|u| u.role).unwrap_or(Role::Viewer);
                 match page.await {
                     Ok(data) => view! { <PostmortemView data role open review /> }.into_any(),
-                    Err(AppError::NotFound) => view! {
-                        <div class="card empty-state"><p>{format!("There is no incident {}.", number())}</p></div>
-                    }.into_any(),
+                    Err(AppError::NotFound) => {
+                        crate::ui::pages::not_found_status();
+                        view! {
+                            <div class="card empty-state"><p>{format!("There is no incident {}.", number())}</p></div>
+                        }.into_any()
+                    }
                     Err(e) => view! { <p class="alert error" role="alert">{e.to_string()}</p> }.into_any(),
                 }
             })}

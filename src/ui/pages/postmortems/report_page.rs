@@ -39,10 +39,22 @@ pub fn PostmortemReportPage() -> impl IntoView {
                                 </article>
                             }.into_any()
                         }
-                        None => view! { <div class="card empty-state"><p>"No postmortem has been started for this incident."</p></div> }.into_any(),
+                        None => view! {
+                            <Title text=format!("Postmortem {}", data.incident.summary.number) />
+                            <div class="card empty-state"><p>"No postmortem has been started for this incident."</p></div>
+                        }.into_any(),
                     },
-                    Err(AppError::NotFound) => view! { <div class="card empty-state"><p>{format!("There is no incident {}.", number())}</p></div> }.into_any(),
-                    Err(e) => view! { <p class="alert error" role="alert">{e.to_string()}</p> }.into_any(),
+                    Err(AppError::NotFound) => {
+                        crate::ui::pages::not_found_status();
+                        view! {
+                        <Title text="No such incident" />
+                        <div class="card empty-state"><p>{format!("There is no incident {}.", number())}</p></div>
+                        }.into_any()
+                    }
+                    Err(e) => view! {
+                        <Title text="Postmortem report" />
+                        <p class="alert error" role="alert">{e.to_string()}</p>
+                    }.into_any(),
                 }
             })}
         </Suspense>
