@@ -83,8 +83,15 @@ impl Boards {
             in_flight.entry(key.clone()).or_default().clone()
         };
         // If the request computing it goes away (its client hung up), the next waiter computes.
+        // The computation starts on the scheduler's next turn: requests that arrive in the same
+        // instant share it even when every query answers at once (on a busy host a computation
+        // could otherwise finish within its first poll, before the next request was looked at,
+        // and that request would compute again).
         let result = shared
-            .get_or_init(|| self.compute(pool, request, today))
+            .get_or_init(|| async {
+                tokio::task::yield_now().await;
+                self.compute(pool, request, today).await
+            })
             .await
             .clone();
         // The first to see it done retires it: later requests compute afresh.
