@@ -166,26 +166,28 @@ fn Hydrated() -> impl IntoView {
 /// Leptos's own list is shadowed for this route so a page cannot get them twice.
 #[cfg(feature = "ssr")]
 fn preload_chunks(function: &str) {
+    use crate::server::assets::Splits;
     use leptos_meta::Link;
     provide_context(leptos::PrefetchLazyFn::default());
-    let Some(splits) = crate::server::assets::Splits::get() else {
+    let Some(splits) = Splits::get() else {
         return;
     };
-    if splits.modules(function).is_empty() {
+    let modules = splits.modules(function);
+    if modules.is_empty() {
         return;
     }
     let nonce = leptos::nonce::use_nonce()
         .map(|n| n.to_string())
         .unwrap_or_default();
     // to_html() on a leptos_meta element registers it with the page's head.
-    for module in splits.modules(function) {
+    for module in modules {
         let href = format!("{}/{module}.wasm", splits.pkg);
         let _ = view! {
             <Link rel="preload" href=href as_="fetch" type_="application/wasm" crossorigin=nonce.clone() />
         }
         .to_html();
     }
-    let loader = format!("{}/{}", splits.pkg, splits.loader);
+    let loader = format!("{}/{}", splits.pkg, Splits::LOADER);
     let _ = view! { <Link rel="modulepreload" href=loader crossorigin=nonce /> }.to_html();
 }
 

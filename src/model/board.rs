@@ -70,12 +70,10 @@ fn read_day(raw: &str) -> Result<Option<NaiveDate>, String> {
                 b.is_ascii_digit()
             }
         });
-    shaped
-        .then(|| NaiveDate::parse_from_str(raw, "%Y-%m-%d").ok())
-        .flatten()
+    let day = shaped.then(|| NaiveDate::parse_from_str(raw, "%Y-%m-%d").ok());
+    day.flatten()
         .map(Some)
-        .ok_or(())
-        .map_err(|_| format!("{raw:?} is not a date: write it as YYYY-MM-DD, e.g. 2026-11-01."))
+        .ok_or_else(|| format!("{raw:?} is not a date: write it as YYYY-MM-DD, e.g. 2026-11-01."))
 }
 
 /// Milliseconds at the start (00:00 UTC) of `day`.

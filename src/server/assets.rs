@@ -90,22 +90,21 @@ pub fn client_options(options: &LeptosOptions) -> LeptosOptions {
     client
 }
 
-/// The split client's files: where they are served, the loader of its chunks, and the modules of
-/// each lazily loaded group of pages (from the splitter's manifest).
+/// The split client's files: where they are served and the modules of each lazily loaded group
+/// of pages (from the splitter's manifest).
 #[derive(Debug, PartialEq)]
 pub struct Splits {
     /// `/pkg/<hash>`.
     pub pkg: String,
-    /// The chunks' loader, `__wasm_split.______________________.js`.
-    pub loader: &'static str,
     groups: HashMap<String, Vec<String>>,
 }
 
 static SPLITS: OnceLock<Option<Splits>> = OnceLock::new();
 
 impl Splits {
-    /// The loader's name when file names are not hashed (as `scripts/build.sh` and Leptos name it).
-    const LOADER: &'static str = "__wasm_split.______________________.js";
+    /// The chunks' loader, named as `scripts/build.sh` and Leptos name it when file names are not
+    /// hashed.
+    pub const LOADER: &'static str = "__wasm_split.______________________.js";
 
     /// The split client's files, once a page has been rendered (its shell reads them), or `None`
     /// for a client that is not split or not built (tests).
@@ -134,7 +133,6 @@ impl Splits {
             .collect();
         Some(Splits {
             pkg: pkg.to_owned(),
-            loader: Self::LOADER,
             groups,
         })
     }

@@ -94,30 +94,23 @@ db_test! {
         anonymous.data.clear();
         store.create(&mut anonymous).await.unwrap();
         assert!(find(anonymous.id).await.is_none());
-        sqlx::query("UPDATE sessions SET user_id = NULL, user_epoch = NULL WHERE id = $1")
-            .bind(live.id.to_string())
-            .execute(&db.pool)
-            .await
-            .unwrap();
+        update_by_id(&db.pool, "UPDATE sessions SET user_id = NULL, user_epoch = NULL WHERE id = $1", live.id.to_string()).await;
         assert!(find(live.id).await.is_none());
         store.save(&live).await.unwrap();
         assert!(find(live.id).await.is_some(), "saving fills the columns again");
 
         // A password reset (a new epoch) and a disabled account end the session.
-        sqlx::query("UPDATE users SET session_epoch = 1 WHERE id = $1")
-            .bind(user.id.to_string())
-            .execute(&db.pool)
-            .await
-            .unwrap();
+        update_by_id(&db.pool, "UPDATE users SET session_epoch = 1 WHERE id = $1", user.id.to_string()).await;
         assert!(find(live.id).await.is_none());
         let mut renewed = signed_in(1, Duration::hours(1));
         store.create(&mut renewed).await.unwrap();
         assert!(find(renewed.id).await.is_some());
-        sqlx::query("UPDATE users SET disabled_at = 1 WHERE id = $1")
-            .bind(user.id.to_string())
-            .execute(&db.pool)
-            .await
-            .unwrap();
+        update_by_id(&db.pool, "UPDATE users SET disabled_at = 1 WHERE id = $1", user.id.to_string()).await;
         assert!(find(renewed.id).await.is_none());
     }
+}
+
+/// Runs one `UPDATE … WHERE id = $1` of the test's setup.
+async fn update_by_id(pool: &sqlx::AnyPool, sql: &str, id: String) {
+    sqlx::query(sql).bind(id).execute(pool).await.unwrap();
 }
