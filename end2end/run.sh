@@ -29,8 +29,14 @@ cleanup() {
   if [ "${keep_log:-0}" = 1 ]; then
     # What went wrong on the server side of a failed run: every warning and error, then the end.
     echo "--- server log: warnings and errors ---"; sed 's/\x1b\[[0-9;]*m//g' "$state/server.log" | grep -E ' (WARN|ERROR) ' | tail -n 200 || true
-    echo "--- server log: last lines ---"; tail -n 80 "$state/server.log"
+    echo "--- server log: last lines ---"; tail -n 40 "$state/server.log"
     if [ -n "${E2E_KEEP_LOG:-}" ]; then cp "$state/server.log" "$E2E_KEEP_LOG"; fi
+    # Last, so that a CI page showing only the end of the output names the tests that failed.
+    if [ -s "$state/playwright.log" ]; then
+      echo "--- Playwright: the failures again ---"
+      sed -n '/^  [0-9]* failed/,$p' "$state/playwright.log"
+      grep -E '^\s+✘' "$state/playwright.log" | tail -n 20 || true
+    fi
   fi
   rm -rf "$state"
 }
@@ -44,4 +50,4 @@ curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null || { keep_log=1; echo "the
 
 export NIGHTWATCH_BIN="$bin"
 export E2E_BASE_URL="http://127.0.0.1:$port"
-npx playwright test "$@" || { keep_log=1; exit 1; }
+npx playwright test "$@" 2>&1 | tee "$state/playwright.log" || { keep_log=1; exit 1; }

@@ -71,9 +71,16 @@ fn read_day(raw: &str) -> Result<Option<NaiveDate>, String> {
             }
         });
     let day = shaped.then(|| NaiveDate::parse_from_str(raw, "%Y-%m-%d").ok());
-    day.flatten()
-        .map(Some)
-        .ok_or_else(|| format!("{raw:?} is not a date: write it as YYYY-MM-DD, e.g. 2026-11-01."))
+    match day.flatten() {
+        // Nothing is recorded before 1970 (instants are milliseconds since then).
+        Some(day) if day.year() >= 1970 => Ok(Some(day)),
+        Some(_) => Err("Pick a day from 1970 on.".into()),
+        // What was typed is shown back only while it is short enough to read beside the field.
+        None if raw.chars().count() <= 24 => Err(format!(
+            "{raw:?} is not a date: write it as YYYY-MM-DD, e.g. 2026-11-01."
+        )),
+        None => Err("This is not a date: write it as YYYY-MM-DD, e.g. 2026-11-01.".into()),
+    }
 }
 
 /// Milliseconds at the start (00:00 UTC) of `day`.
@@ -318,6 +325,15 @@ mod tests {
             let err = query(loose, "").check(today).unwrap_err();
             assert!(err.field_message("from").is_some(), "{loose:?} was taken");
         }
+        let ancient = query("0000-01-01", "").check(today).unwrap_err();
+        assert_eq!(
+            ancient.field_message("from"),
+            Some("Pick a day from 1970 on.")
+        );
+        let endless = "9".repeat(5000);
+        let message = query(&endless, "").check(today).unwrap_err();
+        let message = message.field_message("from").unwrap();
+        assert!(message.len() < 80 && !message.contains("9999"), "{message}");
         let reversed = query("2026-11-10", "2026-11-01").check(today).unwrap_err();
         assert_eq!(
             reversed.field_message("until"),

@@ -134,7 +134,8 @@ async fn healthz(State(state): State<AppState>) -> Response {
 }
 
 /// Refuses state-changing requests sent by another site (CSRF): `Sec-Fetch-Site` must be
-/// `same-origin` or `none` when present, and an `Origin` header must match `Host`.
+/// `same-origin` or `none` when present, and an `Origin` header (or, without one, a `Referer`)
+/// must match `Host`.
 async fn refuse_cross_site(req: Request, next: Next) -> Response {
     if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS)
         || same_origin(req.headers())
@@ -162,11 +163,14 @@ fn same_origin(headers: &HeaderMap) -> bool {
     if let Some(site) = text("sec-fetch-site") {
         return matches!(site, "same-origin" | "none");
     }
-    match (text("origin"), text("host")) {
+    // Without an `Origin` (old browsers, some privacy settings), a `Referer` must name this site;
+    // with neither, the request came from no browser (curl, a script) and passes.
+    match (text("origin").or_else(|| text("referer")), text("host")) {
         (None, _) => true,
-        (Some(origin), Some(host)) => origin
-            .split_once("://")
-            .is_some_and(|(_, authority)| authority.eq_ignore_ascii_case(host)),
+        (Some(url), Some(host)) => url.split_once("://").is_some_and(|(_, rest)| {
+            let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+            authority.eq_ignore_ascii_case(host)
+        }),
         (Some(_), None) => false,
     }
 }
@@ -326,6 +330,32 @@ mod tests {
         assert!(!same_origin(&headers(&[
             ("origin", "null"),
             ("host", "127.0.0.1:3000")
+        ])));
+    }
+
+    #[test]
+    fn without_an_origin_the_referer_must_name_this_site() {
+        let host = ("host", "127.0.0.1:3000");
+        assert!(same_origin(&headers(&[
+            ("referer", "http://127.0.0.1:3000/incidents?status=open"),
+            host
+        ])));
+        for foreign in [
+            "https://evil.example/post",
+            "http://127.0.0.1:3000.evil.example/",
+            "http://127.0.0.1:3000@evil.example/",
+            "not a url",
+        ] {
+            assert!(
+                !same_origin(&headers(&[("referer", foreign), host])),
+                "{foreign}"
+            );
+        }
+        // An Origin decides over a Referer.
+        assert!(!same_origin(&headers(&[
+            ("origin", "http://evil.example"),
+            ("referer", "http://127.0.0.1:3000/"),
+            host
         ])));
     }
 

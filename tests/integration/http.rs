@@ -235,6 +235,10 @@ db_test! {
         by_fetch_metadata.headers_mut().insert("sec-fetch-site", "cross-site".parse().unwrap());
         assert_eq!(app.send(by_fetch_metadata).await.status(), StatusCode::FORBIDDEN);
 
+        let mut by_referer = app.form_request("create_user", &form, Some(&cookie), "application/json");
+        by_referer.headers_mut().insert(header::REFERER, "http://evil.example/page".parse().unwrap());
+        assert_eq!(app.send(by_referer).await.status(), StatusCode::FORBIDDEN);
+
         assert!(users::find_by_username(&db.pool, "planted").await.unwrap().is_none());
 
         let mut same_site = app.form_request("create_user", &form, Some(&cookie), "application/json");

@@ -390,6 +390,43 @@ db_test! {
     }
 }
 
+db_test! {
+    async fn with_a_service_chosen_the_board_offers_every_service_of_the_range_to_switch_to(db) {
+        use nightwatch::model::board::BoardQuery;
+        use nightwatch::model::Role;
+        use nightwatch::server::service::incidents as service;
+        use nightwatch::server::service::metrics::board;
+
+        let cmdr = crate::support::user(&db.pool, "cmdr", Role::Commander, crate::support::PASSWORD).await;
+        // Incidents 15 days apart over a year, so the range holds whole months (read from the
+        // rollups) and parts of months (counted from the incidents).
+        let more: Vec<String> = (10..30).map(|i| format!("svc-{i}")).collect();
+        let all = ["payments,checkout", "search", "ledger"].into_iter().chain(more.iter().map(String::as_str));
+        for (i, services) in all.enumerate() {
+            let detected = (Utc::now() - chrono::Duration::days(15 * i as i64 + 1)).format("%Y-%m-%dT%H:%M:%S").to_string();
+            let new = nightwatch::model::incident_input::NewIncident::parse(
+                &format!("Service {i}"), "", "sev2", services, "", &detected, Utc::now(),
+            ).unwrap();
+            service::declare(&db.pool, &cmdr, &new).await.unwrap();
+        }
+        let today = Utc::now().date_naive();
+        let from = (today - chrono::Duration::days(365)).format("%Y-%m-%d").to_string();
+        let query = |service: &str| BoardQuery { from: from.clone(), service: service.into(), ..BoardQuery::default() };
+
+        let chosen = board(&db.pool, &query("payments").check(today).unwrap(), today).await.unwrap();
+
+        let names: Vec<&str> = chosen.by_service.iter().map(|(s, _)| s.as_str()).collect();
+        assert_eq!(names, ["checkout", "payments"], "the breakdown counts the chosen service's incidents");
+        let mut every: Vec<&str> = vec!["checkout", "ledger", "payments", "search"];
+        every.extend(more.iter().map(String::as_str));
+        every.sort();
+        assert_eq!(chosen.services, every, "every service of the range, not only the 20 largest");
+        let any = board(&db.pool, &query("").check(today).unwrap(), today).await.unwrap();
+        assert_eq!(any.services, every);
+        assert_eq!(any.by_service.len(), 20, "the breakdown shows the 20 largest");
+    }
+}
+
 type MonthRows = Vec<Vec<i64>>;
 type HistogramRows = Vec<(String, i64, String, i64, i64)>;
 

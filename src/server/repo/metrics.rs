@@ -226,12 +226,12 @@ pub async fn count_by(
         (Breakdown::Service, None, None) => {
             "SELECT sv.service, COUNT(*) AS n FROM incident_services sv \
              WHERE sv.detected_at >= $1 AND sv.detected_at < $2 AND $3 = '' AND $4 = '' \
-             GROUP BY sv.service ORDER BY n DESC, sv.service LIMIT 20"
+             GROUP BY sv.service ORDER BY n DESC, sv.service"
                 .to_owned()
         }
         (Breakdown::Service, ..) => format!(
             "SELECT sv.service, COUNT(*) AS n FROM {from} JOIN incident_services sv ON sv.incident_id = i.id \
-             WHERE {filtered} GROUP BY sv.service ORDER BY n DESC, sv.service LIMIT 20"
+             WHERE {filtered} GROUP BY sv.service ORDER BY n DESC, sv.service"
         ),
     };
     let rows: Vec<(String, i64)> = bind_filter(sqlx::query_as(&sql), filter)
@@ -249,7 +249,7 @@ pub enum Breakdown {
     Severity,
     /// Status (state).
     Status,
-    /// Affected service (an incident counts once per service; the 20 largest).
+    /// Affected service (an incident counts once per service; every service).
     Service,
 }
 

@@ -168,7 +168,7 @@ impl Boards {
         } else {
             None
         };
-        let (counts, drills, actions, by_service) = tokio::try_join!(
+        let (counts, drills, actions, by_service, others) = tokio::try_join!(
             async {
                 match &months {
                     Some(months) => self.rolled_up(pool, filter, months, &points).await,
@@ -182,13 +182,23 @@ impl Boards {
                     None => self.slot(repo::action_figures(pool, filter, &today)).await,
                 }
             },
+            self.by_service(pool, filter, months.as_ref()),
+            // With a service chosen, the breakdown holds only the services that share incidents
+            // with it; the list to choose from is the breakdown without it, so one can switch.
             async {
-                match &months {
-                    Some(months) => self.services(pool, filter, months).await,
-                    None => {
-                        self.slot(repo::count_by(pool, Breakdown::Service, filter))
-                            .await
+                match filter.service {
+                    Some(_) => {
+                        let any = BoardFilter {
+                            service: None,
+                            ..filter.clone()
+                        };
+                        let months = self
+                            .rollups
+                            .then(|| rollup::split(any.from, any.until))
+                            .flatten();
+                        self.by_service(pool, &any, months.as_ref()).await.map(Some)
                     }
+                    None => Ok(None),
                 }
             },
         )?;
@@ -204,7 +214,14 @@ impl Boards {
                 })
                 .collect::<Vec<_>>()
         };
-        let mut services: Vec<String> = by_service.iter().map(|(s, _)| s.clone()).collect();
+        let mut services: Vec<String> = others
+            .as_ref()
+            .unwrap_or(&by_service)
+            .iter()
+            .map(|(s, _)| s.clone())
+            .collect();
+        let mut by_service = by_service;
+        by_service.truncate(SERVICES_SHOWN);
         if let Some(chosen) = filter.service.as_ref().filter(|c| !services.contains(c)) {
             services.push(chosen.clone());
         }
@@ -444,8 +461,25 @@ impl Boards {
             }))
     }
 
-    /// The breakdown by service (the 20 largest, as `repo::metrics::count_by` answers it) from
-    /// the monthly rollups of `months` and the incidents of the parts outside them.
+    /// Incidents per service, every service, largest first: from the monthly rollups when the
+    /// range has whole `months` (see `services`), from the incidents otherwise.
+    async fn by_service(
+        &self,
+        pool: &AnyPool,
+        filter: &BoardFilter,
+        months: Option<&Split>,
+    ) -> Result<Vec<(String, u64)>, AppError> {
+        match months {
+            Some(months) => self.services(pool, filter, months).await,
+            None => {
+                self.slot(repo::count_by(pool, Breakdown::Service, filter))
+                    .await
+            }
+        }
+    }
+
+    /// Incidents per service (as `repo::metrics::count_by` answers it) from the monthly rollups
+    /// of `months` and the incidents of the parts outside them.
     async fn services(
         &self,
         pool: &AnyPool,
@@ -466,12 +500,11 @@ impl Boards {
         }
         let mut largest: Vec<(String, u64)> = counts.into_iter().collect();
         largest.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-        largest.truncate(SERVICES_SHOWN);
         Ok(largest)
     }
 }
 
-/// How many services the breakdown shows.
+/// How many services the breakdown shows (every one is offered to choose from).
 const SERVICES_SHOWN: usize = 20;
 
 /// The incidents' figures of a board (its measures, counts and trend).
