@@ -5,7 +5,7 @@ use chrono::{Datelike, Duration, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 use super::AppError;
-use super::error::Validator;
+use super::error::{Validator, quoted};
 use super::incident::Severity;
 use super::metrics::{ActionFigures, BoardFilter, DAY_MS, DurationStats, Measure, day_number};
 use super::score::PlanRecord;
@@ -75,11 +75,10 @@ fn read_day(raw: &str) -> Result<Option<NaiveDate>, String> {
         // Nothing is recorded before 1970 (instants are milliseconds since then).
         Some(day) if day.year() >= 1970 => Ok(Some(day)),
         Some(_) => Err("Pick a day from 1970 on.".into()),
-        // What was typed is shown back only while it is short enough to read beside the field.
-        None if raw.chars().count() <= 24 => Err(format!(
-            "{raw:?} is not a date: write it as YYYY-MM-DD, e.g. 2026-11-01."
+        None => Err(format!(
+            "{} is not a date: write it as YYYY-MM-DD, e.g. 2026-11-01.",
+            quoted(raw)
         )),
-        None => Err("This is not a date: write it as YYYY-MM-DD, e.g. 2026-11-01.".into()),
     }
 }
 
@@ -118,7 +117,7 @@ impl BoardQuery {
             raw => errors.check(
                 "severity",
                 raw.parse::<Severity>()
-                    .map_err(|_| format!("{raw:?} is not a severity.")),
+                    .map_err(|_| format!("{} is not a severity.", quoted(raw))),
             ),
         };
         let period = match self.period.trim() {
@@ -126,7 +125,7 @@ impl BoardQuery {
             raw => errors.check(
                 "period",
                 raw.parse::<Period>()
-                    .map_err(|_| format!("{raw:?} is not a period: week or month.")),
+                    .map_err(|_| format!("{} is not a period: week or month.", quoted(raw))),
             ),
         };
         let mut period = period.unwrap_or(Period::Week);
@@ -331,9 +330,16 @@ mod tests {
             Some("Pick a day from 1970 on.")
         );
         let endless = "9".repeat(5000);
-        let message = query(&endless, "").check(today).unwrap_err();
-        let message = message.field_message("from").unwrap();
-        assert!(message.len() < 80 && !message.contains("9999"), "{message}");
+        let long = BoardQuery {
+            severity: endless.clone(),
+            period: endless.clone(),
+            ..query(&endless, "")
+        };
+        let err = long.check(today).unwrap_err();
+        for field in ["from", "severity", "period"] {
+            let message = err.field_message(field).unwrap();
+            assert!(message.len() < 100, "{field}: {message}");
+        }
         let reversed = query("2026-11-10", "2026-11-01").check(today).unwrap_err();
         assert_eq!(
             reversed.field_message("until"),

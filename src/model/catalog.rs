@@ -357,7 +357,12 @@ pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
 }
 
 fn parse_any_duration(text: &str) -> Result<std::time::Duration, String> {
-    let bad = || format!("{text:?} is not a duration: write it like 30s, 5m or 1h30m.");
+    let bad = || {
+        format!(
+            "{} is not a duration: write it like 30s, 5m or 1h30m.",
+            super::error::quoted(text)
+        )
+    };
     let text = text.trim();
     if text.is_empty() {
         return Err(bad());

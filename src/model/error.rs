@@ -105,6 +105,18 @@ impl AppError {
     }
 }
 
+/// What was typed, quoted for a message beside its field: whole while it is short enough to read
+/// there, else its first characters and an ellipsis (a 5,000-character value is not echoed).
+pub fn quoted(typed: &str) -> String {
+    const SHOWN: usize = 24;
+    if typed.chars().count() <= SHOWN {
+        format!("{typed:?}")
+    } else {
+        let head: String = typed.chars().take(SHOWN).collect();
+        format!("{head:?}…")
+    }
+}
+
 /// Collects field errors while a form is parsed, so the user sees all of them at once.
 #[derive(Debug, Default)]
 pub struct Validator {
@@ -246,5 +258,15 @@ mod tests {
         let err = AppError::field("username", "taken");
         let json = serde_json::to_string(&err).unwrap();
         assert_eq!(serde_json::from_str::<AppError>(&json).unwrap(), err);
+    }
+
+    #[test]
+    fn what_was_typed_is_quoted_whole_only_while_short() {
+        assert_eq!(quoted("someday"), "\"someday\"");
+        assert_eq!(quoted("<b>"), "\"<b>\"");
+        let long = quoted(&"9".repeat(5000));
+        assert_eq!(long, format!("\"{}\"…", "9".repeat(24)));
+        let wide = quoted(&"é".repeat(30));
+        assert!(wide.ends_with('…') && wide.chars().count() == 27, "{wide}");
     }
 }

@@ -77,14 +77,17 @@ pub fn parse_text(input: &str, required: bool, max: usize) -> Result<String, Tex
 pub fn parse_label(input: &str) -> Result<String, String> {
     let label = input.trim().to_ascii_lowercase();
     if label.is_empty() || label.chars().count() > 64 {
-        return Err(format!("{:?} must have 1 to 64 characters.", input.trim()));
+        return Err(format!(
+            "{} must have 1 to 64 characters.",
+            super::error::quoted(input.trim())
+        ));
     }
     if let Some(bad) = label
         .chars()
         .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '/' | ':')))
     {
         return Err(format!(
-            "{label:?} may hold letters, digits and . - _ / : only, not {bad:?}."
+            "{label:?} may hold the letters a to z, digits and . - _ / : only, not {bad:?}."
         ));
     }
     Ok(label)

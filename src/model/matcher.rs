@@ -158,9 +158,9 @@ fn parse_one(text: &str) -> Result<(Matcher, &str), String> {
     } else if let Some(r) = after_name.strip_prefix('=') {
         (true, false, r)
     } else {
-        let shown: String = text.chars().take(40).collect();
         return Err(format!(
-            "{shown:?} is not a matcher: write name=\"value\" (or !=, =~, !~)."
+            "{} is not a matcher: write name=\"value\" (or !=, =~, !~).",
+            super::error::quoted(text)
         ));
     };
     let after_op = after_op.trim_start();

@@ -109,8 +109,8 @@ impl FromStr for Cron {
 pub fn parse_zone(text: &str) -> Result<Tz, String> {
     text.trim().parse::<Tz>().map_err(|_| {
         format!(
-            "{:?} is not a time zone: use an IANA name like Europe/Berlin or UTC.",
-            text.trim()
+            "{} is not a time zone: use an IANA name like Europe/Berlin or UTC.",
+            super::error::quoted(text.trim())
         )
     })
 }

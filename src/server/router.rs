@@ -159,19 +159,22 @@ fn panicked(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
 
 /// Whether a state-changing request's headers show it came from this site (or from no browser).
 fn same_origin(headers: &HeaderMap) -> bool {
-    let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    if let Some(site) = text("sec-fetch-site") {
-        return matches!(site, "same-origin" | "none");
+    // A header that is present but not readable text counts as a foreign value, never as absent.
+    let text = HeaderValue::to_str;
+    if let Some(site) = headers.get("sec-fetch-site") {
+        return matches!(text(site), Ok("same-origin" | "none"));
     }
     // Without an `Origin` (old browsers, some privacy settings), a `Referer` must name this site;
     // with neither, the request came from no browser (curl, a script) and passes.
-    match (text("origin").or_else(|| text("referer")), text("host")) {
-        (None, _) => true,
-        (Some(url), Some(host)) => url.split_once("://").is_some_and(|(_, rest)| {
+    let Some(url) = headers.get("origin").or_else(|| headers.get("referer")) else {
+        return true;
+    };
+    match (text(url), headers.get("host").map(text)) {
+        (Ok(url), Some(Ok(host))) => url.split_once("://").is_some_and(|(_, rest)| {
             let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
             authority.eq_ignore_ascii_case(host)
         }),
-        (Some(_), None) => false,
+        _ => false,
     }
 }
 
@@ -350,6 +353,12 @@ mod tests {
                 !same_origin(&headers(&[("referer", foreign), host])),
                 "{foreign}"
             );
+        }
+        // Values that are not readable text are foreign, not absent.
+        for name in ["origin", "referer", "sec-fetch-site"] {
+            let mut h = headers(&[host]);
+            h.insert(name, HeaderValue::from_bytes(b"http://\xe9vil/").unwrap());
+            assert!(!same_origin(&h), "{name}");
         }
         // An Origin decides over a Referer.
         assert!(!same_origin(&headers(&[

@@ -427,6 +427,38 @@ db_test! {
     }
 }
 
+db_test! {
+    async fn the_board_offers_the_200_services_with_the_most_incidents_and_the_chosen_one(db) {
+        use nightwatch::model::board::BoardQuery;
+        use nightwatch::model::Role;
+        use nightwatch::server::service::incidents as service;
+        use nightwatch::server::service::metrics::{SERVICES_OFFERED, board};
+
+        let cmdr = crate::support::user(&db.pool, "cmdr", Role::Commander, crate::support::PASSWORD).await;
+        // 23 incidents naming "busy" and nine services of their own each: 208 services.
+        for i in 0..23 {
+            let own: Vec<String> = (0..9).map(|k| format!("s-{:03}", i * 9 + k)).collect();
+            let services = format!("busy,{}", own.join(","));
+            let new = nightwatch::model::incident_input::NewIncident::parse(
+                &format!("Many services {i}"), "", "sev3", &services, "", "", Utc::now(),
+            ).unwrap();
+            service::declare(&db.pool, &cmdr, &new).await.unwrap();
+        }
+        let today = Utc::now().date_naive();
+        let query = |service: &str| BoardQuery { service: service.into(), ..BoardQuery::default() };
+
+        let any = board(&db.pool, &query("").check(today).unwrap(), today).await.unwrap();
+        assert_eq!(any.services.len(), SERVICES_OFFERED);
+        assert!(any.services.contains(&"busy".to_owned()), "the largest is offered");
+        assert!(!any.services.contains(&"s-206".to_owned()), "the last by name of the smallest is not");
+
+        let chosen = board(&db.pool, &query("s-206").check(today).unwrap(), today).await.unwrap();
+        assert_eq!(chosen.incidents, 1);
+        assert_eq!(chosen.services.len(), SERVICES_OFFERED + 1, "the chosen one is offered too");
+        assert!(chosen.services.contains(&"s-206".to_owned()));
+    }
+}
+
 type MonthRows = Vec<Vec<i64>>;
 type HistogramRows = Vec<(String, i64, String, i64, i64)>;
 

@@ -218,6 +218,7 @@ impl Boards {
             .as_ref()
             .unwrap_or(&by_service)
             .iter()
+            .take(SERVICES_OFFERED)
             .map(|(s, _)| s.clone())
             .collect();
         let mut by_service = by_service;
@@ -504,8 +505,12 @@ impl Boards {
     }
 }
 
-/// How many services the breakdown shows (every one is offered to choose from).
+/// How many services the breakdown shows.
 const SERVICES_SHOWN: usize = 20;
+
+/// How many services the filter offers to choose from (those with the most incidents in the
+/// range): a list one can still scroll, however many services alerts name.
+pub const SERVICES_OFFERED: usize = 200;
 
 /// The incidents' figures of a board (its measures, counts and trend).
 struct Counts {

@@ -121,11 +121,11 @@ fn Filters(query: BoardQuery, board: Option<Board>, error: Option<AppError>) -> 
     view! {
         <FilterForm action="/board" label="Filter the board">
             <FilterField id="from" label="From" message=from_msg>
-                <input id="f-from" name="from" type="date" value=from
+                <input id="f-from" name="from" type="date" min="1970-01-01" value=from
                     aria-invalid=from_invalid aria-describedby=from_described />
             </FilterField>
             <FilterField id="until" label="Until (included)" message=until_msg>
-                <input id="f-until" name="until" type="date" value=until
+                <input id="f-until" name="until" type="date" min="1970-01-01" value=until
                     aria-invalid=until_invalid aria-describedby=until_described />
             </FilterField>
             <FilterField id="service" label="Service" message=None>
