@@ -161,13 +161,7 @@ impl Boards {
         let filter = &request.filter;
         let today = today.format("%Y-%m-%d").to_string();
         let points = buckets(request.period, request.first, request.last);
-        // A range with whole months in it and no service: its incidents are counted from the
-        // monthly rollups (and the parts outside whole months from the incidents).
-        let months = if self.rollups && filter.service.is_none() {
-            rollup::split(filter.from, filter.until)
-        } else {
-            None
-        };
+        let months = self.whole_months(filter);
         let (counts, drills, actions, by_service, others) = tokio::try_join!(
             async {
                 match &months {
@@ -192,10 +186,7 @@ impl Boards {
                             service: None,
                             ..filter.clone()
                         };
-                        let months = self
-                            .rollups
-                            .then(|| rollup::split(any.from, any.until))
-                            .flatten();
+                        let months = self.whole_months(&any);
                         self.by_service(pool, &any, months.as_ref()).await.map(Some)
                     }
                     None => Ok(None),
@@ -460,6 +451,16 @@ impl Boards {
                 closed: a.closed + b.closed,
                 closed_on_time: a.closed_on_time + b.closed_on_time,
             }))
+    }
+
+    /// The whole months of a range with no service: their incidents are counted from the monthly
+    /// rollups (and the parts outside whole months from the incidents).
+    fn whole_months(&self, filter: &BoardFilter) -> Option<Split> {
+        if self.rollups && filter.service.is_none() {
+            rollup::split(filter.from, filter.until)
+        } else {
+            None
+        }
     }
 
     /// Incidents per service, every service, largest first: from the monthly rollups when the
