@@ -22,6 +22,7 @@ use crate::ui::components::form::{
 };
 use crate::ui::components::shell::CurrentUser;
 use crate::ui::format;
+use crate::ui::pages::incidents::NoSuchIncident;
 use crate::ui::pages::incidents::timeline::Timeline;
 
 /// Seconds between checks for changes made by others.
@@ -49,12 +50,7 @@ pub fn IncidentPage() -> impl IntoView {
                 let role = user.await.ok().flatten().map(|u| u.role).unwrap_or(Role::Viewer);
                 match initial.await {
                     Ok(detail) => view! { <IncidentView detail role panels /> }.into_any(),
-                    Err(AppError::NotFound) => {
-                        crate::ui::pages::not_found_status();
-                        view! {
-                            <div class="card empty-state"><p>{format!("There is no incident {}.", number())}</p></div>
-                        }.into_any()
-                    }
+                    Err(AppError::NotFound) => view! { <NoSuchIncident number=number() /> }.into_any(),
                     Err(e) => view! { <p class="alert error" role="alert">{e.to_string()}</p> }.into_any(),
                 }
             })}

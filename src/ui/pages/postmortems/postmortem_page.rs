@@ -17,6 +17,7 @@ use crate::model::{AppError, Role};
 use crate::ui::components::action_items::{ActionItemsTable, NewActionItemForm};
 use crate::ui::components::form::{FormMessage, form_error};
 use crate::ui::components::shell::CurrentUser;
+use crate::ui::pages::incidents::NoSuchIncident;
 use crate::ui::pages::postmortems::editor::{PostmortemEditor, SaveStatus};
 use crate::ui::pages::postmortems::report::PostmortemReport;
 
@@ -46,12 +47,7 @@ pub fn PostmortemPage() -> impl IntoView {
                 let role = user.await.ok().flatten().map(|u| u.role).unwrap_or(Role::Viewer);
                 match page.await {
                     Ok(data) => view! { <PostmortemView data role open review /> }.into_any(),
-                    Err(AppError::NotFound) => {
-                        crate::ui::pages::not_found_status();
-                        view! {
-                            <div class="card empty-state"><p>{format!("There is no incident {}.", number())}</p></div>
-                        }.into_any()
-                    }
+                    Err(AppError::NotFound) => view! { <NoSuchIncident number=number() /> }.into_any(),
                     Err(e) => view! { <p class="alert error" role="alert">{e.to_string()}</p> }.into_any(),
                 }
             })}

@@ -7,6 +7,7 @@ use leptos_router::hooks::use_params_map;
 
 use crate::api::postmortems::get_postmortem;
 use crate::model::AppError;
+use crate::ui::pages::incidents::NoSuchIncident;
 use crate::ui::pages::postmortems::report::PostmortemReport;
 
 /// The print view.
@@ -44,13 +45,10 @@ pub fn PostmortemReportPage() -> impl IntoView {
                             <div class="card empty-state"><p>"No postmortem has been started for this incident."</p></div>
                         }.into_any(),
                     },
-                    Err(AppError::NotFound) => {
-                        crate::ui::pages::not_found_status();
-                        view! {
+                    Err(AppError::NotFound) => view! {
                         <Title text="No such incident" />
-                        <div class="card empty-state"><p>{format!("There is no incident {}.", number())}</p></div>
-                        }.into_any()
-                    }
+                        <NoSuchIncident number=number() />
+                    }.into_any(),
                     Err(e) => view! {
                         <Title text="Postmortem report" />
                         <p class="alert error" role="alert">{e.to_string()}</p>
